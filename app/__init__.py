@@ -1,0 +1,1 @@
+"""STORE · INDEX · SERVE · MIRROR: the coursefed service (database, search, objects, HTTP)."""

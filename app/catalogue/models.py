@@ -1,0 +1,78 @@
+"""Tables of the catalogue: resources, their digital objects, and the change journal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.sources.models import utcnow
+
+SerialType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Resource(SQLModel, table=True):
+    """A normalised record with its provenance and the raw XML exactly as harvested."""
+
+    __tablename__ = "resources"
+    __table_args__ = (UniqueConstraint("source_id", "oai_identifier"),)
+
+    id: str = Field(primary_key=True, max_length=100)
+    source_id: int | None = Field(default=None, foreign_key="sources.id", index=True)
+    oai_identifier: str = Field(max_length=1000)
+    datestamp: str = Field(max_length=32)
+    metadata_prefix: str = Field(max_length=64)
+    deleted: bool = Field(default=False, index=True)
+    publishable: bool = Field(default=True, description="no validation errors")
+    record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    issues: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    raw_xml: bytes | None = Field(default=None, description="the harvested record, verbatim")
+    raw_sha256: str = Field(max_length=64)
+    content_hash: str = Field(max_length=64, description="sha256 of the normalised record")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DigitalObject(SQLModel, table=True):
+    """A file a resource points at (video, PDF, courseware) and its storage state."""
+
+    __tablename__ = "objects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: str = Field(foreign_key="resources.id", index=True, max_length=100)
+    url: str = Field(max_length=2000)
+    declared_format: str | None = Field(default=None, max_length=200)
+    declared_size: int | None = Field(default=None, sa_type=BigInteger)
+    sha256: str | None = Field(default=None, index=True, max_length=64)
+    size: int | None = Field(default=None, sa_type=BigInteger)
+    media_type: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=16)
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+    last_verified_at: datetime | None = None
+
+
+class JournalEntry(SQLModel, table=True):
+    """One change to the catalogue. Serials strictly increase and are never reused."""
+
+    __tablename__ = "journal"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    serial: int | None = Field(default=None, sa_column=Column(SerialType, primary_key=True))
+    resource_id: str = Field(index=True, max_length=100)
+    op: str = Field(max_length=8)  # upsert | delete
+    content_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Cursor(SQLModel, table=True):
+    """How far a journal follower (the search indexer, a mirror) has got."""
+
+    __tablename__ = "cursors"
+
+    name: str = Field(primary_key=True, max_length=64)
+    serial: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,119 @@
+"""The one typed configuration object, read from the environment (prefix ``COURSEFED_``).
+
+Defaults give a working single machine: SQLite under ``var/``, and Meilisearch and
+SeaweedFS S3 on loopback, started and stopped by ``coursefed services``.  Setting
+``COURSEFED_MEILI_URL`` or ``COURSEFED_S3_ENDPOINT`` points coursefed at an external
+service instead; the service manager then starts nothing for it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_MEILI_KEY = "coursefed-development-master-key"  # noqa: S105 - development only, refused in production
+DEV_ADMIN_TOKEN = "coursefed-development-admin-token"  # noqa: S105 - development only
+DEV_S3_ACCESS_KEY = "coursefed"
+DEV_S3_SECRET_KEY = "coursefed-development-secret"  # noqa: S105 - development only
+
+
+class Settings(BaseSettings):
+    """Everything configurable, validated once at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="COURSEFED_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite under data_dir"
+    )
+    admin_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
+
+    # HTTP server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+
+    # Meilisearch
+    meili_url: str | None = Field(default=None, description="external Meilisearch; unset = managed")
+    meili_key: SecretStr = SecretStr(DEV_MEILI_KEY)
+    meili_port: int = 7700
+    meili_binary: Path | None = None
+    meili_index: str = "resources"
+    meili_timeout: float = 30.0
+
+    # S3
+    s3_endpoint: str | None = Field(default=None, description="external S3; unset = managed")
+    s3_bucket: str = "coursefed"
+    s3_access_key: str = DEV_S3_ACCESS_KEY
+    s3_secret_key: SecretStr = SecretStr(DEV_S3_SECRET_KEY)
+    s3_region: str = "us-east-1"
+    s3_port: int = 8333
+    weed_binary: Path | None = None
+    weed_master_port: int = 9333
+    weed_volume_port: int = 8080
+    weed_filer_port: int = 8888
+    weed_admin_port: int = 23646
+
+    # Services managed by `coursefed services`
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "coursefed",
+        description="where downloaded service binaries are kept, outside the checkout",
+    )
+    service_start_timeout: float = 60.0
+    service_stop_timeout: float = 15.0
+
+    # Background harvesting and indexing inside `coursefed serve`
+    scheduler: bool = True
+    scheduler_interval: float = 30.0
+
+    # Third-party OAI-PMH captures read in place by the tests
+    samples_dir: Path = Path("../shared/oai-samples")
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Settings:
+        if self.env == "production":
+            for name, value, default in (
+                ("admin_token", self.admin_token, DEV_ADMIN_TOKEN),
+                ("meili_key", self.meili_key, DEV_MEILI_KEY),
+                ("s3_secret_key", self.s3_secret_key, DEV_S3_SECRET_KEY),
+            ):
+                if value.get_secret_value() == default:
+                    raise ValueError(f"COURSEFED_{name.upper()} must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'coursefed.db').resolve()}"
+
+    @property
+    def meili_managed(self) -> bool:
+        return self.meili_url is None
+
+    @property
+    def s3_managed(self) -> bool:
+        return self.s3_endpoint is None
+
+    @property
+    def resolved_meili_url(self) -> str:
+        return self.meili_url or f"http://127.0.0.1:{self.meili_port}"
+
+    @property
+    def resolved_s3_endpoint(self) -> str:
+        return self.s3_endpoint or f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

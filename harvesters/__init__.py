@@ -1,0 +1,1 @@
+"""HARVEST: speak OAI-PMH over HTTP and yield raw records; no database, no normalising."""
