@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_MEILI_KEY = "coursefed-development-master-key"  # noqa: S105 - development only, refused in production
+DEV_MEILI_KEY = "coursefed-development-master-key"
 DEV_ADMIN_TOKEN = "coursefed-development-admin-token"  # noqa: S105 - development only
 DEV_S3_ACCESS_KEY = "coursefed"
 DEV_S3_SECRET_KEY = "coursefed-development-secret"  # noqa: S105 - development only

@@ -1,0 +1,77 @@
+"""All SQL for the catalogue: resources and the change journal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, text
+from sqlmodel import Session, col, select
+
+from app.catalogue.models import Cursor, JournalEntry, Resource
+from app.sources.models import utcnow
+
+# Any constant works; it only has to be the same for every writer of the journal.
+_JOURNAL_LOCK_KEY = 0x636F7572  # "cour"
+
+
+def get_resource(session: Session, resource_id: str) -> Resource | None:
+    return session.get(Resource, resource_id)
+
+
+def get_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
+    if not ids:
+        return []
+    return list(session.exec(select(Resource).where(col(Resource.id).in_(ids))).all())
+
+
+def append_journal(
+    session: Session, resource_id: str, op: str, content_hash: str | None
+) -> JournalEntry:
+    """Write one journal entry in the caller's transaction.
+
+    On PostgreSQL a sequence hands out serials at insert time, so two transactions could
+    commit out of serial order and a follower reading ``serial > N`` would skip the late
+    one.  A transaction-scoped advisory lock makes journal writers take turns, so serials
+    become visible in order.  SQLite has a single writer anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _JOURNAL_LOCK_KEY})
+    entry = JournalEntry(resource_id=resource_id, op=op, content_hash=content_hash)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def journal_since(session: Session, serial: int, limit: int) -> list[JournalEntry]:
+    statement = (
+        select(JournalEntry)
+        .where(col(JournalEntry.serial) > serial)
+        .order_by(col(JournalEntry.serial))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def last_serial(session: Session) -> int:
+    return int(session.exec(select(func.coalesce(func.max(JournalEntry.serial), 0))).one())
+
+
+def get_cursor(session: Session, name: str) -> int:
+    cursor = session.get(Cursor, name)
+    return cursor.serial if cursor else 0
+
+
+def set_cursor(session: Session, name: str, serial: int) -> None:
+    cursor = session.get(Cursor, name)
+    if cursor is None:
+        session.add(Cursor(name=name, serial=serial))
+    else:
+        cursor.serial = serial
+        cursor.updated_at = utcnow()
+        session.add(cursor)
+    session.flush()
+
+
+def count_live(session: Session) -> int:
+    statement = select(func.count()).select_from(Resource).where(col(Resource.deleted).is_(False))
+    return int(session.exec(statement).one())

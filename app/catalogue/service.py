@@ -1,0 +1,102 @@
+"""Storing normalised resources: upserts and deletions, each journalled in the same transaction.
+
+The store is the source of truth.  A record whose raw bytes did not change is left
+alone (no journal entry), so re-harvesting an unchanged source costs no index work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from app.catalogue import repository
+from app.catalogue.models import Resource
+from app.sources.models import utcnow
+from metadata.profile import Issue, ResourceRecord
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    ALREADY_ABSENT = "already_absent"
+
+
+def resource_id_for(source_slug: str, oai_identifier: str) -> str:
+    """A stable, URL-safe id: the same source record always gets the same id."""
+    digest = hashlib.sha256(oai_identifier.encode("utf-8")).hexdigest()[:20]
+    return f"{source_slug}-{digest}"
+
+
+def content_hash(record: ResourceRecord) -> str:
+    """Hash of the normalised content; harvest time is left out so re-harvests compare equal."""
+    data = record.model_dump(mode="json", exclude={"provenance": {"harvested_at"}})
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """What the harvest job hands to the store for one live record."""
+
+    record: ResourceRecord
+    issues: list[Issue]
+    source_id: int | None
+    oai_identifier: str
+    datestamp: str
+    metadata_prefix: str
+    raw_xml: bytes
+    raw_sha256: str
+
+
+def upsert(session: Session, item: StoredRecord) -> Outcome:
+    existing = repository.get_resource(session, item.record.id)
+    if existing is not None and not existing.deleted and existing.raw_sha256 == item.raw_sha256:
+        return Outcome.UNCHANGED
+    digest = content_hash(item.record)
+    publishable = not any(issue.severity == "error" for issue in item.issues)
+    fields = {
+        "source_id": item.source_id,
+        "oai_identifier": item.oai_identifier,
+        "datestamp": item.datestamp,
+        "metadata_prefix": item.metadata_prefix,
+        "deleted": False,
+        "publishable": publishable,
+        "record": item.record.model_dump(mode="json"),
+        "issues": [issue.model_dump(mode="json") for issue in item.issues],
+        "raw_xml": item.raw_xml,
+        "raw_sha256": item.raw_sha256,
+        "content_hash": digest,
+    }
+    if existing is None:
+        session.add(Resource(id=item.record.id, **fields))
+        outcome = Outcome.CREATED
+    else:
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.updated_at = utcnow()
+        session.add(existing)
+        outcome = Outcome.UPDATED
+    session.flush()
+    repository.append_journal(session, item.record.id, "upsert", digest)
+    return outcome
+
+
+def delete(session: Session, resource_id: str, datestamp: str | None = None) -> Outcome:
+    """Tombstone a resource: the row stays (with its provenance), marked deleted."""
+    existing = repository.get_resource(session, resource_id)
+    if existing is None or existing.deleted:
+        return Outcome.ALREADY_ABSENT
+    existing.deleted = True
+    if datestamp:
+        existing.datestamp = datestamp
+    existing.updated_at = utcnow()
+    session.add(existing)
+    session.flush()
+    repository.append_journal(session, resource_id, "delete", None)
+    return Outcome.DELETED

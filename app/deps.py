@@ -1,0 +1,37 @@
+"""Request-scoped dependencies: the app's shared state and the per-request transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.db import session_scope
+from app.search.gateway import SearchIndex
+from app.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: Engine
+    search: SearchIndex
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.coursefed
+    return state
+
+
+def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    """The request's one transaction: committed when the route returns without error."""
+    with session_scope(state.engine) as session:
+        yield session
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+SessionDep = Annotated[Session, Depends(get_session)]

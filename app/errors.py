@@ -1,0 +1,90 @@
+"""The API error family, rendered in one place as JSON ``{"error": ..., "detail": ...}``.
+
+Services raise these; the handlers installed by ``install_error_handlers`` turn them,
+FastAPI's validation errors and any unexpected exception into the same JSON shape, so a
+user never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error the API reports on purpose."""
+
+    status_code = 400
+    error = "bad_request"
+
+    def __init__(self, detail: Any = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(AppError):
+    status_code = 404
+    error = "not_found"
+
+
+class Gone(AppError):
+    status_code = 410
+    error = "gone"
+
+
+class InvalidParameter(AppError):
+    status_code = 422
+    error = "invalid_parameter"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    error = "unauthorized"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    error = "service_unavailable"
+
+
+def error_body(error: str, detail: Any) -> dict[str, Any]:
+    return {"error": error, "detail": detail}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {
+                "parameter": ".".join(str(p) for p in err.get("loc", ()) if p != "query"),
+                "message": err.get("msg", "invalid"),
+            }
+            for err in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid_parameter", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        name = "not_found" if exc.status_code == 404 else "http_error"
+        return JSONResponse(
+            error_body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "an unexpected error occurred; it has been logged"),
+            status_code=500,
+        )

@@ -1,0 +1,80 @@
+"""Background jobs: harvest a source, bring the search index up to date, run what is due.
+
+Each job opens its own transactions; side effects such as indexing run only after the
+harvest's commits, and a search outage only postpones indexing (the journal keeps the
+work).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from sqlalchemy.engine import Engine
+
+from app.db import session_scope
+from app.search.gateway import SearchIndex, SearchUnavailable
+from app.search.indexer import SyncResult, sync_index
+from app.settings import Settings
+from app.sources import service as sources
+from app.sources.harvest import harvest
+from app.sources.models import HarvestRun
+
+log = logging.getLogger(__name__)
+
+
+def run_harvest(
+    engine: Engine, settings: Settings, source_id: int, *, full: bool = False
+) -> HarvestRun:
+    run = asyncio.run(harvest(engine, source_id, full=full))
+    with session_scope(engine) as session:
+        sources.schedule_next(session, source_id)
+    sync_search_quietly(engine, settings)
+    return run
+
+
+def sync_search(engine: Engine, settings: Settings) -> SyncResult:
+    with SearchIndex.from_settings(settings) as index:
+        return sync_index(engine, index, settings.meili_index)
+
+
+def sync_search_quietly(engine: Engine, settings: Settings) -> SyncResult | None:
+    """Index what the journal holds; if Meilisearch is down, leave it for the next round."""
+    try:
+        return sync_search(engine, settings)
+    except SearchUnavailable as exc:
+        log.warning("search index not updated, will retry: %s", exc)
+        return None
+
+
+def run_due(engine: Engine, settings: Settings) -> list[HarvestRun]:
+    with session_scope(engine) as session:
+        due = [source.id for source in sources.due_sources(session) if source.id is not None]
+    return [run_harvest(engine, settings, source_id) for source_id in due]
+
+
+class Scheduler:
+    """Runs due harvests and index catch-up in a background thread of ``coursefed serve``."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="coursefed-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_due(self.engine, self.settings)
+                sync_search_quietly(self.engine, self.settings)
+            except Exception:  # the loop must outlive any one failing round
+                log.exception("scheduler round failed")
+            self._stop.wait(self.settings.scheduler_interval)

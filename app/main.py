@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import health
+from app.catalogue import routes as catalogue_routes
+from app.db import make_engine
+from app.deps import AppState
+from app.errors import install_error_handlers
+from app.jobs import Scheduler
+from app.search import routes as search_routes
+from app.search.gateway import SearchIndex
+from app.settings import Settings, get_settings
+from app.web import routes as web_routes
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        search = SearchIndex.from_settings(settings)
+        app.state.coursefed = AppState(settings=settings, engine=engine, search=search)
+        scheduler = Scheduler(engine, settings) if settings.scheduler else None
+        if scheduler:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler:
+                scheduler.stop()
+            search.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="coursefed",
+        summary="A federated open repository of course resources",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(search_routes.router)
+    app.include_router(catalogue_routes.router)
+    app.include_router(web_routes.router)
+    return app

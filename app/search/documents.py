@@ -1,0 +1,52 @@
+"""Pure mapping from a stored resource to its Meilisearch document (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from metadata.profile import ResourceRecord
+
+DESCRIPTION_CHARS = 2000
+
+
+def _pick(langmap: dict[str, str], *prefer: str) -> str:
+    for lang in prefer:
+        if langmap.get(lang):
+            return langmap[lang]
+    return next((text for text in langmap.values() if text), "")
+
+
+def display_title(record: ResourceRecord) -> str:
+    """The title a learner sees first: the record's own language, Chinese before English."""
+    primary = record.languages[0] if record.languages else "zh"
+    return _pick(record.title, primary, "zh", "en")
+
+
+def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) -> dict[str, Any]:
+    """One search document; field names here are the search API's vocabulary."""
+    other_titles = {k: v for k, v in record.title.items() if k not in ("zh", "en")}
+    other_descriptions = {k: v for k, v in record.description.items() if k not in ("zh", "en")}
+    return {
+        "id": record.id,
+        "title": display_title(record),
+        "title_zh": record.title.get("zh", ""),
+        "title_en": record.title.get("en", ""),
+        "title_other": " ".join(other_titles.values()),
+        "keywords": record.keywords,
+        "subjects": [label for s in record.subjects for label in s.label.values()],
+        "subject_codes": sorted({s.code for s in record.subjects if s.code}),
+        "institution": record.institution or "",
+        "description_zh": record.description.get("zh", "")[:DESCRIPTION_CHARS],
+        "description_en": record.description.get("en", "")[:DESCRIPTION_CHARS],
+        "description_other": " ".join(other_descriptions.values())[:DESCRIPTION_CHARS],
+        "level": record.education_level,
+        "languages": record.languages,
+        "license": (record.license.spdx or record.license.text) if record.license else None,
+        "type": record.resource_types[0] if record.resource_types else None,
+        "types": record.resource_types,
+        "source": source,
+        "url": record.url,
+        "has_objects": any(f for f in record.formats),
+        "modified": int(updated_at.timestamp()),
+    }

@@ -1,0 +1,136 @@
+"""The Meilisearch gateway: the only module that speaks Meilisearch's HTTP API.
+
+Vendor failures are translated where they enter: connection problems become
+``SearchUnavailable`` (retry later), failed tasks and API errors ``SearchError``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from app.settings import Settings
+
+
+class SearchError(Exception):
+    """Meilisearch answered, but refused or failed the request."""
+
+
+class SearchUnavailable(SearchError):
+    """Meilisearch could not be reached; the work is retried later."""
+
+
+class SearchIndex:
+    """A thin, typed wrapper over the Meilisearch endpoints coursefed uses."""
+
+    def __init__(self, url: str, api_key: str, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchIndex:
+        return cls(
+            settings.resolved_meili_url,
+            settings.meili_key.get_secret_value(),
+            timeout=settings.meili_timeout,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- low level -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise SearchUnavailable(f"Meilisearch at {self.url} is unreachable: {exc}") from exc
+        if response.status_code >= 500:
+            raise SearchUnavailable(f"Meilisearch answered {response.status_code}")
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                message = body.get("message") or response.text
+                code = body.get("code", "")
+            except ValueError:
+                message, code = response.text, ""
+            raise SearchError(f"{code}: {message}" if code else message)
+        if not response.content:
+            return None
+        return response.json()
+
+    def wait_for_task(self, task: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+        """Block until a task has finished; raise ``SearchError`` if it failed."""
+        uid = task["taskUid"]
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            info = self._request("GET", f"/tasks/{uid}")
+            status = info["status"]
+            if status == "succeeded":
+                return dict(info)
+            if status in ("failed", "canceled"):
+                error = info.get("error") or {}
+                raise SearchError(f"task {uid} {status}: {error.get('message', 'no detail')}")
+            if time.monotonic() > deadline:
+                raise SearchUnavailable(f"task {uid} still {status} after {timeout:.0f} s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    # -- operations ------------------------------------------------------------------------
+
+    def health(self) -> str:
+        body = self._request("GET", "/health")
+        return str(body.get("status", "unknown"))
+
+    def index_exists(self, uid: str) -> bool:
+        try:
+            self._request("GET", f"/indexes/{uid}")
+        except SearchUnavailable:
+            raise
+        except SearchError:
+            return False
+        return True
+
+    def ensure_index(self, uid: str, settings: dict[str, Any]) -> None:
+        """Create the index if needed and apply its settings (idempotent)."""
+        if not self.index_exists(uid):
+            self.wait_for_task(
+                self._request("POST", "/indexes", json={"uid": uid, "primaryKey": "id"})
+            )
+        self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
+
+    def delete_index(self, uid: str) -> None:
+        try:
+            self.wait_for_task(self._request("DELETE", f"/indexes/{uid}"))
+        except SearchError as exc:
+            if "index_not_found" not in str(exc):
+                raise
+
+    def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+        return dict(
+            self._request(
+                "POST", f"/indexes/{uid}/documents", params={"primaryKey": "id"}, json=documents
+            )
+        )
+
+    def delete_documents(self, uid: str, ids: list[str]) -> dict[str, Any]:
+        return dict(self._request("POST", f"/indexes/{uid}/documents/delete-batch", json=ids))
+
+    def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._request("POST", f"/indexes/{uid}/search", json=params))
+
+    def document_count(self, uid: str) -> int:
+        return int(self._request("GET", f"/indexes/{uid}/stats")["numberOfDocuments"])

@@ -1,0 +1,89 @@
+"""The Meilisearch index settings, chosen deliberately (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Order is ranking: a match in a title outranks one in keywords, subjects, the
+# institution, then the description.
+SEARCHABLE = [
+    "title_zh",
+    "title_en",
+    "title_other",
+    "keywords",
+    "subjects",
+    "institution",
+    "description_zh",
+    "description_en",
+    "description_other",
+]
+FILTERABLE = [
+    "subject_codes",
+    "level",
+    "languages",
+    "institution",
+    "license",
+    "type",
+    "source",
+    "has_objects",
+]
+SORTABLE = ["modified", "title"]
+DISPLAYED = [
+    "id",
+    "title",
+    "title_zh",
+    "title_en",
+    "subjects",
+    "subject_codes",
+    "institution",
+    "description_zh",
+    "description_en",
+    "description_other",
+    "level",
+    "languages",
+    "license",
+    "type",
+    "source",
+    "url",
+    "modified",
+]
+
+# Common bilingual pairs, so an English query finds Chinese courses and back.
+SYNONYM_PAIRS = [
+    ("计算机", "computer"),
+    ("数学", "mathematics"),
+    ("物理", "physics"),
+    ("数据", "data"),
+    ("软件", "software"),
+    ("经济", "economics"),
+    ("管理", "management"),
+    ("医学", "medicine"),
+    ("教育", "education"),
+    ("工程", "engineering"),
+]
+
+MAX_TOTAL_HITS = 10_000
+
+
+def index_settings() -> dict[str, Any]:
+    synonyms: dict[str, list[str]] = {}
+    for zh, en in SYNONYM_PAIRS:
+        synonyms.setdefault(zh, []).append(en)
+        synonyms.setdefault(en, []).append(zh)
+    return {
+        "searchableAttributes": SEARCHABLE,
+        "filterableAttributes": FILTERABLE,
+        "sortableAttributes": SORTABLE,
+        "displayedAttributes": DISPLAYED,
+        "synonyms": synonyms,
+        "stopWords": [],
+        "typoTolerance": {"enabled": True},
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "faceting": {"maxValuesPerFacet": 200},
+        # Tell the tokenizer which script each field is in instead of letting it guess
+        # from short strings (a two-character Chinese title is easily mistaken for Japanese).
+        "localizedAttributes": [
+            {"attributePatterns": ["*_zh"], "locales": ["cmn"]},
+            {"attributePatterns": ["*_en"], "locales": ["eng"]},
+        ],
+    }

@@ -1,0 +1,99 @@
+"""Follow the change journal into Meilisearch.
+
+The indexer reads journal entries after the last indexed serial (kept in the database,
+cursor ``search``), applies them as batched additions and deletions, waits for
+Meilisearch to report success, and only then advances the cursor.  A crash or an
+outage anywhere in between just means the same entries are applied again later, which
+is harmless: documents are keyed by resource id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from app.catalogue import repository
+from app.catalogue.models import Resource
+from app.db import session_scope
+from app.search.documents import to_document
+from app.search.gateway import SearchIndex
+from app.search.index_settings import index_settings
+from app.sources.models import Source
+from metadata.profile import ResourceRecord
+
+log = logging.getLogger(__name__)
+
+CURSOR = "search"
+
+
+@dataclass
+class SyncResult:
+    applied_serial: int
+    upserted: int = 0
+    removed: int = 0
+
+
+def document_for(resource: Resource, source_slug: str) -> dict[str, Any]:
+    record = ResourceRecord.model_validate(resource.record)
+    return to_document(record, source=source_slug, updated_at=resource.updated_at)
+
+
+def is_searchable(resource: Resource | None) -> bool:
+    return resource is not None and not resource.deleted and resource.publishable
+
+
+def sync_index(
+    engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1000
+) -> SyncResult:
+    """Apply every journal entry not yet in the index; returns the serial reached."""
+    index.ensure_index(uid, index_settings())
+    with session_scope(engine) as session:
+        serial = repository.get_cursor(session, CURSOR)
+    result = SyncResult(applied_serial=serial)
+    slugs: dict[int, str] = {}
+    while True:
+        with session_scope(engine) as session:
+            entries = repository.journal_since(session, result.applied_serial, batch_size)
+            if not entries:
+                break
+            # Only the newest state of each resource matters; read it from the store.
+            ids = list(dict.fromkeys(entry.resource_id for entry in entries))
+            resources = {r.id: r for r in repository.get_resources(session, ids)}
+            documents, removals = [], []
+            for resource_id in ids:
+                resource = resources.get(resource_id)
+                if resource is not None and is_searchable(resource):
+                    slug = _slug(session, resource.source_id, slugs)
+                    documents.append(document_for(resource, slug))
+                else:
+                    removals.append(resource_id)
+            last = entries[-1].serial
+        assert last is not None  # noqa: S101 - journal rows always have a serial
+        if documents:
+            index.wait_for_task(index.add_documents(uid, documents))
+        if removals:
+            index.wait_for_task(index.delete_documents(uid, removals))
+        with session_scope(engine) as session:
+            repository.set_cursor(session, CURSOR, last)
+        result.applied_serial = last
+        result.upserted += len(documents)
+        result.removed += len(removals)
+    return result
+
+
+def _slug(session: Any, source_id: int | None, cache: dict[int, str]) -> str:
+    if source_id is None:
+        return "local"
+    if source_id not in cache:
+        source = session.get(Source, source_id)
+        cache[source_id] = source.slug if source else "unknown"
+    return cache[source_id]
+
+
+def index_lag(engine: Engine) -> int:
+    """How many serials the search index is behind the journal."""
+    with session_scope(engine) as session:
+        return repository.last_serial(session) - repository.get_cursor(session, CURSOR)

@@ -1,0 +1,32 @@
+"""API models of the search endpoint."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Hit(BaseModel):
+    id: str
+    title: str
+    title_zh: str | None = None
+    title_en: str | None = None
+    description: str = Field(description="snippet with <mark> highlights")
+    institution: str | None = None
+    subjects: list[str] = Field(default_factory=list)
+    subject_codes: list[str] = Field(default_factory=list)
+    level: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    license: str | None = None
+    type: str | None = None
+    url: str | None = Field(default=None, description="the resource's landing page")
+    api_url: str
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]] = Field(default_factory=dict)
+    query_ms: int

@@ -1,0 +1,63 @@
+"""Turning a learner's query into a Meilisearch search and its answer into API hits."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from app.search.gateway import SearchIndex
+from app.search.schemas import Hit, SearchResponse
+
+MAX_PER_PAGE = 100
+FACETS = ["subject_codes", "level", "languages", "institution", "license", "type", "source"]
+_SNIPPET_FIELDS = ("description_zh", "description_en", "description_other")
+
+
+def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
+    params: dict[str, Any] = {
+        "q": q,
+        "page": page,
+        "hitsPerPage": per_page,
+        "facets": FACETS,
+        "attributesToCrop": list(_SNIPPET_FIELDS),
+        "cropLength": 40,
+        "attributesToHighlight": ["title", *_SNIPPET_FIELDS],
+        "highlightPreTag": "\x02",
+        "highlightPostTag": "\x03",
+    }
+    answer = index.search(uid, params)
+    return SearchResponse(
+        query=q,
+        hits=[_hit(raw) for raw in answer.get("hits", [])],
+        total=int(answer.get("totalHits", 0)),
+        page=page,
+        per_page=per_page,
+        facets={k: dict(v) for k, v in (answer.get("facetDistribution") or {}).items()},
+        query_ms=int(answer.get("processingTimeMs", 0)),
+    )
+
+
+def _marked(text: str) -> str:
+    """Escape stored text, then turn Meilisearch's private-use markers into <mark>."""
+    return html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
+
+
+def _hit(raw: dict[str, Any]) -> Hit:
+    formatted = raw.get("_formatted") or {}
+    snippet = next((formatted[f] for f in _SNIPPET_FIELDS if raw.get(f)), "")
+    return Hit(
+        id=raw["id"],
+        title=raw.get("title") or "",
+        title_zh=raw.get("title_zh") or None,
+        title_en=raw.get("title_en") or None,
+        description=_marked(snippet),
+        institution=raw.get("institution") or None,
+        subjects=raw.get("subjects") or [],
+        subject_codes=raw.get("subject_codes") or [],
+        level=raw.get("level"),
+        languages=raw.get("languages") or [],
+        license=raw.get("license"),
+        type=raw.get("type"),
+        url=raw.get("url"),
+        api_url=f"/api/v1/resources/{raw['id']}",
+    )

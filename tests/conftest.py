@@ -1,0 +1,115 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), real services, the app under test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from app import migrate
+from app.db import make_engine
+from app.main import create_app
+from app.settings import Settings
+
+pytest_plugins = ["tests.services_plugin"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "COURSEFED_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def samples_dir() -> Path:
+    """The third-party OAI-PMH captures, read in place (never copied into the repo)."""
+    configured = os.environ.get("COURSEFED_SAMPLES_DIR")
+    return Path(configured) if configured else REPO_ROOT.parent / "shared" / "oai-samples"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Engine | None]:
+    """An admin connection to the PostgreSQL server, or None when there is none."""
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError:
+        engine.dispose()
+        yield None
+        return
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_admin: Engine | None
+) -> Iterator[str]:
+    """A fresh, empty database of each kind; PostgreSQL is skipped where no server runs."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coursefed.db'}"
+        return
+    if postgres_admin is None:
+        pytest.skip(f"no PostgreSQL server at {PG_ADMIN_URL.split('@')[-1]}")
+    name = f"coursefed_test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with postgres_admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a migrated database of each kind; services are not started."""
+    result = Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        scheduler=False,
+        meili_url="http://127.0.0.1:9",  # nothing listens there: tests that need it use `live`
+        s3_endpoint="http://127.0.0.1:9",
+    )
+    migrate.upgrade(result)
+    return result
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def live(live_services: Settings, settings: Settings) -> Settings:
+    """Migrated database + the session's real Meilisearch and S3, with a unique index."""
+    return settings.model_copy(
+        update={
+            "meili_url": live_services.resolved_meili_url,
+            "meili_key": live_services.meili_key,
+            "s3_endpoint": live_services.resolved_s3_endpoint,
+            "s3_bucket": live_services.s3_bucket,
+            "meili_index": f"test-{uuid.uuid4().hex[:12]}",
+        }
+    )
+
+
+@pytest.fixture
+def live_engine(live: Settings) -> Iterator[Engine]:
+    engine = make_engine(live)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(live: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(live)) as test_client:
+        yield test_client
