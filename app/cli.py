@@ -31,8 +31,12 @@ def _print(line: str = "") -> None:
 
 
 def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services import manager  # noqa: PLC0415 - keeps `coursefed --help` fast
+    from app.services import binaries, manager  # noqa: PLC0415 - keeps `--help` fast
 
+    if args.action == "install":
+        _print(f"meilisearch: {binaries.find_meilisearch(settings)}")
+        _print(f"weed:        {binaries.find_weed(settings)}")
+        return 0
     action = {
         "up": manager.services_up,
         "down": manager.services_down,
@@ -150,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("services", help="start, stop or inspect local Meilisearch and S3")
-    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("action", choices=["up", "down", "status", "install"])
     p.set_defaults(handler=cmd_services)
 
     p = sub.add_parser("db", help="database migrations")

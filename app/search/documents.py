@@ -25,21 +25,18 @@ def display_title(record: ResourceRecord) -> str:
 
 def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) -> dict[str, Any]:
     """One search document; field names here are the search API's vocabulary."""
-    other_titles = {k: v for k, v in record.title.items() if k not in ("zh", "en")}
-    other_descriptions = {k: v for k, v in record.description.items() if k not in ("zh", "en")}
     return {
         "id": record.id,
         "title": display_title(record),
         "title_zh": record.title.get("zh", ""),
         "title_en": record.title.get("en", ""),
-        "title_other": " ".join(other_titles.values()),
+        # Every language's title in one field, so no language outranks another.
+        "titles": [text for text in record.title.values() if text],
         "keywords": record.keywords,
         "subjects": [label for s in record.subjects for label in s.label.values()],
         "subject_codes": sorted({s.code for s in record.subjects if s.code}),
         "institution": record.institution or "",
-        "description_zh": record.description.get("zh", "")[:DESCRIPTION_CHARS],
-        "description_en": record.description.get("en", "")[:DESCRIPTION_CHARS],
-        "description_other": " ".join(other_descriptions.values())[:DESCRIPTION_CHARS],
+        "descriptions": [text[:DESCRIPTION_CHARS] for text in record.description.values() if text],
         "level": record.education_level,
         "languages": record.languages,
         "license": (record.license.spdx or record.license.text) if record.license else None,

@@ -6,17 +6,7 @@ from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
 # institution, then the description.
-SEARCHABLE = [
-    "title_zh",
-    "title_en",
-    "title_other",
-    "keywords",
-    "subjects",
-    "institution",
-    "description_zh",
-    "description_en",
-    "description_other",
-]
+SEARCHABLE = ["titles", "keywords", "subjects", "institution", "descriptions"]
 FILTERABLE = [
     "subject_codes",
     "level",
@@ -36,9 +26,7 @@ DISPLAYED = [
     "subjects",
     "subject_codes",
     "institution",
-    "description_zh",
-    "description_en",
-    "description_other",
+    "descriptions",
     "level",
     "languages",
     "license",
@@ -80,10 +68,4 @@ def index_settings() -> dict[str, Any]:
         "typoTolerance": {"enabled": True},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
         "faceting": {"maxValuesPerFacet": 200},
-        # Tell the tokenizer which script each field is in instead of letting it guess
-        # from short strings (a two-character Chinese title is easily mistaken for Japanese).
-        "localizedAttributes": [
-            {"attributePatterns": ["*_zh"], "locales": ["cmn"]},
-            {"attributePatterns": ["*_en"], "locales": ["eng"]},
-        ],
     }

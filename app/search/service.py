@@ -10,7 +10,7 @@ from app.search.schemas import Hit, SearchResponse
 
 MAX_PER_PAGE = 100
 FACETS = ["subject_codes", "level", "languages", "institution", "license", "type", "source"]
-_SNIPPET_FIELDS = ("description_zh", "description_en", "description_other")
+
 
 
 def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
@@ -19,9 +19,9 @@ def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) ->
         "page": page,
         "hitsPerPage": per_page,
         "facets": FACETS,
-        "attributesToCrop": list(_SNIPPET_FIELDS),
+        "attributesToCrop": ["descriptions"],
         "cropLength": 40,
-        "attributesToHighlight": ["title", *_SNIPPET_FIELDS],
+        "attributesToHighlight": ["descriptions"],
         "highlightPreTag": "\x02",
         "highlightPostTag": "\x03",
     }
@@ -44,7 +44,9 @@ def _marked(text: str) -> str:
 
 def _hit(raw: dict[str, Any]) -> Hit:
     formatted = raw.get("_formatted") or {}
-    snippet = next((formatted[f] for f in _SNIPPET_FIELDS if raw.get(f)), "")
+    snippets = formatted.get("descriptions") or []
+    # Prefer the description in which the query was found.
+    snippet = next((s for s in snippets if "\x02" in s), snippets[0] if snippets else "")
     return Hit(
         id=raw["id"],
         title=raw.get("title") or "",
