@@ -1,0 +1,1 @@
+"""Tests of the demo corpus and the demo OAI-PMH repository."""
