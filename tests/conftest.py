@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 
 from app import migrate
 from app.db import make_engine
-from app.main import create_app
 from app.settings import Settings
 
 pytest_plugins = ["tests.services_plugin"]
@@ -111,5 +110,7 @@ def live_engine(live: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def client(live: Settings) -> Iterator[TestClient]:
+    from app.main import create_app  # noqa: PLC0415 - keeps collection light
+
     with TestClient(create_app(live)) as test_client:
         yield test_client

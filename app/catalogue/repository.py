@@ -53,7 +53,8 @@ def journal_since(session: Session, serial: int, limit: int) -> list[JournalEntr
 
 
 def last_serial(session: Session) -> int:
-    return int(session.exec(select(func.coalesce(func.max(JournalEntry.serial), 0))).one())
+    newest = session.exec(select(func.max(JournalEntry.serial))).one()
+    return int(newest or 0)
 
 
 def get_cursor(session: Session, name: str) -> int:

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session
 
@@ -60,7 +61,7 @@ def upsert(session: Session, item: StoredRecord) -> Outcome:
         return Outcome.UNCHANGED
     digest = content_hash(item.record)
     publishable = not any(issue.severity == "error" for issue in item.issues)
-    fields = {
+    fields: dict[str, Any] = {
         "source_id": item.source_id,
         "oai_identifier": item.oai_identifier,
         "datestamp": item.datestamp,

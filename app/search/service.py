@@ -12,7 +12,6 @@ MAX_PER_PAGE = 100
 FACETS = ["subject_codes", "level", "languages", "institution", "license", "type", "source"]
 
 
-
 def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
     params: dict[str, Any] = {
         "q": q,
