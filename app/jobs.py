@@ -8,8 +8,11 @@ work).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -23,11 +26,24 @@ from app.sources.models import HarvestRun
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code, even inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # This thread already runs an event loop (an async caller): use a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 def run_harvest(
     engine: Engine, settings: Settings, source_id: int, *, full: bool = False
 ) -> HarvestRun:
-    run = asyncio.run(harvest(engine, source_id, full=full))
+    run = _run(harvest(engine, source_id, full=full))
     with session_scope(engine) as session:
         sources.schedule_next(session, source_id)
     sync_search_quietly(engine, settings)

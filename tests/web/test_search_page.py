@@ -1,0 +1,93 @@
+"""The learner's search page, driven in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy.engine import Engine
+
+from app.db import session_scope
+from app.demo.corpus import generate_corpus
+from app.demo.server import DemoRepositoryServer
+from app.jobs import run_harvest
+from app.main import create_app
+from app.settings import Settings
+from app.sources import service as sources
+from tests.services_plugin import free_port
+
+pytestmark = [pytest.mark.services, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def site(live: Settings, live_engine: Engine) -> Iterator[str]:
+    """The app, with 200 harvested demo courses, served by uvicorn on a free port."""
+    with DemoRepositoryServer(generate_corpus(200)) as repository:
+        with session_scope(live_engine) as session:
+            source = sources.add_source(session, slug="demo", base_url=repository.base_url)
+            source_id = source.id
+        assert source_id is not None
+        assert run_harvest(live_engine, live, source_id).status == "succeeded"
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_search_form_lists_chinese_and_english_results(site: str, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(site + "/")
+    page.get_by_role("searchbox").fill("计算机")
+    page.get_by_role("button", name="搜索 · Search").click()
+    page.wait_for_selector("#results li")
+    titles = page.locator("#results h2").all_inner_texts()
+    assert "计算机科学导论" in titles
+    assert "计算机" in page.locator("#results").inner_text()
+    assert page.locator("#results mark").count() > 0, "query words are highlighted"
+
+    page.get_by_role("searchbox").fill("data")
+    page.get_by_role("button", name="搜索 · Search").click()
+    page.wait_for_url("**q=data**")
+    titles = page.locator("#results h2").all_inner_texts()
+    assert any("data" in title.lower() for title in titles)
+    page.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_search_page_escapes_markup_in_the_query(site: str) -> None:
+    response = httpx.get(site + "/", params={"q": "<script>alert(1)</script>"})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
