@@ -1,0 +1,93 @@
+"""Validation of a profile record: issues (error or warning, with a path) and a quality score.
+
+Errors keep a record out of the public catalogue; warnings are shown to the source's
+maintainers.  Each check is a small function in ``CHECKS`` and each recommended field
+a line in ``RECOMMENDED``: deepening validation means adding lines, not rewriting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from metadata.profile import CourseResource, Issue
+
+Check = Callable[[CourseResource], Iterable[Issue]]
+
+
+def _has_text(values: dict[str, str]) -> bool:
+    return any(text.strip() for text in values.values())
+
+
+def check_title(resource: CourseResource) -> Iterable[Issue]:
+    if not _has_text(resource.title):
+        yield Issue(severity="error", code="missing_title", message="no title", path="title")
+
+
+def check_language(resource: CourseResource) -> Iterable[Issue]:
+    if not resource.languages:
+        yield Issue(
+            severity="warning",
+            code="missing_language",
+            message="the language of the resource is not given",
+            path="languages",
+        )
+
+
+def check_description(resource: CourseResource) -> Iterable[Issue]:
+    if not _has_text(resource.description):
+        yield Issue(
+            severity="warning",
+            code="missing_description",
+            message="no description",
+            path="description",
+        )
+
+
+def check_license(resource: CourseResource) -> Iterable[Issue]:
+    if resource.license is None:
+        yield Issue(
+            severity="warning",
+            code="missing_license",
+            message="no licence or rights statement",
+            path="license",
+        )
+    elif resource.license.spdx is None:
+        yield Issue(
+            severity="warning",
+            code="unknown_license",
+            message=f"licence not recognised: {resource.license.text[:200]!r}",
+            path="license",
+        )
+
+
+CHECKS: tuple[Check, ...] = (check_title, check_language, check_description, check_license)
+"""Every check, in the order their issues are reported."""
+
+RECOMMENDED: tuple[tuple[str, Callable[[CourseResource], bool]], ...] = (
+    ("title", lambda r: _has_text(r.title)),
+    ("description", lambda r: _has_text(r.description)),
+    ("languages", lambda r: bool(r.languages)),
+    ("subjects or keywords", lambda r: bool(r.subjects or r.keywords)),
+    ("license", lambda r: r.license is not None and r.license.spdx is not None),
+    ("contributors", lambda r: bool(r.contributors)),
+    ("institution", lambda r: bool(r.institution)),
+    ("url", lambda r: bool(r.url)),
+    ("created", lambda r: bool(r.created)),
+    ("resource_types", lambda r: bool(r.resource_types)),
+)
+"""Recommended fields and how to tell each is present; the quality score counts them."""
+
+
+def validate(resource: CourseResource) -> list[Issue]:
+    """All issues of a record: ``error`` ones keep it out of the public catalogue."""
+    return [issue for check in CHECKS for issue in check(resource)]
+
+
+def quality_score(resource: CourseResource) -> float:
+    """Share of the ``RECOMMENDED`` fields present, in [0, 1]."""
+    present = sum(1 for _, is_present in RECOMMENDED if is_present(resource))
+    return round(present / len(RECOMMENDED), 3)
+
+
+def has_errors(issues: Iterable[Issue]) -> bool:
+    return any(issue.severity == "error" for issue in issues)

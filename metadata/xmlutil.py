@@ -1,0 +1,102 @@
+"""Small helpers for readers: names and text of already parsed lxml elements, and text clean-up.
+
+Pure functions: no parsing of bytes here (``harvesters.xml`` does that, hardened), no I/O.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from lxml import etree
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+_WHITESPACE = re.compile(r"\s+")
+# Markup a description may carry once its HTML has been unescaped.  Only real HTML tag
+# names are removed, so that "x<y and y>z" in a formula survives.
+_HTML_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|blockquote|br|center|cite|code|dd|del|div|dl|dt|em|font|h[1-6]|hr"
+    r"|i|img|ins|li|ol|p|pre|q|s|section|small|span|strike|strong|sub|sup|table|tbody|td"
+    r"|th|thead|tr|u|ul)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_HTML_BLOCK = re.compile(r"</?(?:p|div|br|li|tr|h[1-6]|blockquote|ul|ol|table)\b[^<>]*>", re.I)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
+_C1 = re.compile("[\x80-\x9f]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+def local_name(element: etree._Element) -> str:
+    """The element's name without namespace (``""`` for comments and PIs)."""
+    if not isinstance(element.tag, str):
+        return ""
+    return etree.QName(element).localname
+
+
+def namespace(element: etree._Element) -> str | None:
+    if not isinstance(element.tag, str):
+        return None
+    return etree.QName(element).namespace
+
+
+def child_elements(element: etree._Element) -> list[etree._Element]:
+    """Element children only (comments and processing instructions skipped)."""
+    return [child for child in element if isinstance(child.tag, str)]
+
+
+def text_of(element: etree._Element) -> str:
+    """All text inside the element, markup removed, as written (not cleaned)."""
+    return "".join(t for t in element.itertext() if isinstance(t, str))
+
+
+def xml_lang(element: etree._Element) -> str | None:
+    """The ``xml:lang`` in force on the element (inherited from ancestors), if any."""
+    node: etree._Element | None = element
+    while node is not None:
+        value = node.get(XML_LANG)
+        if value:
+            return value.strip() or None
+        node = node.getparent()
+    return None
+
+
+def collapse_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def clean_text(text: str) -> str:
+    """Normalise a short string: invisible characters out, C1 codes fixed, NFC, one space."""
+    return collapse_whitespace(unicodedata.normalize("NFC", _fix_c1(_INVISIBLE.sub("", text))))
+
+
+def clean_html_text(text: str) -> str:
+    """Clean a description that may hold HTML, even HTML escaped twice.
+
+    ``&amp;lt;p&amp;gt;A&amp;lt;/p&amp;gt;`` arrives from the parser as
+    ``&lt;p&gt;A&lt;/p&gt;``: it is unescaped (at most twice) and its tags removed,
+    block tags becoming spaces.  The result is NFC with whitespace collapsed.
+    """
+    for _ in range(2):
+        if not _ENTITY.search(text):
+            break
+        text = html.unescape(text)
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _HTML_BLOCK.sub(" ", text)
+    text = _HTML_TAG.sub("", text)
+    if _ENTITY.search(text):  # entities that were inside the markup, e.g. &nbsp;
+        text = html.unescape(text)
+    return clean_text(text)
+
+
+def _fix_c1(text: str) -> str:
+    """C1 control codes are almost always Windows-1252 bytes decoded as Latin-1.
+
+    ``\\x96`` becomes an en dash, ``\\x92`` an apostrophe; the five codes cp1252 leaves
+    undefined are dropped.
+    """
+    if not _C1.search(text):
+        return text
+    return _C1.sub(lambda m: bytes([ord(m.group())]).decode("cp1252", errors="ignore"), text)
