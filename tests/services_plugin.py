@@ -1,0 +1,105 @@
+"""Pytest plugin: free loopback ports, and real Meilisearch + SeaweedFS S3 for a test session.
+
+Registered from ``tests/conftest.py`` (``pytest_plugins = ["tests.services_plugin"]``).
+``live_services`` fails, never skips, when the binaries are missing: CI installs them all.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.services import ServiceError, services_down, services_status, services_up
+from app.settings import Settings
+
+# p and p + 10000 both stay below Linux's ephemeral range (32768-60999), so a port we hand out
+# cannot be taken meanwhile by some client's outgoing connection.
+_PORT_LOW = 10_000
+_PORT_HIGH = 22_700
+_GRPC_OFFSET = 10_000
+# Handed out in this process and maybe not bound yet: never hand them out twice.
+_handed_out: set[int] = set()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick(*offsets: int) -> int:
+    for _ in range(500):
+        port = _PORT_LOW + secrets.randbelow(_PORT_HIGH - _PORT_LOW)
+        wanted = [port + offset for offset in offsets]
+        if not _handed_out.intersection(wanted) and all(_bindable(p) for p in wanted):
+            _handed_out.update(wanted)
+            return port
+    raise RuntimeError("no free loopback port found")
+
+
+def free_port() -> int:
+    """A loopback port that is free now, not handed out before in this session."""
+    return _pick(0)
+
+
+def free_port_pair() -> int:
+    """A port p with p and p + 10000 free (SeaweedFS binds gRPC at p + 10000), p < 55000."""
+    return _pick(0, _GRPC_OFFSET)
+
+
+def services_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for services of their own: fresh ports, managed unless overridden."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        # Explicit, so a COURSEFED_MEILI_URL / COURSEFED_S3_ENDPOINT in the environment
+        # cannot turn the managed services of a test into external ones.
+        "meili_url": None,
+        "s3_endpoint": None,
+        "meili_port": free_port(),
+        "s3_port": free_port_pair(),
+        "weed_master_port": free_port_pair(),
+        "weed_volume_port": free_port_pair(),
+        "weed_filer_port": free_port_pair(),
+        "weed_admin_port": free_port_pair(),
+        "service_start_timeout": 60.0,
+        "service_stop_timeout": 15.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def pid_running(pid: int) -> bool:
+    """True while ``pid`` is a live process (a zombie awaiting its parent counts as dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2 :].split()[0] not in {"Z", "X"}
+
+
+@pytest.fixture(scope="session")
+def live_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose Meilisearch and S3 run for the whole session, stopped at its end."""
+    settings = services_settings(tmp_path_factory.mktemp("live-services"))
+    failure = None
+    try:
+        services_up(settings)
+    except ServiceError as exc:
+        failure = str(exc)
+    if failure is not None:  # failing outside `except` keeps the report to the message itself
+        message = f"could not start Meilisearch and SeaweedFS for the tests: {failure}"
+        pytest.fail(message, pytrace=False)
+    pids = [status.pid for status in services_status(settings) if status.pid is not None]
+    yield settings
+    stopped = services_down(settings)
+    assert [status.state for status in stopped] == ["stopped", "stopped"], stopped
+    assert not [pid for pid in pids if pid_running(pid)], "services outlived services_down"
