@@ -28,6 +28,9 @@ browser:
 
 test: install browser
 	$(BIN)/coursefed services install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: install
@@ -36,7 +39,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python -m bench.search_vs_meili
+	$(BIN)/python -m bench.search_api
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -96,6 +96,8 @@ def live(live_services: Settings, settings: Settings) -> Settings:
             "meili_key": live_services.meili_key,
             "s3_endpoint": live_services.resolved_s3_endpoint,
             "s3_bucket": live_services.s3_bucket,
+            "s3_access_key": live_services.s3_access_key,
+            "s3_secret_key": live_services.s3_secret_key,
             "meili_index": f"test-{uuid.uuid4().hex[:12]}",
         }
     )
