@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from app import migrate
 from app.db import make_engine, session_scope
 from app.errors import AppError
 from app.settings import Settings, get_settings
@@ -54,8 +55,6 @@ def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrate  # noqa: PLC0415
-
     if args.action == "upgrade":
         migrate.upgrade(settings)
     _print(
@@ -71,6 +70,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     from app.sources import service  # noqa: PLC0415
 
+    migrate.require_head(settings)
     engine = make_engine(settings)
     with session_scope(engine) as session:
         if args.action == "add":
@@ -97,6 +97,7 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
     from app.sources import service  # noqa: PLC0415
 
+    migrate.require_head(settings)
     engine = make_engine(settings)
     with session_scope(engine) as session:
         source = service.get_by_slug(session, args.slug)
@@ -117,6 +118,7 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
 
+    migrate.require_head(settings)
     result = jobs.sync_search(make_engine(settings), settings)
     _print(
         f"search index at serial {result.applied_serial}: "
@@ -133,6 +135,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.main import create_app  # noqa: PLC0415
 
+    migrate.require_head(settings)
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -203,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.debug:
+        # One line per HTTP request to Meilisearch or a repository is noise for a user.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = get_settings()
         handler: Handler = args.handler

@@ -13,8 +13,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(settings: Settings) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config = alembic_config_for_scripts()
     # Percent signs in passwords would be read as interpolation by configparser.
     config.set_main_option("sqlalchemy.url", settings.resolved_database_url.replace("%", "%%"))
     return config
@@ -22,6 +21,32 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
+
+
+def head() -> str | None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
+    return ScriptDirectory.from_config(alembic_config_for_scripts()).get_current_head()
+
+
+def alembic_config_for_scripts() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+class NotMigrated(Exception):
+    """The database schema is older than this code."""
+
+
+def require_head(settings: Settings) -> None:
+    """Refuse to work on a database that `coursefed db upgrade` has not brought up to date."""
+    found, wanted = current(settings), head()
+    if found != wanted:
+        raise NotMigrated(
+            f"the database is at revision {found or 'none'}, this coursefed needs {wanted}: "
+            "run `coursefed db upgrade`"
+        )
 
 
 def current(settings: Settings) -> str | None:

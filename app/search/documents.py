@@ -33,7 +33,9 @@ def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) ->
         # Every language's title in one field, so no language outranks another.
         "titles": [text for text in record.title.values() if text],
         "keywords": record.keywords,
-        "subjects": [label for s in record.subjects for label in s.label.values()],
+        "subjects": list(
+            dict.fromkeys(label for s in record.subjects for label in s.label.values())
+        ),
         "subject_codes": sorted({s.code for s in record.subjects if s.code}),
         "institution": record.institution or "",
         "descriptions": [text[:DESCRIPTION_CHARS] for text in record.description.values() if text],

@@ -14,6 +14,15 @@ import httpx
 from app.settings import Settings
 
 
+def _covers(current: Any, wanted: Any) -> bool:
+    """Whether ``current`` already has every value of ``wanted`` (extra keys allowed)."""
+    if isinstance(wanted, dict):
+        return isinstance(current, dict) and all(
+            _covers(current.get(key), value) for key, value in wanted.items()
+        )
+    return bool(current == wanted)
+
+
 class SearchError(Exception):
     """Meilisearch answered, but refused or failed the request."""
 
@@ -110,7 +119,9 @@ class SearchIndex:
             self.wait_for_task(
                 self._request("POST", "/indexes", json={"uid": uid, "primaryKey": "id"})
             )
-        self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
+        current = self._request("GET", f"/indexes/{uid}/settings")
+        if not _covers(current, settings):
+            self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
 
     def delete_index(self, uid: str) -> None:
         try:
@@ -131,6 +142,11 @@ class SearchIndex:
 
     def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
         return dict(self._request("POST", f"/indexes/{uid}/search", json=params))
+
+    def settings_updates(self, uid: str) -> int:
+        """How many settings updates the index has received (for checks and tests)."""
+        params = {"indexUids": uid, "types": "settingsUpdate", "limit": 0}
+        return int(self._request("GET", "/tasks", params=params)["total"])
 
     def document_count(self, uid: str) -> int:
         return int(self._request("GET", f"/indexes/{uid}/stats")["numberOfDocuments"])

@@ -38,7 +38,9 @@ def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) ->
 
 def _marked(text: str) -> str:
     """Escape stored text, then turn Meilisearch's private-use markers into <mark>."""
-    return html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
+    marked = html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
+    # Chinese words are highlighted token by token; join neighbouring marks into one.
+    return marked.replace("</mark><mark>", "")
 
 
 def _hit(raw: dict[str, Any]) -> Hit:

@@ -79,6 +79,8 @@ def test_chinese_query_is_segmented(
     _store_courses(live_engine)
     sync_search(live_engine, live)
     assert _titles(client, "计算机")[0] == "计算机科学导论"
+    hit = client.get("/api/v1/search", params={"q": "计算机"}).json()["hits"][0]
+    assert "<mark>计算机</mark>" in hit["description"], "one mark per word, not per character"
     assert "大学物理（上）" in _titles(client, "物理")
 
 
@@ -137,6 +139,14 @@ def test_index_matches_database_after_sync(live_engine: Engine, live: Settings) 
     assert again.upserted == 0, "nothing new in the journal means no index work"
     with SearchIndex.from_settings(live) as index:
         assert index.document_count(live.meili_index) == len(COURSES)
+
+
+def test_index_settings_are_applied_once(live_engine: Engine, live: Settings) -> None:
+    _store_courses(live_engine)
+    sync_search(live_engine, live)
+    sync_search(live_engine, live)
+    with SearchIndex.from_settings(live) as index:
+        assert index.settings_updates(live.meili_index) == 1, "unchanged settings are not re-sent"
 
 
 @pytest.mark.parametrize(

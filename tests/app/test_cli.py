@@ -1,0 +1,131 @@
+"""The ``coursefed`` console script, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.demo.corpus import generate_corpus
+from app.demo.server import DemoRepositoryServer
+from app.services.manager import services_status
+from app.settings import Settings
+from tests.services_plugin import free_port, free_port_pair
+
+COURSEFED = str(Path(sys.executable).with_name("coursefed"))
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+        [COURSEFED, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"COURSEFED_DATA_DIR": str(tmp_path / "var")}
+
+
+def test_unmigrated_database_gets_a_hint_not_a_traceback(env: dict[str, str]) -> None:
+    result = run(env, "harvest", "college")
+    assert result.returncode == 1
+    assert "run `coursefed db upgrade`" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_bad_source_url_is_refused_with_a_message(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    result = run(env, "sources", "add", "college", "ftp://example.org/oai")
+    assert result.returncode == 1
+    assert "must start with http:// or https://" in result.stderr
+    assert "Traceback" not in result.stderr
+    unknown = run(env, "harvest", "nope")
+    assert unknown.returncode == 1
+    assert "no source 'nope'" in unknown.stderr
+
+
+@pytest.mark.services
+def test_sources_add_harvest_and_index_from_the_command_line(
+    env: dict[str, str], live_services: Settings
+) -> None:
+    env = {
+        **env,
+        "COURSEFED_MEILI_URL": live_services.resolved_meili_url,
+        "COURSEFED_MEILI_INDEX": f"cli-{free_port()}",
+        "COURSEFED_S3_ENDPOINT": live_services.resolved_s3_endpoint,
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
+        added = run(env, "sources", "add", "college", server.base_url, "--name", "示范学院")
+        assert added.returncode == 0, added.stderr
+        harvested = run(env, "harvest", "college")
+    assert harvested.returncode == 0, harvested.stderr
+    live_count = len([r for r in generate_corpus(120) if not r.deleted])
+    assert f"120 records seen, {live_count} stored" in harvested.stdout
+    listed = run(env, "sources", "list")
+    assert "college" in listed.stdout
+    assert "succeeded" in listed.stdout
+    synced = run(env, "index", "sync")
+    assert synced.returncode == 0
+    assert "0 documents added" in synced.stdout, "the harvest already indexed everything"
+
+
+@pytest.mark.services
+def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> None:
+    s3_port, master, volume, filer, admin = (free_port_pair() for _ in range(5))
+    env = {
+        "COURSEFED_DATA_DIR": str(tmp_path / "var"),
+        "COURSEFED_MEILI_PORT": str(free_port()),
+        "COURSEFED_S3_PORT": str(s3_port),
+        "COURSEFED_WEED_MASTER_PORT": str(master),
+        "COURSEFED_WEED_VOLUME_PORT": str(volume),
+        "COURSEFED_WEED_FILER_PORT": str(filer),
+        "COURSEFED_WEED_ADMIN_PORT": str(admin),
+    }
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        meili_port=int(env["COURSEFED_MEILI_PORT"]),
+        s3_port=s3_port,
+        weed_master_port=master,
+        weed_volume_port=volume,
+        weed_filer_port=filer,
+        weed_admin_port=admin,
+    )
+    try:
+        before = run(env, "services", "status")
+        assert before.returncode == 3, "status exits non-zero while services are down"
+        assert before.stdout.count("stopped") == 2
+        first = run(env, "services", "up")
+        assert first.returncode == 0, first.stderr
+        pids = {s.name: s.pid for s in services_status(settings)}
+        second = run(env, "services", "up")
+        assert second.returncode == 0, second.stderr
+        assert {s.name: s.pid for s in services_status(settings)} == pids, "up twice starts once"
+        running = run(env, "services", "status")
+        assert running.returncode == 0
+        assert running.stdout.count("running") == 2
+    finally:
+        down = run(env, "services", "down")
+    assert down.returncode == 0, down.stderr
+    after = run(env, "services", "status")
+    assert after.stdout.count("stopped") == 2
+    for pid in pids.values():
+        assert pid is not None
+        assert not running_process(pid), f"process {pid} is still running"
+
+
+def running_process(pid: int) -> bool:
+    """A process that exists and is not a zombie waiting for init to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
