@@ -19,7 +19,7 @@ COURSEFED = str(Path(sys.executable).with_name("coursefed"))
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script with fixed arguments
+    return subprocess.run(
         [COURSEFED, *args],
         env={**os.environ, **env},
         capture_output=True,
