@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
-from app.search.gateway import SearchIndex, SearchUnavailable
+from app.search.gateway import SearchError, SearchIndex
 from app.search.indexer import SyncResult, sync_index
 from app.settings import Settings
 from app.sources import service as sources
@@ -56,10 +56,14 @@ def sync_search(engine: Engine, settings: Settings) -> SyncResult:
 
 
 def sync_search_quietly(engine: Engine, settings: Settings) -> SyncResult | None:
-    """Index what the journal holds; if Meilisearch is down, leave it for the next round."""
+    """Index what the journal holds; if Meilisearch fails, leave it for the next round.
+
+    The journal keeps every change, so nothing is lost: the next sync starts from the
+    last serial Meilisearch confirmed.
+    """
     try:
         return sync_search(engine, settings)
-    except SearchUnavailable as exc:
+    except SearchError as exc:
         log.warning("search index not updated, will retry: %s", exc)
         return None
 

@@ -6,6 +6,7 @@ Vendor failures are translated where they enter: connection problems become
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -29,6 +30,10 @@ class SearchError(Exception):
 
 class SearchUnavailable(SearchError):
     """Meilisearch could not be reached; the work is retried later."""
+
+
+class IndexNotFound(SearchError):
+    """The index does not exist yet (nothing has been indexed)."""
 
 
 class SearchIndex:
@@ -75,7 +80,8 @@ class SearchIndex:
                 code = body.get("code", "")
             except ValueError:
                 message, code = response.text, ""
-            raise SearchError(f"{code}: {message}" if code else message)
+            error = IndexNotFound if code == "index_not_found" else SearchError
+            raise error(f"{code}: {message}" if code else message)
         if not response.content:
             return None
         return response.json()
@@ -107,28 +113,33 @@ class SearchIndex:
     def index_exists(self, uid: str) -> bool:
         try:
             self._request("GET", f"/indexes/{uid}")
-        except SearchUnavailable:
-            raise
-        except SearchError:
+        except IndexNotFound:
             return False
         return True
 
     def ensure_index(self, uid: str, settings: dict[str, Any]) -> None:
-        """Create the index if needed and apply its settings (idempotent)."""
+        """Create the index if needed and apply its settings (idempotent).
+
+        A new index is built under a temporary name and renamed into place, so searches
+        never see it without its settings (filterable attributes, ranking, synonyms).
+        """
         if not self.index_exists(uid):
-            self.wait_for_task(
-                self._request("POST", "/indexes", json={"uid": uid, "primaryKey": "id"})
-            )
+            staging = f"{uid}-new-{secrets.token_hex(4)}"
+            self.create_index(staging, settings)
+            self.rename_index(staging, uid)
+            return
         current = self._request("GET", f"/indexes/{uid}/settings")
         if not _covers(current, settings):
             self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
 
-    def delete_index(self, uid: str) -> None:
-        try:
-            self.wait_for_task(self._request("DELETE", f"/indexes/{uid}"))
-        except SearchError as exc:
-            if "index_not_found" not in str(exc):
-                raise
+    def create_index(self, uid: str, settings: dict[str, Any]) -> None:
+        self.wait_for_task(self._request("POST", "/indexes", json={"uid": uid, "primaryKey": "id"}))
+        self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
+
+    def rename_index(self, uid: str, new_uid: str) -> None:
+        """Atomically give index ``uid`` the name ``new_uid`` (which must not exist)."""
+        body = [{"indexes": [uid, new_uid], "rename": True}]
+        self.wait_for_task(self._request("POST", "/swap-indexes", json=body))
 
     def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
         return dict(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from app.search.gateway import SearchIndex
+from app.search.gateway import IndexNotFound, SearchIndex
 from app.search.schemas import Hit, SearchResponse
 
 MAX_PER_PAGE = 100
@@ -24,7 +24,10 @@ def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) ->
         "highlightPreTag": "\x02",
         "highlightPostTag": "\x03",
     }
-    answer = index.search(uid, params)
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        answer = {}  # nothing indexed yet: an empty catalogue, not an error
     return SearchResponse(
         query=q,
         hits=[_hit(raw) for raw in answer.get("hits", [])],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ from app.db import session_scope
 from app.demo.corpus import DemoRecord, generate_corpus
 from app.demo.server import DemoRepositoryServer
 from app.jobs import run_harvest
+from app.main import create_app
 from app.search.gateway import SearchIndex
 from app.settings import Settings
 from app.sources import service as sources
@@ -102,3 +104,21 @@ def test_second_harvest_is_incremental_and_changes_nothing(
     live_count = len([r for r in generate_corpus(CORPUS_SIZE) if not r.deleted])
     assert full.records_unchanged == live_count, "same raw bytes: no journal entry, no index work"
     assert full.records_deleted == 0, "tombstones are not deleted twice"
+
+
+def test_serve_harvests_due_sources_in_the_background(
+    live_engine: Engine, live: Settings, repository: str
+) -> None:
+    _register(live_engine, repository)
+    settings = live.model_copy(update={"scheduler": True, "scheduler_interval": 0.2})
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 60
+        while client.get("/api/v1/search", params={"q": "计算机"}).json()["total"] == 0:
+            assert time.monotonic() < deadline, "the scheduler never harvested the due source"
+            time.sleep(0.2)
+    with session_scope(live_engine) as session:
+        source = sources.get_by_slug(session, "demo")
+        assert source is not None and source.next_harvest_at is not None
+        run = sources.last_run(session, source.id or 0)
+        assert run is not None and run.status == "succeeded"
+        assert source.next_harvest_at > run.started_at, "the next harvest is scheduled"
