@@ -34,11 +34,13 @@ def append_journal(
     one.  A transaction-scoped advisory lock makes journal writers take turns, so serials
     become visible in order.  SQLite has a single writer anyway.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _JOURNAL_LOCK_KEY})
+    transaction = session.get_transaction()
+    if session.info.get("journal_locked") is not transaction:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _JOURNAL_LOCK_KEY})
+        session.info["journal_locked"] = transaction
     entry = JournalEntry(resource_id=resource_id, op=op, content_hash=content_hash)
     session.add(entry)
-    session.flush()
     return entry
 
 

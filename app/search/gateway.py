@@ -14,6 +14,11 @@ import httpx
 
 from app.settings import Settings
 
+# Asked for gzip, Meilisearch streams compressed chunks in small writes that stall on
+# Nagle's algorithm and the client's delayed ACK (measured on loopback: 44 ms per search
+# instead of 1 ms). Its answers are small: ask for them uncompressed.
+HEADERS = {"Accept-Encoding": "identity"}
+
 
 def _covers(current: Any, wanted: Any) -> bool:
     """Whether ``current`` already has every value of ``wanted`` (extra keys allowed)."""
@@ -43,7 +48,7 @@ class SearchIndex:
         self.url = url.rstrip("/")
         self._client = httpx.Client(
             base_url=self.url,
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers={**HEADERS, "Authorization": f"Bearer {api_key}"},
             timeout=timeout,
         )
 

@@ -12,8 +12,9 @@ MAX_PER_PAGE = 100
 FACETS = ["subject_codes", "level", "languages", "institution", "license", "type", "source"]
 
 
-def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
-    params: dict[str, Any] = {
+def search_params(q: str, *, page: int, per_page: int) -> dict[str, Any]:
+    """The Meilisearch search body for a learner's query (also used by the benchmark)."""
+    return {
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
@@ -24,6 +25,10 @@ def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) ->
         "highlightPreTag": "\x02",
         "highlightPostTag": "\x03",
     }
+
+
+def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
+    params = search_params(q, page=page, per_page=per_page)
     try:
         answer = index.search(uid, params)
     except IndexNotFound:

@@ -65,8 +65,16 @@ async def harvest(engine: Engine, source_id: int, *, full: bool = False) -> Harv
                 with session_scope(engine) as session:
                     run = _get_run(session, run_id)
                     run.pages += 1
+                    batch = catalogue.Batch(
+                        session,
+                        (
+                            catalogue.resource_id_for(slug, r.identifier)
+                            for r in page.records
+                            if r.identifier
+                        ),
+                    )
                     for raw in page.records:
-                        _store_one(session, run, raw, job)
+                        _store_one(batch, run, raw, job)
                     session.add(run)
     except HarvestError as exc:
         error = f"{exc.__class__.__name__}: {exc}"
@@ -114,14 +122,14 @@ class _Job:
     reader: Reader
 
 
-def _store_one(session: Session, run: HarvestRun, raw: RawRecord, job: _Job) -> None:
+def _store_one(batch: catalogue.Batch, run: HarvestRun, raw: RawRecord, job: _Job) -> None:
     run.records_seen += 1
     if not raw.identifier:
         run.records_failed += 1
         return
     resource_id = catalogue.resource_id_for(job.slug, raw.identifier)
     if raw.deleted:
-        if catalogue.delete(session, resource_id, raw.datestamp) is catalogue.Outcome.DELETED:
+        if batch.delete(resource_id, raw.datestamp) is catalogue.Outcome.DELETED:
             run.records_deleted += 1
         return
     if raw.error is not None or raw.metadata is None:
@@ -143,8 +151,7 @@ def _store_one(session: Session, run: HarvestRun, raw: RawRecord, job: _Job) -> 
         ),
         **content.model_dump(),
     )
-    outcome = catalogue.upsert(
-        session,
+    outcome = batch.upsert(
         catalogue.StoredRecord(
             record=record,
             issues=issues,

@@ -13,7 +13,7 @@ from app.demo.corpus import generate_corpus
 from app.demo.server import DemoRepositoryServer
 from app.services.manager import services_status
 from app.settings import Settings
-from tests.services_plugin import free_port, free_port_pair
+from tests.services_plugin import free_port, pid_running, services_settings
 
 COURSEFED = str(Path(sys.executable).with_name("coursefed"))
 
@@ -80,25 +80,16 @@ def test_sources_add_harvest_and_index_from_the_command_line(
 
 @pytest.mark.services
 def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> None:
-    s3_port, master, volume, filer, admin = (free_port_pair() for _ in range(5))
+    settings = services_settings(tmp_path / "var")
     env = {
-        "COURSEFED_DATA_DIR": str(tmp_path / "var"),
-        "COURSEFED_MEILI_PORT": str(free_port()),
-        "COURSEFED_S3_PORT": str(s3_port),
-        "COURSEFED_WEED_MASTER_PORT": str(master),
-        "COURSEFED_WEED_VOLUME_PORT": str(volume),
-        "COURSEFED_WEED_FILER_PORT": str(filer),
-        "COURSEFED_WEED_ADMIN_PORT": str(admin),
+        "COURSEFED_DATA_DIR": str(settings.data_dir),
+        "COURSEFED_MEILI_PORT": str(settings.meili_port),
+        "COURSEFED_S3_PORT": str(settings.s3_port),
+        "COURSEFED_WEED_MASTER_PORT": str(settings.weed_master_port),
+        "COURSEFED_WEED_VOLUME_PORT": str(settings.weed_volume_port),
+        "COURSEFED_WEED_FILER_PORT": str(settings.weed_filer_port),
+        "COURSEFED_WEED_ADMIN_PORT": str(settings.weed_admin_port),
     }
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        meili_port=int(env["COURSEFED_MEILI_PORT"]),
-        s3_port=s3_port,
-        weed_master_port=master,
-        weed_volume_port=volume,
-        weed_filer_port=filer,
-        weed_admin_port=admin,
-    )
     try:
         before = run(env, "services", "status")
         assert before.returncode == 3, "status exits non-zero while services are down"
@@ -119,13 +110,4 @@ def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> No
     assert after.stdout.count("stopped") == 2
     for pid in pids.values():
         assert pid is not None
-        assert not running_process(pid), f"process {pid} is still running"
-
-
-def running_process(pid: int) -> bool:
-    """A process that exists and is not a zombie waiting for init to reap it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        assert not pid_running(pid), f"process {pid} is still running"
