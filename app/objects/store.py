@@ -19,6 +19,7 @@ class ObjectStore:
     def __init__(self, settings: Settings, *, connect_timeout: float = 3.0) -> None:
         self.bucket = settings.s3_bucket
         self.endpoint = settings.resolved_s3_endpoint
+        self.region = settings.s3_region
         self._client: Any = boto3.client(
             "s3",
             endpoint_url=self.endpoint,
@@ -41,12 +42,26 @@ class ObjectStore:
             raise ObjectStoreError(f"S3 bucket {self.bucket!r} at {self.endpoint}: {exc}") from exc
 
     def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (safe when two callers race to create it)."""
         try:
-            self._client.head_bucket(Bucket=self.bucket)
-        except ClientError:
             try:
-                self._client.create_bucket(Bucket=self.bucket)
-            except (BotoCoreError, ClientError) as exc:
-                raise ObjectStoreError(f"cannot create bucket {self.bucket!r}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise ObjectStoreError(f"S3 at {self.endpoint} is unreachable: {exc}") from exc
+                self._client.head_bucket(Bucket=self.bucket)
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket"}:
+                    raise
+            extra = (
+                {}
+                if self.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+            )
+            try:
+                self._client.create_bucket(Bucket=self.bucket, **extra)
+            except ClientError as exc:
+                # Another caller may have created it between our check and our create.
+                if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                    raise
+        except (BotoCoreError, ClientError) as exc:
+            raise ObjectStoreError(
+                f"bucket {self.bucket!r} at {self.endpoint} could not be checked or created: {exc}"
+            ) from exc

@@ -5,14 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import boto3  # type: ignore[import-untyped, unused-ignore]
 import httpx
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-    BotoCoreError,
-    ClientError,
-)
 
+from app.objects.store import ObjectStore, ObjectStoreError
 from app.services.base import LOOPBACK, ManagedService, Port, http_failure, inherited_environment
 from app.services.binaries import find_weed
 from app.services.errors import ServiceStartError
@@ -124,45 +119,10 @@ class SeaweedS3(ManagedService):
 
 def ensure_bucket(settings: Settings) -> None:
     """Create ``settings.s3_bucket`` unless it exists (S3's errors become ``ServiceStartError``)."""
-    client = boto3.client(
-        "s3",
-        endpoint_url=settings.resolved_s3_endpoint,
-        aws_access_key_id=settings.s3_access_key,
-        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        region_name=settings.s3_region,
-        config=Config(
-            connect_timeout=5,
-            read_timeout=30,
-            retries={"max_attempts": 5, "mode": "standard"},
-            s3={"addressing_style": "path"},
-        ),
-    )
-    bucket = settings.s3_bucket
     try:
-        try:
-            client.head_bucket(Bucket=bucket)
-            return
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket"}:
-                raise
-        extra = (
-            {}
-            if settings.s3_region == "us-east-1"
-            else {"CreateBucketConfiguration": {"LocationConstraint": settings.s3_region}}
-        )
-        try:
-            client.create_bucket(Bucket=bucket, **extra)
-        except ClientError as exc:
-            # Another `up` may have created it between our check and our create.
-            if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
-                raise
-    except (BotoCoreError, ClientError) as exc:
-        raise ServiceStartError(
-            f"S3 at {settings.resolved_s3_endpoint} is up, but bucket {bucket!r} could not be "
-            f"checked or created: {exc}"
-        ) from exc
-    finally:
-        client.close()
+        ObjectStore(settings, connect_timeout=5).ensure_bucket()
+    except ObjectStoreError as exc:
+        raise ServiceStartError(f"S3 is up, but {exc}") from exc
 
 
 def _unix_socket_listening(path: Path) -> bool:
