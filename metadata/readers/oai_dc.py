@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from metadata.languages import normalise_language
-from metadata.profile import Contributor, CourseResource, Issue, LangMap, License, Subject
+from metadata.profile import Contributor, CourseResource, Issue, LangMap, License, Relation, Subject
 from metadata.readers import choose_language, date_key, normalise_date, recognise_license
 from metadata.xmlutil import (
     child_elements,
@@ -115,7 +115,7 @@ def read_oai_dc(element: etree._Element) -> tuple[CourseResource, list[Issue]]:
         formats=_plain(values["format"]),
         identifiers=identifiers,
         url=landing_page(identifiers),
-        relations=_plain(values["relation"]),
+        relations=[Relation(target=value) for value in _plain(values["relation"])],
         sources=_plain(values["source"]),
         coverage=_plain(values["coverage"]),
     )

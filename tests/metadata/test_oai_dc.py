@@ -108,7 +108,7 @@ def test_other_fields_are_kept(course: Read) -> None:
     resource, _ = course
     assert resource.resource_types == ["课程"]
     assert resource.formats == ["text/html"]
-    assert resource.relations == ["https://courses.example.edu/course/ds100"]
+    assert [r.target for r in resource.relations] == ["https://courses.example.edu/course/ds100"]
     assert resource.coverage == ["2021 秋季学期"]
     assert resource.sources == ["示例学院精品课程"]
     assert validate(resource) == []
