@@ -7,9 +7,11 @@ a line in ``RECOMMENDED``: deepening validation means adding lines, not rewritin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from metadata.profile import CourseResource, Issue
+from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES
 
 Check = Callable[[CourseResource], Iterable[Issue]]
 
@@ -60,7 +62,60 @@ def check_license(resource: CourseResource) -> Iterable[Issue]:
         )
 
 
-CHECKS: tuple[Check, ...] = (check_title, check_language, check_description, check_license)
+_DURATION = re.compile(
+    r"^P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?"
+    r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$"
+)
+
+
+def check_vocabularies(resource: CourseResource) -> Iterable[Issue]:
+    """Controlled fields hold controlled values (readers map; other writers may not)."""
+    for path, value, vocabulary in (
+        ("education_level", resource.education_level, EDUCATION_LEVELS),
+        ("resource_type", resource.resource_type, RESOURCE_TYPES),
+    ):
+        if value is not None and value not in vocabulary:
+            yield Issue(
+                severity="error",
+                code="invalid_vocabulary",
+                message=f"{value!r} is not a value of the profile's {path} vocabulary",
+                path=path,
+            )
+
+
+def check_learning_time(resource: CourseResource) -> Iterable[Issue]:
+    if resource.learning_time is not None and not _DURATION.match(resource.learning_time):
+        yield Issue(
+            severity="warning",
+            code="invalid_duration",
+            message=f"learning time {resource.learning_time!r} is not an ISO 8601 duration",
+            path="learning_time",
+        )
+
+
+def check_links(resource: CourseResource) -> Iterable[Issue]:
+    links = [("url", resource.url)] + [
+        (f"objects[{n}].url", obj.url) for n, obj in enumerate(resource.objects, 1)
+    ]
+    for path, link in links:
+        if link is not None and not link.startswith(("http://", "https://")):
+            yield Issue(
+                severity="warning",
+                code="invalid_url",
+                message=f"{link[:200]!r} is not an http(s) URL",
+                path=path,
+            )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_title,
+    check_language,
+    check_description,
+    check_license,
+    check_vocabularies,
+    check_learning_time,
+    check_links,
+)
 """Every check, in the order their issues are reported."""
 
 RECOMMENDED: tuple[tuple[str, Callable[[CourseResource], bool]], ...] = (
@@ -73,7 +128,10 @@ RECOMMENDED: tuple[tuple[str, Callable[[CourseResource], bool]], ...] = (
     ("institution", lambda r: bool(r.institution)),
     ("url", lambda r: bool(r.url)),
     ("created", lambda r: bool(r.created)),
-    ("resource_types", lambda r: bool(r.resource_types)),
+    ("resource_type", lambda r: r.resource_type is not None),
+    ("education_level", lambda r: r.education_level is not None),
+    ("learning_time", lambda r: bool(r.learning_time)),
+    ("objects", lambda r: bool(r.objects)),
 )
 """Recommended fields and how to tell each is present; the quality score counts them."""
 
@@ -81,6 +139,11 @@ RECOMMENDED: tuple[tuple[str, Callable[[CourseResource], bool]], ...] = (
 def validate(resource: CourseResource) -> list[Issue]:
     """All issues of a record: ``error`` ones keep it out of the public catalogue."""
     return [issue for check in CHECKS for issue in check(resource)]
+
+
+def missing_recommended(resource: CourseResource) -> list[str]:
+    """The recommended fields a record lacks: what a college can improve."""
+    return [name for name, is_present in RECOMMENDED if not is_present(resource)]
 
 
 def quality_score(resource: CourseResource) -> float:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from metadata.profile import Contributor, CourseResource, License, Subject
-from metadata.validate import RECOMMENDED, has_errors, quality_score, validate
+import pytest
+
+from metadata.profile import Contributor, CourseResource, DigitalObjectRef, License, Subject
+from metadata.validate import (
+    RECOMMENDED,
+    has_errors,
+    missing_recommended,
+    quality_score,
+    validate,
+)
 
 
 def codes(resource: CourseResource) -> list[str]:
@@ -18,6 +26,10 @@ def complete() -> CourseResource:
         subjects=[Subject(code="0812", label={"zh": "计算机科学与技术"})],
         languages=["zh"],
         resource_types=["课程"],
+        resource_type="web_course",
+        education_level="higher_vocational",
+        learning_time="PT32H",
+        objects=[DigitalObjectRef(url="https://courses.example.edu/ds101.mp4", format="video/mp4")],
         institution="示例职业技术学院",
         contributors=[Contributor(name="王伟", role="author")],
         license=License(spdx="CC-BY-4.0", text="CC BY 4.0"),
@@ -59,3 +71,42 @@ def test_unrecognised_licence_is_a_warning() -> None:
 def test_score_is_the_share_of_recommended_fields() -> None:
     resource = CourseResource(title={"en": "T"}, languages=["en"])
     assert quality_score(resource) == round(2 / len(RECOMMENDED), 3)
+
+
+def test_values_outside_the_controlled_vocabularies_are_errors() -> None:
+    resource = complete().model_copy(update={"education_level": "kindergarten"})
+    (issue,) = validate(resource)
+    assert (issue.severity, issue.code, issue.path) == (
+        "error",
+        "invalid_vocabulary",
+        "education_level",
+    )
+    resource = complete().model_copy(update={"resource_type": "lecture"})
+    assert [i.path for i in validate(resource)] == ["resource_type"]
+
+
+@pytest.mark.parametrize("duration", ["PT32H", "P1W", "PT1H30M", "P3DT4H", "PT0.5S"])
+def test_iso_durations_are_accepted(duration: str) -> None:
+    assert validate(complete().model_copy(update={"learning_time": duration})) == []
+
+
+@pytest.mark.parametrize("duration", ["32 hours", "P", "PT", "1H", "32学时"])
+def test_other_learning_times_are_warnings(duration: str) -> None:
+    resource = complete().model_copy(update={"learning_time": duration})
+    assert [i.code for i in validate(resource)] == ["invalid_duration"]
+
+
+def test_non_http_links_are_warnings() -> None:
+    resource = complete().model_copy(
+        update={"url": "ftp://x", "objects": [DigitalObjectRef(url="file:///etc/passwd")]}
+    )
+    assert [(i.code, i.path) for i in validate(resource)] == [
+        ("invalid_url", "url"),
+        ("invalid_url", "objects[1].url"),
+    ]
+
+
+def test_missing_recommended_fields_name_what_to_improve() -> None:
+    resource = complete().model_copy(update={"learning_time": None, "objects": []})
+    assert missing_recommended(resource) == ["learning_time", "objects"]
+    assert quality_score(resource) == round(1 - 2 / len(RECOMMENDED), 3)
