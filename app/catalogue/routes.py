@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 
 from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.deps import SessionDep
 from app.errors import Gone, NotFound
+from metadata.profile import profile_json_schema
 
 router = APIRouter(prefix="/api/v1", tags=["resources"])
 
@@ -21,6 +23,12 @@ def _live(session: SessionDep, resource_id: str) -> Resource:
     if resource.deleted:
         raise Gone(f"resource {resource_id!r} was deleted at its source")
     return resource
+
+
+@router.get("/profile.schema.json")
+def profile_schema() -> JSONResponse:
+    """The JSON Schema of the course-resource profile (see docs/profile.md)."""
+    return JSONResponse(profile_json_schema(), media_type="application/schema+json")
 
 
 @router.get("/resources/{resource_id}")
