@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from app import migrate
 from app.db import make_engine, session_scope
 from app.errors import AppError
 from app.settings import Settings, get_settings
+from app.sources.models import HarvestRun
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -68,51 +70,139 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from app.sources import service  # noqa: PLC0415
+    from app.jobs import run_sync  # noqa: PLC0415
+    from app.sources import registration, service  # noqa: PLC0415
 
     migrate.require_head(settings)
     engine = make_engine(settings)
-    with session_scope(engine) as session:
-        if args.action == "add":
-            source = service.add_source(
-                session,
-                slug=args.slug,
+    if args.action == "add":
+        source = run_sync(
+            registration.register(
+                engine,
                 base_url=args.base_url,
                 name=args.name,
+                slug=args.slug,
                 metadata_prefix=args.prefix,
                 set_spec=args.set,
-                interval_minutes=args.interval,
+                interval_minutes=service.parse_interval(args.interval),
                 allow_private_network=args.allow_private_network,
             )
-            _print(f"source {source.slug} → {source.base_url} ({source.metadata_prefix})")
-        else:
-            for source in service.list_sources(session):
-                run = service.last_run(session, source.id) if source.id else None
-                last = f"{run.status} {run.started_at:%Y-%m-%d %H:%M}" if run else "never harvested"
-                _print(f"{source.slug:20} {source.base_url}  [{source.metadata_prefix}]  {last}")
+        )
+        _print(
+            f"source {source.slug} ({source.name}) → {source.base_url}: "
+            f"{source.repository_name or 'unnamed repository'}, granularity "
+            f"{source.granularity}, deleted records {source.deleted_record}, format "
+            f"{source.metadata_prefix if source.prefix_pinned else 'chosen at first harvest'}"
+        )
+        _print(str(source.id))  # alone on the last line, for scripts
+        return 0
+    with session_scope(engine) as session:
+        for source in service.list_sources(session):
+            run = service.last_run(session, source.id) if source.id else None
+            last = f"{run.status} {run.started_at:%Y-%m-%d %H:%M}" if run else "never harvested"
+            _print(
+                f"{source.id:>4} {source.slug:20} {source.base_url}  "
+                f"[{source.metadata_prefix}]  {last}"
+            )
     return 0
+
+
+def _source_ids(settings: Settings, references: list[str], every: bool) -> list[tuple[int, str]]:
+    from app.sources import service  # noqa: PLC0415
+
+    if not references and not every:
+        raise CLIError("name a source (id, slug or name), or use --all")
+    with session_scope(make_engine(settings)) as session:
+        if every:
+            return [(s.id, s.slug) for s in service.list_sources(session) if s.id and s.enabled]
+        found = []
+        for reference in references:
+            source = service.find_source(session, reference)
+            if source is None or source.id is None:
+                raise CLIError(f"no source {reference!r}; add it with `coursefed sources add`")
+            found.append((source.id, source.slug))
+        return found
+
+
+class _Progress:
+    """A one-line progress display on stderr when it is a terminal."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, run: HarvestRun) -> None:
+        if not self.live:
+            return
+        rate = run.records_seen / max(time.monotonic() - self.started, 1e-6)
+        sys.stderr.write(
+            f"\r  {run.records_seen} records ({run.pages} pages), {rate:,.0f} records/s   "
+        )
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.live:
+            sys.stderr.write("\n")
+
+
+def _report(settings: Settings, run: HarvestRun) -> None:
+    from app.sources.report import report_lines, run_report  # noqa: PLC0415
+
+    with session_scope(make_engine(settings)) as session:
+        for line in report_lines(run_report(session, run)):
+            _print(line)
+
+
+EXIT_CODES = {"succeeded": 0, "failed": 1, "partial": 2}
 
 
 def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
-    from app.sources import service  # noqa: PLC0415
+    from app.sources.harvest import SourceBusy  # noqa: PLC0415
 
     migrate.require_head(settings)
     engine = make_engine(settings)
-    with session_scope(engine) as session:
-        source = service.get_by_slug(session, args.slug)
-        if source is None or source.id is None:
-            raise CLIError(f"no source {args.slug!r}; add it with `coursefed sources add`")
-        source_id = source.id
-    run = jobs.run_harvest(engine, settings, source_id, full=args.full)
-    _print(
-        f"harvest {args.slug}: {run.status}; {run.records_seen} records seen, "
-        f"{run.records_upserted} stored, {run.records_unchanged} unchanged, "
-        f"{run.records_deleted} deleted, {run.records_failed} failed"
-    )
-    if run.error:
-        _print(f"error: {run.error}")
-    return 0 if run.status == "succeeded" else 1
+    worst = 0
+    for source_id, slug in _source_ids(settings, args.sources, args.all):
+        progress = _Progress()
+        try:
+            run = jobs.run_harvest(engine, settings, source_id, full=args.full, progress=progress)
+        except SourceBusy:
+            _print(f"{slug}: skipped, another worker is harvesting it")
+            worst = max(worst, 1)
+            continue
+        finally:
+            progress.done()
+        _report(settings, run)
+        worst = max(worst, EXIT_CODES.get(run.status, 1))
+    return worst
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    worst = 0
+    for source_id, _slug in _source_ids(settings, args.sources, args.all):
+        run = jobs.run_reconcile(engine, settings, source_id, force=args.force)
+        _report(settings, run)
+        worst = max(worst, EXIT_CODES.get(run.status, 1))
+    return worst
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    while True:
+        for run in jobs.run_due(engine, settings):
+            _report(settings, run)
+        jobs.sync_search_quietly(engine, settings)
+        if args.once:
+            return 0
+        time.sleep(settings.scheduler_interval)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,6 +215,30 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"{result.upserted} documents added, {result.removed} removed"
     )
     return 0
+
+
+def cmd_normalize(args: argparse.Namespace, _settings: Settings) -> int:
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from app.catalogue.normalise import normalise_document  # noqa: PLC0415
+
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    results = normalise_document(data, None if args.format == "auto" else args.format)
+    errors = sum(1 for result in results if result.failed)
+    report = {
+        "records": [result.as_json() for result in results],
+        "summary": {
+            "records": len(results),
+            "deleted": sum(1 for result in results if result.deleted),
+            "with_errors": errors,
+            "warnings": sum(
+                1 for result in results for issue in result.issues if issue.severity == "warning"
+            ),
+        },
+    }
+    _print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 1 if errors else 0
 
 
 # -- serving -------------------------------------------------------------------------------
@@ -166,13 +280,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", help="register and list OAI-PMH sources")
     sources = p.add_subparsers(dest="action", required=True)
-    add = sources.add_parser("add", help="register (or update) a source")
-    add.add_argument("slug")
-    add.add_argument("base_url")
-    add.add_argument("--name")
-    add.add_argument("--prefix", default="oai_dc", help="metadataPrefix to harvest")
+    add = sources.add_parser(
+        "add", help="register (or update) a source after checking it answers Identify"
+    )
+    add.add_argument("base_url", help="the repository's OAI-PMH base URL")
+    add.add_argument("--name", help="display name (default: the repository's own name)")
+    add.add_argument("--slug", help="short id used in resource ids (default: from the name)")
+    add.add_argument("--prefix", help="metadataPrefix to harvest (default: the richest offered)")
     add.add_argument("--set", help="setSpec to restrict the harvest to")
-    add.add_argument("--interval", type=int, default=1440, help="minutes between harvests")
+    add.add_argument("--interval", default="1d", help="time between harvests: 30m, 12h, 1d, 1w")
     add.add_argument(
         "--allow-private-network",
         action="store_true",
@@ -181,14 +297,38 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_parser("list", help="list sources with their last harvest")
     p.set_defaults(handler=cmd_sources)
 
-    p = sub.add_parser("harvest", help="harvest one source now")
-    p.add_argument("slug")
+    p = sub.add_parser("harvest", help="harvest sources now and print the report")
+    p.add_argument("sources", nargs="*", help="source id, slug or name")
+    p.add_argument("--all", action="store_true", help="every enabled source")
     p.add_argument("--full", action="store_true", help="ignore the high-water mark")
     p.set_defaults(handler=cmd_harvest)
+
+    p = sub.add_parser("reconcile", help="tombstone records a source no longer lists")
+    p.add_argument("sources", nargs="*", help="source id, slug or name")
+    p.add_argument("--all", action="store_true", help="every enabled source")
+    p.add_argument("--force", action="store_true", help="allow deleting a large share")
+    p.set_defaults(handler=cmd_reconcile)
+
+    p = sub.add_parser("worker", help="run due harvests (and indexing) without the web app")
+    p.add_argument("--once", action="store_true", help="one round, then exit")
+    p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("index", help="bring the search index up to date with the journal")
     p.add_argument("action", choices=["sync"])
     p.set_defaults(handler=cmd_index)
+
+    p = sub.add_parser(
+        "normalize", help="print the profile record and issues of each record in an XML file"
+    )
+    p.add_argument(
+        "file", help="an OAI-PMH response (ListRecords, GetRecord) or one record; - for stdin"
+    )
+    p.add_argument(
+        "--format",
+        default="auto",
+        help="metadataPrefix of the records (oai_dc, lom, nsdl_dc, ...); default: detect",
+    )
+    p.set_defaults(handler=cmd_normalize)
 
     p = sub.add_parser("serve", help="serve the web app and API (and run due harvests)")
     p.add_argument("--no-scheduler", action="store_true", help="do not harvest in background")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Coroutine
@@ -21,15 +22,16 @@ from app.search.gateway import SearchError, SearchIndex
 from app.search.indexer import SyncResult, sync_index
 from app.settings import Settings
 from app.sources import service as sources
-from app.sources.harvest import harvest
+from app.sources.harvest import HarvestOptions, ProgressHook, SourceBusy, harvest
 from app.sources.models import HarvestRun
+from app.sources.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from synchronous code, even inside a running loop."""
     try:
         asyncio.get_running_loop()
@@ -41,11 +43,38 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def run_harvest(
-    engine: Engine, settings: Settings, source_id: int, *, full: bool = False
+    engine: Engine,
+    settings: Settings,
+    source_id: int,
+    *,
+    full: bool = False,
+    progress: ProgressHook | None = None,
 ) -> HarvestRun:
-    run = _run(harvest(engine, source_id, full=full))
+    """Harvest one source now, schedule its next harvest, then bring the index up to date.
+
+    Raises ``SourceBusy`` when another worker is harvesting the source.
+    """
+    options = HarvestOptions.from_settings(settings)
+    run = run_sync(harvest(engine, source_id, full=full, options=options, progress=progress))
     with session_scope(engine) as session:
         sources.schedule_next(session, source_id)
+    sync_search_quietly(engine, settings)
+    return run
+
+
+def run_reconcile(
+    engine: Engine, settings: Settings, source_id: int, *, force: bool = False
+) -> HarvestRun:
+    """Tombstone what the source no longer lists (guarded against mass deletion)."""
+    run = run_sync(
+        reconcile(
+            engine,
+            source_id,
+            max_share=settings.reconcile_max_share,
+            force=force,
+            options=HarvestOptions.from_settings(settings),
+        )
+    )
     sync_search_quietly(engine, settings)
     return run
 
@@ -69,9 +98,28 @@ def sync_search_quietly(engine: Engine, settings: Settings) -> SyncResult | None
 
 
 def run_due(engine: Engine, settings: Settings) -> list[HarvestRun]:
+    """Harvest every due source another worker is not already harvesting.
+
+    Sources that never announce deletions (``deletedRecord`` no or transient) are
+    reconciled after their harvest when the last reconciliation is old enough.
+    """
     with session_scope(engine) as session:
         due = [source.id for source in sources.due_sources(session) if source.id is not None]
-    return [run_harvest(engine, settings, source_id) for source_id in due]
+    runs = []
+    for source_id in due:
+        try:
+            run = run_harvest(engine, settings, source_id)
+        except SourceBusy:
+            continue
+        runs.append(run)
+        with session_scope(engine) as session:
+            needs = sources.needs_reconciliation(
+                session, source_id, settings.reconcile_interval_days
+            )
+        if run.status != "failed" and needs:
+            with contextlib.suppress(SourceBusy):
+                runs.append(run_reconcile(engine, settings, source_id))
+    return runs
 
 
 class Scheduler:

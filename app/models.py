@@ -1,6 +1,14 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
-from app.sources.models import HarvestRun, Source
+from app.sources.models import FailedRecord, HarvestRun, Source
 
-__all__ = ["Cursor", "DigitalObject", "HarvestRun", "JournalEntry", "Resource", "Source"]
+__all__ = [
+    "Cursor",
+    "DigitalObject",
+    "FailedRecord",
+    "HarvestRun",
+    "JournalEntry",
+    "Resource",
+    "Source",
+]

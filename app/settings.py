@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     service_start_timeout: float = 60.0
     service_stop_timeout: float = 15.0
 
+    # Harvesting
+    harvest_overlap_seconds: int = Field(
+        default=300, description="incremental harvests ask again from high-water minus this"
+    )
+    harvest_lease_seconds: int = 600
+    harvest_timeout: float = 60.0
+    harvest_max_retries: int = 5
+    harvest_backoff_base: float = 1.0
+    reconcile_interval_days: float = 7.0
+    reconcile_max_share: float = Field(
+        default=0.2, description="refuse to delete a larger share of a source without --force"
+    )
+
     # Background harvesting and indexing inside `coursefed serve`
     scheduler: bool = True
     scheduler_interval: float = 30.0

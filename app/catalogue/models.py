@@ -26,6 +26,7 @@ class Resource(SQLModel, table=True):
     metadata_prefix: str = Field(max_length=64)
     deleted: bool = Field(default=False, index=True)
     publishable: bool = Field(default=True, description="no validation errors")
+    quality: float = Field(default=0.0, description="share of recommended fields present")
     record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     issues: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)

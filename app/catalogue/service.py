@@ -19,6 +19,7 @@ from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.sources.models import utcnow
 from metadata.profile import Issue, ResourceRecord
+from metadata.validate import quality_score
 
 
 class Outcome(StrEnum):
@@ -85,6 +86,7 @@ class Batch:
             "metadata_prefix": item.metadata_prefix,
             "deleted": False,
             "publishable": not any(issue.severity == "error" for issue in item.issues),
+            "quality": quality_score(item.record),
             "record": item.record.model_dump(mode="json"),
             "issues": [issue.model_dump(mode="json") for issue in item.issues],
             "raw_xml": item.raw_xml,

@@ -55,7 +55,6 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
                 slug=DEMO_SLUG,
                 name="示范课程资源库 · Demo course repository",
                 base_url=base_url,
-                metadata_prefix="oai_dc",
                 interval_minutes=60,
                 allow_private_network=True,
             )
@@ -64,7 +63,7 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
         run = jobs.run_harvest(engine, settings, source_id, full=True)
         _say(
             f"coursefed demo: harvest {run.status} in {time.monotonic() - started:.1f} s: "
-            f"{run.records_seen} records, {run.records_upserted} stored, "
+            f"{run.records_seen} records, {run.records_added + run.records_updated} stored, "
             f"{run.records_unchanged} unchanged, {run.records_deleted} deleted"
         )
         if run.error:

@@ -1,169 +1,513 @@
 """The harvest job: pull one source over OAI-PMH, normalise each record, store it.
 
-Each page is its own transaction (a checkpoint): a run stopped at any moment keeps the
-pages already committed, and re-harvesting them later is harmless because unchanged
-records (same raw bytes) are skipped.  The source's high-water mark is the server's
-``responseDate`` at the *start* of the run, and it only moves when the run completes.
+The shape of a run:
+
+1. **Lease** the source, so no other worker harvests it at the same time.
+2. **Identify** first: granularity, earliest datestamp and deleted-record policy are kept
+   on the source; dates are sent in the source's own granularity.
+3. **Choose the format** (unless an operator pinned one): the richest the repository
+   offers that we can normalise — LOM, then qualified DC, then oai_dc.
+4. **Pages**: each page is one transaction that stores its records *and* the checkpoint
+   (the next resumption token, the newest datestamp seen).  A run stopped at any moment,
+   SIGKILL included, is resumed from that checkpoint by the next harvest; records of the
+   page it was in are stored exactly once because a page commits whole or not at all, and
+   a re-read record with the same raw bytes is left alone.
+5. If the server refuses the token (expired, ``badResumptionToken``) or fails mid-list,
+   the list is asked again from the last committed datestamp, not from zero.
+6. The high-water mark is the server's ``responseDate`` at the *start* of the run; it
+   only moves when the run completes, and the next run asks from it minus an overlap.
+
+A record that cannot be read is kept as a ``FailedRecord`` with its raw bytes while its
+siblings are stored; a run with such records ends ``partial``, never plain ``succeeded``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.catalogue import service as catalogue
+from app.catalogue.normalise import normalise
 from app.db import session_scope
-from app.sources.models import HarvestRun, Source, utcnow
+from app.settings import Settings
+from app.sources.models import FailedRecord, HarvestRun, Source, utcnow
 from harvesters.oai.client import OAIClient
-from harvesters.oai.errors import HarvestError
-from harvesters.oai.records import RawRecord
-from metadata.profile import CourseResource, Issue, Provenance, ResourceRecord
-from metadata.readers.oai_dc import read_oai_dc
-from metadata.validate import validate
+from harvesters.oai.errors import BadResumptionToken, HarvestError, OAIError
+from harvesters.oai.records import Page, RawRecord
+from metadata.profile import Provenance, ResourceRecord
+from metadata.readers import READERS, UnsupportedFormat
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[..., tuple[CourseResource, list[Issue]]]
+DAY_GRANULARITY = "YYYY-MM-DD"
+SECONDS_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+MAX_EVENTS = 200
 
-# The formats this slice can normalise; the profile issue adds LOM and qualified DC.
-READERS: dict[str, Reader] = {"oai_dc": read_oai_dc}
+# Most preferred first: the richest format we can normalise wins.
+FORMAT_PREFERENCE = (
+    "lom", "oai_lom", "lom_ims", "ims_lom", "nl_lom", "oai_lre", "lre", "oai_lom-de",
+    "nsdl_dc", "oai_qdc", "qdc", "dcterms",
+    "oai_dc",
+)  # fmt: skip
+LOM_NAMESPACES = ("http://ltsc.ieee.org/xsd/LOM", "http://www.imsglobal.org/xsd/imsmd_v1p2")
 
 
-class UnsupportedFormat(HarvestError):
-    """The source is configured with a metadata format we cannot normalise."""
+class SourceBusy(HarvestError):
+    """Another worker holds the source's lease."""
 
 
-async def harvest(engine: Engine, source_id: int, *, full: bool = False) -> HarvestRun:
-    """Harvest one source; always returns the finished run (succeeded or failed)."""
+@dataclass(frozen=True)
+class HarvestOptions:
+    """Knobs of a harvest, from ``Settings`` (tests shorten them)."""
+
+    overlap_seconds: int = 300
+    lease_seconds: int = 600
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HarvestOptions:
+        return cls(
+            overlap_seconds=settings.harvest_overlap_seconds,
+            lease_seconds=settings.harvest_lease_seconds,
+            timeout=settings.harvest_timeout,
+            max_retries=settings.harvest_max_retries,
+            backoff_base=settings.harvest_backoff_base,
+        )
+
+
+ProgressHook = Callable[[HarvestRun], None]
+"""Told of the run after every committed page (for progress bars)."""
+
+
+def worker_id() -> str:
+    """Who holds a lease: host and process, so a dead holder on this host is recognisable."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+def _holder_is_gone(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
+    """Take the source's lease if it is free, ours, run out, or held by a dead process.
+
+    A compare-and-swap on the lease columns, so two workers (on PostgreSQL, on several
+    hosts) can never both win.
+    """
     with session_scope(engine) as session:
         source = session.get(Source, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
-        from_date = None if full else source.high_water
-        run = HarvestRun(source_id=source_id, full=full, from_date=from_date)
-        session.add(run)
-        session.flush()
-        run_id, slug, base_url = run.id, source.slug, source.base_url
-        prefix, set_spec = source.metadata_prefix, source.set_spec
-    assert run_id is not None  # noqa: S101 - set by flush
+        held_by, until = source.lease_owner, source.lease_until
+        now = utcnow()
+        free = (
+            held_by is None
+            or held_by == owner
+            or until is None
+            or until < now
+            or _holder_is_gone(held_by)
+        )
+        if not free:
+            return False
+        statement = (
+            update(Source)
+            .where(col(Source.id) == source_id)
+            .where(
+                col(Source.lease_owner).is_(None)
+                if held_by is None
+                else col(Source.lease_owner) == held_by
+            )
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        )
+        return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
-    error: str | None = None
-    response_date: str | None = None
-    try:
-        reader = READERS.get(prefix)
-        if reader is None:
-            raise UnsupportedFormat(f"metadata format {prefix!r} cannot be normalised yet")
-        job = _Job(source_id, slug, prefix, base_url, reader)
-        async with OAIClient(base_url) as client:
-            async for page in client.list_records_pages(prefix, set=set_spec, from_=from_date):
-                response_date = response_date or page.response_date
-                with session_scope(engine) as session:
-                    run = _get_run(session, run_id)
-                    run.pages += 1
-                    batch = catalogue.Batch(
-                        session,
-                        (
-                            catalogue.resource_id_for(slug, r.identifier)
-                            for r in page.records
-                            if r.identifier
-                        ),
-                    )
-                    for raw in page.records:
-                        _store_one(batch, run, raw, job)
-                    session.add(run)
-    except HarvestError as exc:
-        error = f"{exc.__class__.__name__}: {exc}"
-    except Exception as exc:  # a run reports its failure instead of dying silently
-        log.exception("harvest of %s failed unexpectedly", slug)
-        error = f"unexpected {exc.__class__.__name__}: {exc}"
 
+def release(engine: Engine, source_id: int, owner: str) -> None:
     with session_scope(engine) as session:
-        run = _get_run(session, run_id)
-        run.finished_at = utcnow()
-        run.response_date = response_date
-        run.status = "failed" if error else "succeeded"
-        run.error = error
-        session.add(run)
-        source = session.get(Source, source_id)
-        if source is not None and not error and response_date:
-            source.high_water = response_date
+        session.execute(
+            update(Source)
+            .where(col(Source.id) == source_id, col(Source.lease_owner) == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def parse_datestamp(value: str) -> datetime | None:
+    """A UTC datetime from an OAI-PMH datestamp of either granularity; None if unreadable."""
+    value = value.strip()
+    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def from_argument(high_water: str, granularity: str | None, overlap_seconds: int) -> str:
+    """The ``from`` to send: the high-water mark minus the overlap, in the source's granularity.
+
+    Sending seconds to a day-granularity repository gets ``badArgument``; a day is
+    inclusive, so the whole day of the high-water mark is asked again.
+    """
+    moment = parse_datestamp(high_water)
+    if moment is None:
+        return high_water
+    moment -= timedelta(seconds=overlap_seconds)
+    if granularity == SECONDS_GRANULARITY and "T" in high_water:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%d")
+
+
+def newest(current: str | None, candidate: str | None) -> str | None:
+    if not candidate:
+        return current
+    if not current:
+        return candidate
+    a, b = parse_datestamp(current), parse_datestamp(candidate)
+    if a is None or b is None:
+        return max(current, candidate)
+    return candidate if b > a else current
+
+
+# --- format choice ------------------------------------------------------------------------------
+
+
+def choose_format(offered: list[tuple[str, str]]) -> str | None:
+    """The best ``(prefix, namespace)`` offered that we can normalise, by preference."""
+    prefixes = {prefix for prefix, _ in offered}
+    for prefix in FORMAT_PREFERENCE:
+        if prefix in prefixes and prefix in READERS:
+            return prefix
+    for prefix, namespace in offered:  # a LOM binding under a local prefix name
+        if namespace in LOM_NAMESPACES:
+            return prefix
+    return None
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+async def harvest(
+    engine: Engine,
+    source_id: int,
+    *,
+    full: bool = False,
+    options: HarvestOptions | None = None,
+    progress: ProgressHook | None = None,
+    owner: str | None = None,
+) -> HarvestRun:
+    """Harvest one source; returns the finished run (succeeded, partial or failed).
+
+    Raises ``SourceBusy`` when another live worker holds the source.
+    """
+    job = _Harvest(engine, source_id, options or HarvestOptions(), owner or worker_id(), progress)
+    if not claim(engine, source_id, job.owner, job.options.lease_seconds):
+        raise SourceBusy(f"source {source_id} is being harvested by another worker")
+    try:
+        return await job.run(full=full)
+    finally:
+        release(engine, source_id, job.owner)
+
+
+class _Harvest:
+    """One run of one leased source, from Identify to the final report."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        source_id: int,
+        options: HarvestOptions,
+        owner: str,
+        progress: ProgressHook | None,
+    ) -> None:
+        self.engine = engine
+        self.source_id = source_id
+        self.options = options
+        self.owner = owner
+        self.progress = progress
+        self.events: list[dict[str, Any]] = []
+        self.run_id = 0
+        self.slug = self.base_url = self.prefix = ""
+        self.set_spec: str | None = None
+        self.granularity: str | None = None
+
+    def event(self, kind: str, detail: str) -> None:
+        log.info("harvest %s: %s: %s", self.slug or self.source_id, kind, detail)
+        if len(self.events) < MAX_EVENTS:
+            self.events.append({"at": utcnow().isoformat(), "kind": kind, "detail": detail})
+
+    async def run(self, *, full: bool) -> HarvestRun:
+        with session_scope(self.engine) as session:
+            source = session.get(Source, self.source_id)
+            assert source is not None  # noqa: S101 - claim() checked it
+            self.slug, self.base_url = source.slug, source.base_url
+            pinned = source.prefix_pinned
+        async with OAIClient(
+            self.base_url,
+            timeout=self.options.timeout,
+            max_retries=self.options.max_retries,
+            backoff_base=self.options.backoff_base,
+            on_retry=lambda reason, delay: self.event("retry", f"{reason}; waited {delay:.1f} s"),
+        ) as client:
+            error = await self._identify(client, pinned=pinned)
+            self._open_run(full=full)
+            if error is None:
+                error = await self._pages(client)
+        return self._finish(error)
+
+    async def _identify(self, client: OAIClient, *, pinned: bool) -> str | None:
+        """Identify first; choose the format unless pinned. Returns an error, or None."""
+        try:
+            identify = await client.identify()
+            offered = None if pinned else await client.list_metadata_formats()
+        except HarvestError as exc:
+            return f"{exc.__class__.__name__}: {exc}"
+        error = None
+        with session_scope(self.engine) as session:
+            source = session.get(Source, self.source_id)
+            assert source is not None  # noqa: S101
+            source.repository_name = identify.repository_name or source.repository_name
+            source.granularity = identify.granularity or source.granularity
+            source.earliest_datestamp = identify.earliest_datestamp or None
+            source.deleted_record = identify.deleted_record or None
+            source.identified_at = utcnow()
+            if offered is not None:
+                chosen = choose_format([(f.prefix, f.namespace) for f in offered])
+                if chosen is None:
+                    names = ", ".join(f.prefix for f in offered) or "none"
+                    error = f"no metadata format we can normalise is offered ({names})"
+                elif chosen != source.metadata_prefix:
+                    self.event("format", f"harvesting {chosen} (was {source.metadata_prefix})")
+                    source.metadata_prefix = chosen
             session.add(source)
-    log.info(
-        "harvest %s: %s, %d seen, %d upserted, %d deleted, %d failed",
-        slug,
-        run.status,
-        run.records_seen,
-        run.records_upserted,
-        run.records_deleted,
-        run.records_failed,
+        return error
+
+    def _open_run(self, *, full: bool) -> None:
+        """Resume the run a dead process left mid-list, or start a new one."""
+        with session_scope(self.engine) as session:
+            source = session.get(Source, self.source_id)
+            assert source is not None  # noqa: S101
+            run = None if full else _interrupted_run(session, self.source_id)
+            if run is not None:
+                run.resumed += 1
+                self.events.extend(run.events)
+                self.event("resume", f"resuming run {run.id} after page {run.pages}")
+            else:
+                from_date = None
+                if not full and source.high_water:
+                    from_date = from_argument(
+                        source.high_water, source.granularity, self.options.overlap_seconds
+                    )
+                run = HarvestRun(
+                    source_id=self.source_id,
+                    full=full,
+                    metadata_prefix=source.metadata_prefix,
+                    set_spec=source.set_spec,
+                    from_date=from_date,
+                )
+            run.events = list(self.events)
+            session.add(run)
+            session.flush()
+            assert run.id is not None  # noqa: S101 - set by the flush
+            # A resumed run keeps the format and set it started with.
+            self.run_id = run.id
+            self.prefix = run.metadata_prefix or source.metadata_prefix
+            self.set_spec = run.set_spec
+            self.granularity = source.granularity
+
+    async def _pages(self, client: OAIClient) -> str | None:
+        """Follow the list to its end; returns an error message, or None when complete."""
+        with session_scope(self.engine) as session:
+            run = self._run(session)
+            token, from_date = run.resumption_token, run.from_date
+        restarted = False
+        while True:
+            try:
+                pages = client.list_records_pages(
+                    self.prefix, set=self.set_spec, from_=from_date, resumption_token=token
+                )
+                async for page in pages:
+                    self._store_page(page)
+                return None
+            except HarvestError as exc:
+                failure = f"{exc.__class__.__name__}: {exc}"
+                # An OAI error other than an expired token is the repository's answer, not
+                # a failure a second try would mend.
+                if isinstance(exc, OAIError) and not isinstance(exc, BadResumptionToken):
+                    return failure
+                with session_scope(self.engine) as session:
+                    last_datestamp = self._run(session).last_datestamp
+                if restarted or last_datestamp is None:
+                    return failure
+                # Ask the list again from the last committed datestamp, not from zero.
+                restarted, token = True, None
+                from_date = from_argument(
+                    last_datestamp, self.granularity, self.options.overlap_seconds
+                )
+                self.event("restart", f"{failure}; asking again from {from_date}")
+
+    def _run(self, session: Session) -> HarvestRun:
+        run = session.get(HarvestRun, self.run_id)
+        assert run is not None  # noqa: S101 - created by _open_run
+        return run
+
+    def _store_page(self, page: Page) -> None:
+        with session_scope(self.engine) as session:
+            run = self._run(session)
+            run.response_date = run.response_date or page.response_date or None
+            run.pages += 1
+            ids = (catalogue.resource_id_for(self.slug, r.identifier) for r in page.records)
+            batch = catalogue.Batch(session, ids)
+            issue_counts = Counter(run.issue_counts)
+            for raw in page.records:
+                self._store_one(session, batch, run, raw, issue_counts)
+            run.issue_counts = dict(issue_counts)
+            run.resumption_token = page.token
+            run.events = list(self.events)
+            session.add(run)
+            # Renew the lease with every page, so a long harvest is not taken over.
+            session.execute(
+                update(Source)
+                .where(col(Source.id) == self.source_id, col(Source.lease_owner) == self.owner)
+                .values(lease_until=utcnow() + timedelta(seconds=self.options.lease_seconds))
+            )
+        if self.progress is not None:
+            self.progress(run)
+
+    def _store_one(
+        self,
+        session: Session,
+        batch: catalogue.Batch,
+        run: HarvestRun,
+        raw: RawRecord,
+        issue_counts: Counter[str],
+    ) -> None:
+        run.records_seen += 1
+        run.last_datestamp = newest(run.last_datestamp, raw.datestamp)
+        if not raw.identifier:
+            _fail(session, run, raw, "the record header has no identifier")
+            return
+        resource_id = catalogue.resource_id_for(self.slug, raw.identifier)
+        if raw.deleted:
+            if batch.delete(resource_id, raw.datestamp) is catalogue.Outcome.DELETED:
+                run.records_deleted += 1
+            return
+        if raw.error is not None or raw.metadata is None:
+            _fail(session, run, raw, raw.error or "the record has no <metadata>")
+            return
+        try:
+            content, issues = normalise(raw.metadata, self.prefix)
+        except UnsupportedFormat as exc:
+            _fail(session, run, raw, str(exc))
+            return
+        except Exception as exc:  # one record must never stop its siblings
+            log.exception("normalising %s failed", raw.identifier)
+            _fail(session, run, raw, f"could not be normalised: {exc.__class__.__name__}: {exc}")
+            return
+        issue_counts.update({issue.code for issue in issues})
+        raw_sha256 = hashlib.sha256(raw.raw).hexdigest()
+        record = ResourceRecord(
+            id=resource_id,
+            provenance=Provenance(
+                source=self.slug,
+                oai_identifier=raw.identifier,
+                datestamp=raw.datestamp or "",
+                metadata_prefix=self.prefix,
+                harvested_at=utcnow(),
+                raw_sha256=raw_sha256,
+                base_url=self.base_url,
+            ),
+            **dict(content),
+        )
+        outcome = batch.upsert(
+            catalogue.StoredRecord(
+                record=record,
+                issues=issues,
+                source_id=self.source_id,
+                oai_identifier=raw.identifier,
+                datestamp=raw.datestamp or "",
+                metadata_prefix=self.prefix,
+                raw_xml=raw.raw,
+                raw_sha256=raw_sha256,
+            )
+        )
+        if outcome is catalogue.Outcome.CREATED:
+            run.records_added += 1
+        elif outcome is catalogue.Outcome.UPDATED:
+            run.records_updated += 1
+        else:
+            run.records_unchanged += 1
+
+    def _finish(self, error: str | None) -> HarvestRun:
+        with session_scope(self.engine) as session:
+            run = self._run(session)
+            run.finished_at = utcnow()
+            run.events = list(self.events)
+            if error:
+                run.status, run.error = "failed", error
+            else:
+                run.status = "partial" if run.records_failed else "succeeded"
+                run.resumption_token = None
+                source = session.get(Source, self.source_id)
+                if source is not None and run.response_date:
+                    source.high_water = run.response_date
+                    session.add(source)
+            session.add(run)
+        log.info(
+            "harvest %s: %s; %d seen, %d added, %d updated, %d unchanged, %d deleted, %d failed",
+            self.slug, run.status, run.records_seen, run.records_added, run.records_updated,
+            run.records_unchanged, run.records_deleted, run.records_failed,
+        )  # fmt: skip
+        return run
+
+
+def _interrupted_run(session: Session, source_id: int) -> HarvestRun | None:
+    """A harvest of this source that stopped mid-list (its process died): resume it."""
+    statement = (
+        select(HarvestRun)
+        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
+        .where(HarvestRun.status == "running")
+        .order_by(col(HarvestRun.id).desc())
     )
-    return run
+    return session.exec(statement).first()
 
 
-def _get_run(session: Session, run_id: int) -> HarvestRun:
-    run = session.get(HarvestRun, run_id)
-    assert run is not None  # noqa: S101 - the run row was created by this job
-    return run
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What every record of one run shares."""
-
-    source_id: int
-    slug: str
-    prefix: str
-    base_url: str
-    reader: Reader
-
-
-def _store_one(batch: catalogue.Batch, run: HarvestRun, raw: RawRecord, job: _Job) -> None:
-    run.records_seen += 1
-    if not raw.identifier:
-        run.records_failed += 1
-        return
-    resource_id = catalogue.resource_id_for(job.slug, raw.identifier)
-    if raw.deleted:
-        if batch.delete(resource_id, raw.datestamp) is catalogue.Outcome.DELETED:
-            run.records_deleted += 1
-        return
-    if raw.error is not None or raw.metadata is None:
-        run.records_failed += 1
-        return
-    content, issues = job.reader(raw.metadata)
-    issues = [*issues, *validate(content)]
-    raw_sha256 = hashlib.sha256(raw.raw).hexdigest()
-    record = ResourceRecord(
-        id=resource_id,
-        provenance=Provenance(
-            source=job.slug,
-            oai_identifier=raw.identifier,
-            datestamp=raw.datestamp or "",
-            metadata_prefix=job.prefix,
-            harvested_at=utcnow(),
-            raw_sha256=raw_sha256,
-            base_url=job.base_url,
-        ),
-        **content.model_dump(),
+def _fail(session: Session, run: HarvestRun, raw: RawRecord, reason: str) -> None:
+    run.records_failed += 1
+    session.add(
+        FailedRecord(
+            run_id=run.id or 0,
+            source_id=run.source_id,
+            identifier=raw.identifier or None,
+            datestamp=raw.datestamp or None,
+            reason=reason,
+            raw=raw.raw or None,
+        )
     )
-    outcome = batch.upsert(
-        catalogue.StoredRecord(
-            record=record,
-            issues=issues,
-            source_id=job.source_id,
-            oai_identifier=raw.identifier,
-            datestamp=raw.datestamp or "",
-            metadata_prefix=job.prefix,
-            raw_xml=raw.raw,
-            raw_sha256=raw_sha256,
-        ),
-    )
-    if outcome is catalogue.Outcome.UNCHANGED:
-        run.records_unchanged += 1
-    else:
-        run.records_upserted += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -11,38 +12,86 @@ from app.errors import InvalidParameter
 from app.sources.models import HarvestRun, Source, utcnow
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
+_MINUTES = {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}
+
+
+def parse_interval(text: str) -> int:
+    """Minutes from ``90``, ``30m``, ``12h``, ``1d`` or ``1w``."""
+    match = _INTERVAL.match(text)
+    if match is None:
+        raise InvalidParameter(f"interval {text!r}: use minutes or a unit, e.g. 30m, 12h, 1d, 1w")
+    minutes = round(float(match.group(1)) * _MINUTES[match.group(2).lower()])
+    if minutes < 1:
+        raise InvalidParameter("interval must be at least one minute")
+    return minutes
+
+
+def slug_for(session: Session, name: str, base_url: str) -> str:
+    """A free slug from the name (ASCII words) or else the repository's host name."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    if not words:
+        words = re.findall(r"[a-z0-9]+", (urlsplit(base_url).hostname or "source").lower())
+    base = "-".join(words)[:56].strip("-") or "source"
+    slug, n = base, 1
+    while get_by_slug(session, slug) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 def add_source(
     session: Session,
     *,
-    slug: str,
     base_url: str,
     name: str | None = None,
-    metadata_prefix: str = "oai_dc",
+    slug: str | None = None,
+    metadata_prefix: str | None = None,
     set_spec: str | None = None,
     interval_minutes: int = 1440,
     allow_private_network: bool = False,
 ) -> Source:
-    """Register a source, or update it if the slug exists (so re-running is safe)."""
-    if not _SLUG.match(slug):
-        raise InvalidParameter(
-            f"slug {slug!r}: use 2-63 lowercase letters, digits and '-', starting alphanumeric"
-        )
+    """Register a source, or update the one with this slug (so re-running is safe).
+
+    A ``metadata_prefix`` given here is pinned; without one the harvest chooses the
+    richest format the repository offers.
+    """
     if not base_url.startswith(("http://", "https://")):
         raise InvalidParameter(f"base URL {base_url!r} must start with http:// or https://")
     if interval_minutes < 1:
         raise InvalidParameter("interval must be at least one minute")
-    source = get_by_slug(session, slug) or Source(slug=slug, name=name or slug, base_url=base_url)
+    if slug is not None and not _SLUG.match(slug):
+        raise InvalidParameter(
+            f"slug {slug!r}: use 2-63 lowercase letters, digits and '-', starting alphanumeric"
+        )
+    display = name or slug or urlsplit(base_url).hostname or base_url
+    source = get_by_slug(session, slug) if slug else None
+    if source is None:
+        source = Source(
+            slug=slug or slug_for(session, display, base_url), name=display, base_url=base_url
+        )
     source.name = name or source.name
     source.base_url = base_url
-    source.metadata_prefix = metadata_prefix
+    source.prefix_pinned = metadata_prefix is not None
+    source.metadata_prefix = metadata_prefix or source.metadata_prefix or "oai_dc"
     source.set_spec = set_spec
     source.interval_minutes = interval_minutes
     source.allow_private_network = allow_private_network
     session.add(source)
     session.flush()
     return source
+
+
+def find_source(session: Session, reference: str) -> Source | None:
+    """A source by id, slug or name (what `coursefed harvest` accepts)."""
+    if reference.isdigit():
+        found = session.get(Source, int(reference))
+        if found is not None:
+            return found
+    return (
+        get_by_slug(session, reference)
+        or session.exec(select(Source).where(Source.name == reference)).first()
+    )
 
 
 def get_by_slug(session: Session, slug: str) -> Source | None:
@@ -63,6 +112,15 @@ def due_sources(session: Session) -> list[Source]:
         if source.next_harvest_at is None or source.next_harvest_at <= now:
             due.append(source)
     return due
+
+
+def needs_reconciliation(session: Session, source_id: int, interval_days: float) -> bool:
+    """Whether a source that does not announce every deletion is due for a reconciliation."""
+    source = session.get(Source, source_id)
+    if source is None or source.deleted_record not in ("no", "transient"):
+        return False
+    last = source.last_reconciled_at
+    return last is None or last + timedelta(days=interval_days) <= utcnow()
 
 
 def schedule_next(session: Session, source_id: int) -> None:

@@ -74,7 +74,8 @@ class OAIClient:
     at most ``1 + max_retries`` times; waits are ``backoff_base * 2**n`` seconds (capped
     at ``max_backoff``, jittered down to half) or what ``Retry-After`` says (capped at
     ``max_retry_after``).  ``max_bytes`` caps a response body after decompression.
-    ``sleep`` is injectable so tests need not wait.
+    ``sleep`` is injectable so tests need not wait; ``on_retry(reason, delay)`` is told
+    of every retry, for harvest reports.
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class OAIClient:
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_empty_pages: int = 25,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_retry: Callable[[str, float], None] | None = None,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
@@ -102,6 +104,7 @@ class OAIClient:
         self.max_bytes = max_bytes
         self.max_empty_pages = max_empty_pages
         self._sleep = sleep
+        self._on_retry = on_retry
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(follow_redirects=True)
 
@@ -371,6 +374,8 @@ class OAIClient:
             reason,
             delay,
         )
+        if self._on_retry is not None:
+            self._on_retry(f"{params.get('verb')}: {reason}", delay)
         await self._sleep(delay)
 
 

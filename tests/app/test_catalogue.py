@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import migrate
 from app.catalogue import repository
 from app.catalogue import service as catalogue
 from app.catalogue.models import JournalEntry, Resource
@@ -48,10 +47,6 @@ def _source(engine: Engine) -> int:
         source = sources.add_source(session, slug="college", base_url="http://example.org/oai")
         assert source.id is not None
         return source.id
-
-
-def test_migrations_reach_head(settings: Settings) -> None:
-    assert migrate.current(settings) == "0001"
 
 
 def test_upsert_unchanged_and_delete_write_the_journal(engine: Engine) -> None:

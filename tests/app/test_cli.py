@@ -43,7 +43,7 @@ def test_unmigrated_database_gets_a_hint_not_a_traceback(env: dict[str, str]) ->
 
 def test_bad_source_url_is_refused_with_a_message(env: dict[str, str]) -> None:
     assert run(env, "db", "upgrade").returncode == 0
-    result = run(env, "sources", "add", "college", "ftp://example.org/oai")
+    result = run(env, "sources", "add", "ftp://example.org/oai", "--name", "College")
     assert result.returncode == 1
     assert "must start with http:// or https://" in result.stderr
     assert "Traceback" not in result.stderr
@@ -64,18 +64,34 @@ def test_sources_add_harvest_and_index_from_the_command_line(
     }
     assert run(env, "db", "upgrade").returncode == 0
     with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
-        added = run(env, "sources", "add", "college", server.base_url, "--name", "示范学院")
+        added = run(
+            env, "sources", "add", server.base_url, "--name", "示范学院", "--slug", "college"
+        )
         assert added.returncode == 0, added.stderr
-        harvested = run(env, "harvest", "college")
-    assert harvested.returncode == 0, harvested.stderr
+        source_id = added.stdout.strip().splitlines()[-1]
+        assert source_id.isdigit(), "the new source's id stands alone on the last line"
+        harvested = run(env, "harvest", source_id)
+        again = run(env, "harvest", "示范学院")
+    assert harvested.returncode == 0, harvested.stdout + harvested.stderr
     live_count = len([r for r in generate_corpus(120) if not r.deleted])
-    assert f"120 records seen, {live_count} stored" in harvested.stdout
+    assert "harvest of college (lom): SUCCEEDED" in harvested.stdout
+    assert f"120 records: {live_count} added, 0 updated, 0 unchanged" in harvested.stdout
+    assert again.returncode == 0, "the source is found by its name too"
     listed = run(env, "sources", "list")
     assert "college" in listed.stdout
     assert "succeeded" in listed.stdout
     synced = run(env, "index", "sync")
     assert synced.returncode == 0
     assert "0 documents added" in synced.stdout, "the harvest already indexed everything"
+
+
+def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    result = run(env, "sources", "add", "http://127.0.0.1:9/oai", "--name", "Nowhere")
+    assert result.returncode == 1
+    assert "did not answer an OAI-PMH Identify request" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run(env, "sources", "list").stdout.strip() == "", "nothing was saved"
 
 
 @pytest.mark.services

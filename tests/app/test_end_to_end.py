@@ -20,7 +20,8 @@ from app.main import create_app
 from app.search.gateway import SearchIndex
 from app.settings import Settings
 from app.sources import service as sources
-from app.sources.harvest import harvest
+from app.sources.harvest import SECONDS_GRANULARITY as SECONDS
+from app.sources.harvest import from_argument, harvest
 
 pytestmark = pytest.mark.services
 
@@ -57,16 +58,19 @@ def test_harvest_index_and_search_the_demo_repository(
     live_records = [r for r in corpus if not r.deleted]
     assert run.status == "succeeded", run.error
     assert run.records_seen == CORPUS_SIZE
-    assert run.records_upserted == len(live_records)
+    assert run.records_added == len(live_records)
+    assert run.metadata_prefix == "lom", "the richest format offered is chosen"
     assert run.pages == CORPUS_SIZE // 50
 
     with session_scope(live_engine) as session:
         stored = session.exec(select(Resource)).all()
         assert len(stored) == len(live_records)
         sample = next(r for r in stored if r.record["title"].get("zh") == "计算机科学导论")
-        assert sample.raw_xml is not None and b"oai_dc" in sample.raw_xml
+        assert sample.raw_xml is not None and b"http://ltsc.ieee.org/xsd/LOM" in sample.raw_xml
         assert sample.record["provenance"]["oai_identifier"].startswith("oai:")
-        assert sample.metadata_prefix == "oai_dc"
+        assert sample.metadata_prefix == "lom"
+        assert sample.record["education_level"] == "undergraduate"
+        assert "0812" in [s["code"] for s in sample.record["subjects"]]
 
     with SearchIndex.from_settings(live) as index:
         assert index.document_count(live.meili_index) == len(live_records)
@@ -96,11 +100,15 @@ def test_second_harvest_is_incremental_and_changes_nothing(
     assert first.status == "succeeded"
     second = asyncio.run(harvest(live_engine, source_id))
     assert second.status == "succeeded"
-    assert second.from_date == first.response_date, "the high-water mark is the first run's"
-    assert second.records_upserted == 0
+    # The high-water mark is the first run's responseDate, minus the overlap window.
+    assert first.response_date is not None
+    assert second.from_date == from_argument(
+        first.response_date, SECONDS, live.harvest_overlap_seconds
+    )
+    assert second.records_added == second.records_updated == 0
     full = asyncio.run(harvest(live_engine, source_id, full=True))
     assert full.records_seen == CORPUS_SIZE
-    assert full.records_upserted == 0
+    assert full.records_added == full.records_updated == 0
     live_count = len([r for r in generate_corpus(CORPUS_SIZE) if not r.deleted])
     assert full.records_unchanged == live_count, "same raw bytes: no journal entry, no index work"
     assert full.records_deleted == 0, "tombstones are not deleted twice"

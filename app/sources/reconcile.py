@@ -1,0 +1,118 @@
+"""Reconciliation: find records a source no longer lists and mark them deleted.
+
+Repositories whose ``deletedRecord`` is ``no`` or ``transient`` never tell us about (all)
+deletions.  A periodic ``ListIdentifiers`` of the whole source is compared with what we
+hold; what vanished is tombstoned.  A broken endpoint that suddenly lists nothing must
+not empty the catalogue, so deleting more than a configured share needs ``force``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from app.catalogue import service as catalogue
+from app.catalogue.models import Resource
+from app.db import session_scope
+from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
+from app.sources.models import HarvestRun, Source, utcnow
+from harvesters.oai.client import OAIClient
+from harvesters.oai.errors import HarvestError
+
+log = logging.getLogger(__name__)
+
+
+async def reconcile(
+    engine: Engine,
+    source_id: int,
+    *,
+    max_share: float = 0.2,
+    force: bool = False,
+    options: HarvestOptions | None = None,
+) -> HarvestRun:
+    """List every identifier of the source and tombstone ours that are missing."""
+    options = options or HarvestOptions()
+    owner = worker_id()
+    if not claim(engine, source_id, owner, options.lease_seconds):
+        raise SourceBusy(f"source {source_id} is being harvested by another worker")
+    try:
+        return await _reconcile(engine, source_id, max_share, force, options)
+    finally:
+        release(engine, source_id, owner)
+
+
+async def _reconcile(
+    engine: Engine, source_id: int, max_share: float, force: bool, options: HarvestOptions
+) -> HarvestRun:
+    with session_scope(engine) as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise LookupError(f"no source with id {source_id}")
+        run = HarvestRun(
+            source_id=source_id,
+            kind="reconcile",
+            full=True,
+            metadata_prefix=source.metadata_prefix,
+            set_spec=source.set_spec,
+        )
+        session.add(run)
+        session.flush()
+        run_id, slug, base_url = run.id, source.slug, source.base_url
+        prefix, set_spec = source.metadata_prefix, source.set_spec
+
+    listed: set[str] = set()
+    error: str | None = None
+    try:
+        async with OAIClient(
+            base_url,
+            timeout=options.timeout,
+            max_retries=options.max_retries,
+            backoff_base=options.backoff_base,
+        ) as client:
+            async for header in client.list_identifiers(prefix, set=set_spec):
+                if header.identifier and not header.deleted:
+                    listed.add(catalogue.resource_id_for(slug, header.identifier))
+    except HarvestError as exc:
+        error = f"{exc.__class__.__name__}: {exc}"
+
+    with session_scope(engine) as session:
+        finished = session.get(HarvestRun, run_id)
+        assert finished is not None  # noqa: S101 - created above
+        run = finished
+        run.records_seen = len(listed)
+        if error is None:
+            ours = session.exec(
+                select(Resource.id)
+                .where(Resource.source_id == source_id)
+                .where(col(Resource.deleted).is_(False))
+            ).all()
+            vanished = [resource_id for resource_id in ours if resource_id not in listed]
+            share = len(vanished) / len(ours) if ours else 0.0
+            if vanished and share > max_share and not force:
+                error = (
+                    f"refusing to delete {len(vanished)} of {len(ours)} records ({share:.0%}, "
+                    f"more than {max_share:.0%}) without --force: the endpoint may be broken"
+                )
+            else:
+                batch = catalogue.Batch(session, vanished)
+                for resource_id in vanished:
+                    if batch.delete(resource_id) is catalogue.Outcome.DELETED:
+                        run.records_deleted += 1
+                source = session.get(Source, source_id)
+                if source is not None:
+                    source.last_reconciled_at = utcnow()
+                    session.add(source)
+        run.status = "failed" if error else "succeeded"
+        run.error = error
+        run.finished_at = utcnow()
+        session.add(run)
+    log.info(
+        "reconcile %s: %s, %d listed, %d deleted",
+        slug,
+        run.status,
+        len(listed),
+        run.records_deleted,
+    )
+    return run
