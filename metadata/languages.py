@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # ISO 639-1 codes (the two-letter primary subtags of BCP 47).
 _ISO_639_1_CODES = """
@@ -88,6 +89,12 @@ def normalise_language(value: str | None) -> str | None:
     """
     if value is None:
         return None
+    return _normalise_language(value)
+
+
+@lru_cache(maxsize=2048)
+def _normalise_language(value: str) -> str | None:
+    # Cached: a harvest repeats the same few spellings ("zh", "chi", "English") endlessly.
     text = unicodedata.normalize("NFC", value).strip().strip(".;,").casefold()
     if not text:
         return None
@@ -122,6 +129,8 @@ _CJK = frozenset({"zh", "ja", "ko"})
 
 def _east_asian(text: str, latin_words: int) -> str | None:
     """``ja``, ``ko`` or ``zh`` when that script outweighs the Latin words; else None."""
+    if text.isascii():
+        return None
     han = len(_HAN.findall(text))
     kana = len(_KANA.findall(text))
     hangul = len(_HANGUL.findall(text))

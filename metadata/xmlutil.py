@@ -13,7 +13,6 @@ from lxml import etree
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-_WHITESPACE = re.compile(r"\s+")
 # Markup a description may carry once its HTML has been unescaped.  Only real HTML tag
 # names are removed, so that "x<y and y>z" in a formula survives.
 _HTML_TAG = re.compile(
@@ -64,12 +63,18 @@ def xml_lang(element: etree._Element) -> str | None:
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    # str.split() and the regex ``\s`` agree on what whitespace is (str.isspace).
+    return " ".join(text.split())
 
 
 def clean_text(text: str) -> str:
     """Normalise a short string: invisible characters out, C1 codes fixed, NFC, one space."""
-    return collapse_whitespace(unicodedata.normalize("NFC", _fix_c1(_INVISIBLE.sub("", text))))
+    if text.isascii():  # the common case: nothing to remove, fix or compose
+        return " ".join(text.split())
+    text = _fix_c1(_INVISIBLE.sub("", text))
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def clean_html_text(text: str) -> str:

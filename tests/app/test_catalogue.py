@@ -11,7 +11,6 @@ from app.catalogue import repository
 from app.catalogue import service as catalogue
 from app.catalogue.models import JournalEntry, Resource
 from app.db import session_scope
-from app.settings import Settings
 from app.sources import service as sources
 from metadata.profile import Issue, Provenance, ResourceRecord
 

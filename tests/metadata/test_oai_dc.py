@@ -9,9 +9,28 @@ from lxml import etree
 
 from harvesters.oai.errors import HarvestError
 from harvesters.oai.records import parse_page, parse_response
-from metadata.profile import Contributor, CourseResource, Issue, Subject
+from metadata.profile import (
+    Contributor,
+    CourseResource,
+    DigitalObjectRef,
+    Issue,
+    License,
+    Relation,
+    Subject,
+)
 from metadata.readers import recognise_license
-from metadata.readers.oai_dc import discipline_code, landing_page, read_oai_dc
+from metadata.readers.oai_dc import (
+    VOCATIONAL_CATALOGUE,
+    course_code_of,
+    discipline_code,
+    file_extension,
+    landing_page,
+    level_of,
+    mime_type_of,
+    read_oai_dc,
+    type_of,
+)
+from metadata.vocabularies import DISCIPLINE_CATALOGUE, EDUCATION_LEVELS, RESOURCE_TYPES
 from metadata.validate import validate
 from metadata.xmlutil import clean_html_text
 from tests.fixtures.samples import fixture, require_samples
@@ -57,7 +76,12 @@ def test_double_escaped_html_description_is_cleaned(course: Read) -> None:
 
 def test_discipline_code_in_subject(course: Read) -> None:
     resource, _ = course
-    assert resource.subjects[0] == Subject(code="0812", label={"zh": "计算机科学与技术"})
+    # The catalogue's English label is filled in, as the LOM reader does.
+    assert resource.subjects[0] == Subject(
+        code="0812",
+        scheme=DISCIPLINE_CATALOGUE,
+        label={"zh": "计算机科学与技术", "en": "Computer Science and Technology"},
+    )
     assert resource.keywords == ["计算机科学与技术", "数据结构", "算法"]
 
 
@@ -106,8 +130,15 @@ def test_chinese_licence_text_is_recognised(course: Read) -> None:
 
 def test_other_fields_are_kept(course: Read) -> None:
     resource, _ = course
-    assert resource.resource_types == ["课程"]
+    assert (resource.resource_type, resource.resource_types) == ("web_course", ["课程"])
     assert resource.formats == ["text/html"]
+    assert resource.objects == [
+        DigitalObjectRef(
+            url="https://courses.example.edu/files/syllabus.pdf",
+            format="application/pdf",
+            name="syllabus.pdf",
+        )
+    ]
     assert [r.target for r in resource.relations] == ["https://courses.example.edu/course/ds100"]
     assert resource.coverage == ["2021 秋季学期"]
     assert resource.sources == ["示例学院精品课程"]
@@ -203,10 +234,38 @@ def test_subject_codes() -> None:
         assert discipline_code(text) == (None, text)
 
 
-def test_bare_code_subject_has_no_label_and_no_keyword() -> None:
-    resource, _ = read("<dc:subject>0812</dc:subject>")
-    assert resource.subjects == [Subject(code="0812")]
+def test_bare_code_subject_gets_the_catalogue_labels_but_no_keyword() -> None:
+    resource, _ = read("<dc:subject>0812</dc:subject><dc:subject>080902</dc:subject>")
+    assert resource.subjects == [
+        Subject(
+            code="0812",
+            scheme=DISCIPLINE_CATALOGUE,
+            label={"zh": "计算机科学与技术", "en": "Computer Science and Technology"},
+        ),
+        Subject(code="080902", scheme=DISCIPLINE_CATALOGUE),  # a major: no exact label
+    ]
     assert resource.keywords == []
+
+
+def test_vocational_major_code_has_its_own_catalogue() -> None:
+    resource, _ = read("<dc:subject>510201 计算机应用技术</dc:subject>")
+    assert resource.subjects == [
+        Subject(code="510201", scheme=VOCATIONAL_CATALOGUE, label={"zh": "计算机应用技术"})
+    ]
+
+
+def test_same_code_in_two_languages_is_one_subject() -> None:
+    resource, _ = read(
+        '<dc:subject xml:lang="zh">0812 计算机科学与技术</dc:subject>'
+        '<dc:subject xml:lang="en">0812 Computer Science</dc:subject>'
+    )
+    assert resource.subjects == [
+        Subject(
+            code="0812",
+            scheme=DISCIPLINE_CATALOGUE,
+            label={"zh": "计算机科学与技术", "en": "Computer Science"},
+        )
+    ]
 
 
 def test_subjects_separated_by_semicolons() -> None:
@@ -233,9 +292,12 @@ def test_rights_mixing_uris_names_and_licence_urls() -> None:
         "<dc:rights>Creative Commons Attribution 4.0 International</dc:rights>"
         "<dc:rights>https://creativecommons.org/licenses/by/4.0/legalcode</dc:rights>"
     )
-    assert resource.license is not None
-    assert resource.license.spdx == "CC-BY-4.0"
-    assert "openAccess" in resource.license.text
+    assert resource.license == License(
+        spdx="CC-BY-4.0",
+        url="https://creativecommons.org/licenses/by/4.0/legalcode",
+        text="info:eu-repo/semantics/openAccess; Creative Commons Attribution 4.0 International",
+    )
+    assert resource.cost is False  # open access: learners do not pay
 
 
 @pytest.mark.parametrize(
@@ -279,6 +341,217 @@ def test_dcterms_elements_of_the_same_name_are_read() -> None:
         )
     )
     assert resource.title == {"en": "T"}
+
+
+# --- the profile's new fields: a vocational web course with files -----------------------
+
+
+@pytest.fixture(scope="module")
+def files_course() -> Read:
+    return read_oai_dc(etree.fromstring(fixture("dc/course_files_and_levels.xml")))
+
+
+def test_education_level_found_in_subject_and_coverage(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.education_level == "higher_vocational"
+    assert resource.audiences == ["高职", "高等职业教育"]  # as received, first mapped wins
+    assert resource.coverage == ["中国"]  # coverage that is not a level stays, unreported
+    assert "高职" not in resource.keywords
+
+
+def test_first_mapped_type_wins_and_unmapped_types_are_warnings(files_course: Read) -> None:
+    resource, issues = files_course
+    assert resource.resource_type == "web_course"
+    assert resource.resource_types == ["网络课程", "InteractiveResource", "精品资源共享课"]
+    assert [(i.severity, i.code, i.path) for i in issues] == [
+        ("warning", "unmapped_vocabulary", "dc:type[3]")
+    ]
+
+
+def test_file_links_become_objects_and_the_page_stays_the_url(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.url == "https://mooc.example.edu.cn/course/py101"
+    assert resource.objects == [
+        DigitalObjectRef(
+            url="https://mooc.example.edu.cn/files/py101/lecture%2001.mp4",
+            format="video/mp4",  # the declared dc:format that fits the extension
+            name="lecture 01.mp4",
+        ),
+        DigitalObjectRef(
+            url="https://mooc.example.edu.cn/files/py101/slides.pptx?download=1",
+            format="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            name="slides.pptx",
+        ),
+        DigitalObjectRef(
+            url="https://mooc.example.edu.cn/files/py101/quiz.h5p",
+            format="application/zip",
+            name="quiz.h5p",
+        ),
+    ]
+
+
+def test_labelled_course_code_leaves_the_identifiers(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.course_code == "CS1021"
+    assert not any("CS1021" in identifier for identifier in resource.identifiers)
+    assert len(resource.identifiers) == 4
+
+
+def test_formats_durations_and_class_hours(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.formats == ["video/mp4", "text/html", "1.2 GB"]  # MIME normalised only
+    assert resource.learning_time == "PT48H"
+    assert resource.class_hours == 64
+
+
+def test_licence_url_and_free_statement(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.license == License(
+        spdx="CC-BY-4.0",
+        url="https://creativecommons.org/licenses/by/4.0/",
+        text="知识共享署名 4.0 国际许可协议; 免费开放",
+    )
+    assert resource.cost is False
+
+
+def test_relations_of_simple_dc_have_no_kind(files_course: Read) -> None:
+    resource, _ = files_course
+    assert resource.relations == [Relation(target="https://mooc.example.edu.cn/course/py100")]
+
+
+def test_format_holding_a_mime_type_and_a_file_url() -> None:
+    # EUR's DSpace (pyoai samples): "application/pdf https://…/ERS 2003 086 LIS.pdf".
+    resource, issues = read_oai_dc(etree.fromstring(fixture("dc/format_with_file_url.xml")))
+    assert resource.formats == ["229632 bytes", "application/pdf"]
+    assert resource.objects == [
+        DigitalObjectRef(
+            url="https://repository.example.org/retrieve/12/ERS%202003%20086%20LIS.pdf",
+            format="application/pdf",
+            name="ERS 2003 086 LIS.pdf",
+        )
+    ]
+    assert resource.url == "http://hdl.handle.net/0000/12"
+    assert resource.resource_type == "document"  # "Working Paper"
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    ("identifier", "code"),
+    [
+        ("课程代码: CS101", "CS101"),
+        ("课程代码：CS101", "CS101"),
+        ("课程编号 080012", "080012"),
+        ("Course code: CS 101", "CS 101"),
+        ("course-code:6.001", "6.001"),
+        ("CS101", None),  # unlabelled: could be anything
+        ("https://example.edu/course/CS101", None),
+        ("urn:course:CS101", None),
+    ],
+)
+def test_only_a_labelled_identifier_is_a_course_code(identifier: str, code: str | None) -> None:
+    assert course_code_of(identifier) == code
+
+
+def test_unlabelled_course_code_stays_an_identifier() -> None:
+    resource, _ = read("<dc:identifier>CS101</dc:identifier>")
+    assert (resource.course_code, resource.identifiers) == (None, ["CS101"])
+
+
+def test_level_as_dc_type_is_not_reported_as_a_type() -> None:
+    resource, issues = read("<dc:type>本科教育</dc:type><dc:type>课件</dc:type>")
+    assert (resource.education_level, resource.audiences) == ("undergraduate", ["本科教育"])
+    assert (resource.resource_type, resource.resource_types) == ("courseware", ["课件"])
+    assert issues == []
+
+
+def test_coverage_that_is_no_level_is_not_reported() -> None:
+    resource, issues = read("<dc:coverage>2021 秋季学期</dc:coverage>")
+    assert resource.education_level is None
+    assert resource.coverage == ["2021 秋季学期"]
+    assert issues == []
+
+
+def test_vocabulary_values_with_a_prefix() -> None:
+    # sickle's sample: "doc-type:article"; DLESE ADN: "DLESE:Undergraduate upper division".
+    resource, issues = read(
+        "<dc:type>doc-type:article</dc:type>"
+        "<dc:coverage>DLESE:Undergraduate upper division</dc:coverage>"
+    )
+    assert resource.resource_type == "document"
+    assert resource.education_level == "undergraduate"
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        # values of the shared samples (Zenodo, EUR, NSDL, BnF) and of the demo corpus
+        ("info:eu-repo/semantics/lecture", "courseware"),
+        ("info:eu-repo/semantics/conferencePaper", "document"),
+        ("Working Paper", "document"),
+        ("Technical Report", "document"),
+        ("Book chapter", "document"),
+        ("Preprint", "document"),
+        ("Instructional Material", "courseware"),
+        ("Interactive Simulation", "courseware"),
+        ("printed serial", "document"),
+        ("texte", "text"),
+        ("video material", "video"),
+        ("info:eu-repo/semantics/other", None),
+    ],
+)
+def test_real_type_values_map_to_celts_41(value: str, code: str | None) -> None:
+    assert type_of(value) == code
+
+
+def test_every_vocabulary_label_maps_back_to_its_value() -> None:
+    # What write_oai_dc writes for resource_type and education_level must read back.
+    for code, labels in RESOURCE_TYPES.items():
+        assert {type_of(label) for label in labels} == {code}
+    for code, labels in EDUCATION_LEVELS.items():
+        assert {level_of(label) for label in labels} == {code}
+
+
+def test_mime_types_are_normalised_other_formats_kept() -> None:
+    resource, _ = read(
+        "<dc:format>Application/PDF</dc:format><dc:format>text/html;charset=utf-8</dc:format>"
+        "<dc:format>19 pages</dc:format><dc:format>PT1H30M</dc:format>"
+    )
+    assert resource.formats == ["application/pdf", "text/html", "19 pages"]
+    assert resource.learning_time == "PT1H30M"
+
+
+def test_rights_that_are_only_a_url() -> None:
+    resource, _ = read("<dc:rights>https://rightsstatements.org/page/InC-EDU/1.0/</dc:rights>")
+    assert resource.license == License(
+        url="https://rightsstatements.org/page/InC-EDU/1.0/",
+        text="https://rightsstatements.org/page/InC-EDU/1.0/",
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "extension"),
+    [
+        ("https://x.org/a/b.PDF", "pdf"),
+        ("https://x.org/a/b.mp4?token=1#t=10", "mp4"),
+        ("https://x.org/course.html", None),  # a page, not a file
+        ("https://x.org/files/", None),
+        ("https://x.org", None),
+        ("https://x.org/v1.2/notes", None),
+        ("https://x.org/pkg.h5p", "h5p"),
+    ],
+)
+def test_file_extensions(url: str, extension: str | None) -> None:
+    assert file_extension(url) == extension
+
+
+def test_mime_type_from_declared_format_or_extension() -> None:
+    assert mime_type_of("wav", ["audio/x-wav"]) == "audio/x-wav"
+    assert mime_type_of("wav", ["application/pdf"]) == "audio/wav"
+    assert mime_type_of("mp4", []) == "video/mp4"
+    assert mime_type_of("docx", ["application/msword"]) == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
 
 
 # --- the shared samples ---------------------------------------------------------------
