@@ -16,6 +16,7 @@ from app.jobs import Scheduler
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
 from app.settings import Settings, get_settings
+from app.sources import routes as source_routes
 from app.web import routes as web_routes
 
 
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
+    app.include_router(source_routes.router)
     app.include_router(web_routes.router)
     return app
