@@ -17,6 +17,7 @@ from app.db import make_engine, session_scope
 from app.errors import AppError
 from app.settings import Settings, get_settings
 from app.sources.models import HarvestRun
+from metadata.readers import READERS
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -326,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="auto",
-        help="metadataPrefix of the records (oai_dc, lom, nsdl_dc, ...); default: detect",
+        choices=["auto", *sorted(READERS)],
+        help="metadataPrefix of the records; default: detect from the document",
     )
     p.set_defaults(handler=cmd_normalize)
 

@@ -42,10 +42,10 @@ def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) ->
         "level": record.education_level,
         "languages": record.languages,
         "license": (record.license.spdx or record.license.text) if record.license else None,
-        "type": record.resource_types[0] if record.resource_types else None,
+        "type": record.resource_type,
         "types": record.resource_types,
         "source": source,
         "url": record.url,
-        "has_objects": any(f for f in record.formats),
+        "has_objects": bool(record.objects),
         "modified": int(updated_at.timestamp()),
     }
