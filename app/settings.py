@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     harvest_timeout: float = 60.0
     harvest_max_retries: int = 5
     harvest_backoff_base: float = 1.0
+    harvest_host_concurrency: int = Field(default=2, description="requests in flight per host")
+    harvest_politeness_delay: float = Field(
+        default=0.0, description="seconds between request starts to one host"
+    )
     reconcile_interval_days: float = 7.0
     reconcile_max_share: float = Field(
         default=0.2, description="refuse to delete a larger share of a source without --force"

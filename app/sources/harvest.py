@@ -76,6 +76,8 @@ class HarvestOptions:
     timeout: float = 60.0
     max_retries: int = 5
     backoff_base: float = 1.0
+    host_concurrency: int = 2
+    politeness_delay: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HarvestOptions:
@@ -85,6 +87,8 @@ class HarvestOptions:
             timeout=settings.harvest_timeout,
             max_retries=settings.harvest_max_retries,
             backoff_base=settings.harvest_backoff_base,
+            host_concurrency=settings.harvest_host_concurrency,
+            politeness_delay=settings.harvest_politeness_delay,
         )
 
 
@@ -274,6 +278,8 @@ class _Harvest:
             timeout=self.options.timeout,
             max_retries=self.options.max_retries,
             backoff_base=self.options.backoff_base,
+            host_concurrency=self.options.host_concurrency,
+            politeness_delay=self.options.politeness_delay,
             on_retry=lambda reason, delay: self.event("retry", f"{reason}; waited {delay:.1f} s"),
         ) as client:
             error = await self._identify(client, pinned=pinned)

@@ -41,6 +41,7 @@ from harvesters.oai.errors import (
     ResumptionTokenLoop,
     TimeoutError,
 )
+from harvesters.oai.politeness import polite
 from harvesters.oai.records import (
     Identify,
     MetadataFormat,
@@ -75,7 +76,8 @@ class OAIClient:
     at ``max_backoff``, jittered down to half) or what ``Retry-After`` says (capped at
     ``max_retry_after``).  ``max_bytes`` caps a response body after decompression.
     ``sleep`` is injectable so tests need not wait; ``on_retry(reason, delay)`` is told
-    of every retry, for harvest reports.
+    of every retry, for harvest reports.  Requests to one host are limited to
+    ``host_concurrency`` at a time, started at least ``politeness_delay`` seconds apart.
     """
 
     def __init__(
@@ -93,6 +95,8 @@ class OAIClient:
         max_empty_pages: int = 25,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_retry: Callable[[str, float], None] | None = None,
+        host_concurrency: int = 2,
+        politeness_delay: float = 0.0,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
@@ -105,6 +109,9 @@ class OAIClient:
         self.max_empty_pages = max_empty_pages
         self._sleep = sleep
         self._on_retry = on_retry
+        self.host_concurrency = host_concurrency
+        self.politeness_delay = politeness_delay
+        self._host = httpx.URL(base_url).host
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(follow_redirects=True)
 
@@ -341,14 +348,17 @@ class OAIClient:
 
     async def _get(self, params: dict[str, str]) -> tuple[int, httpx.Headers, bytes, str]:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
-        async with self._http.stream(
-            "GET",
-            self.base_url,
-            params=params,
-            headers=headers,
-            timeout=self.timeout,
-            follow_redirects=True,
-        ) as response:
+        async with (
+            polite(self._host, concurrency=self.host_concurrency, delay=self.politeness_delay),
+            self._http.stream(
+                "GET",
+                self.base_url,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+                follow_redirects=True,
+            ) as response,
+        ):
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_bytes:
                 raise DocumentTooLarge(int(declared), self.max_bytes)
