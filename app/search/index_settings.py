@@ -59,6 +59,9 @@ def index_settings() -> dict[str, Any]:
         synonyms.setdefault(zh, []).append(en)
         synonyms.setdefault(en, []).append(zh)
     return {
+        # An explicit sort (newest, title) comes first when asked for; without one the
+        # sort rule does nothing and relevance decides.
+        "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
         "searchableAttributes": SEARCHABLE,
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": SORTABLE,

@@ -5,27 +5,54 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import StateDep
-from app.errors import ServiceUnavailable
+from app.errors import InvalidParameter, ServiceUnavailable
 from app.search import service
 from app.search.gateway import SearchUnavailable
+from app.search.query import FILTERS, SORTS, InvalidFilter
 from app.search.schemas import SearchResponse
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
 
+class SearchParams(BaseModel):
+    """Query parameters of ``GET /api/v1/search``; an unknown parameter is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(default="", max_length=500, description="words to look for")
+    page: int = Field(default=1, ge=1, le=10_000)
+    per_page: int = Field(default=20, ge=1, le=service.MAX_PER_PAGE)
+    subject: list[str] = Field(default_factory=list, description="discipline code, e.g. 0812")
+    level: list[str] = Field(default_factory=list, description="education level")
+    language: list[str] = Field(default_factory=list, description="language tag, e.g. zh")
+    institution: list[str] = Field(default_factory=list)
+    license: list[str] = Field(default_factory=list, description="SPDX id, e.g. CC-BY-4.0")
+    type: list[str] = Field(default_factory=list, description="CELTS-41 resource type")
+    source: list[str] = Field(default_factory=list, description="source slug")
+    sort: str = Field(default="relevance", description=f"one of {', '.join(SORTS)}")
+
+
 @router.get("/search", response_model=SearchResponse)
-def search(
-    state: StateDep,
-    q: Annotated[str, Query(max_length=500, description="words to look for")] = "",
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 20,
-) -> SearchResponse:
-    """Search the catalogue: typo-tolerant, Chinese and English."""
+def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchResponse:
+    """Search the catalogue: typo-tolerant, Chinese and English, with facets.
+
+    Repeat a filter to accept any of its values (OR); different filters must all hold (AND).
+    """
+    filters = {name: getattr(params, name) for name in FILTERS if getattr(params, name)}
     try:
         return service.search(
-            state.search, state.settings.meili_index, q=q, page=page, per_page=per_page
+            state.search,
+            state.settings.meili_index,
+            q=params.q,
+            page=params.page,
+            per_page=params.per_page,
+            filters=filters,
+            sort=params.sort,
         )
+    except InvalidFilter as exc:
+        raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc
     except SearchUnavailable as exc:
         raise ServiceUnavailable("search is temporarily unavailable; try again shortly") from exc

@@ -22,11 +22,19 @@ class Hit(BaseModel):
     api_url: str
 
 
+class FacetValue(BaseModel):
+    value: str
+    count: int
+    label: dict[str, str] = Field(default_factory=dict, description="zh and en labels")
+
+
 class SearchResponse(BaseModel):
     query: str
     hits: list[Hit]
     total: int
     page: int
     per_page: int
-    facets: dict[str, dict[str, int]] = Field(default_factory=dict)
+    facets: dict[str, list[FacetValue]] = Field(
+        default_factory=dict, description="for each filter parameter: its values with counts"
+    )
     query_ms: int

@@ -3,32 +3,60 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
+from app.search.query import FILTERS, facet_values, filter_expression, sort_expression
 from app.search.schemas import Hit, SearchResponse
 
 MAX_PER_PAGE = 100
-FACETS = ["subject_codes", "level", "languages", "institution", "license", "type", "source"]
+_PARAMETER_OF = {field.attribute: name for name, field in FILTERS.items()}
 
 
-def search_params(q: str, *, page: int, per_page: int) -> dict[str, Any]:
-    """The Meilisearch search body for a learner's query (also used by the benchmark)."""
-    return {
+def search_params(
+    q: str,
+    *,
+    page: int,
+    per_page: int,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str = "relevance",
+) -> dict[str, Any]:
+    """The Meilisearch search body for a learner's query (also used by the benchmark).
+
+    Raises ``InvalidFilter`` for a filter or sort value that is not allowed.
+    """
+    params: dict[str, Any] = {
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
-        "facets": FACETS,
+        "facets": [field.attribute for field in FILTERS.values()],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions"],
         "highlightPreTag": "\x02",
         "highlightPostTag": "\x03",
     }
+    expression = filter_expression(filters or {})
+    if expression:
+        params["filter"] = expression
+    order = sort_expression(sort)
+    if order:
+        params["sort"] = order
+    return params
 
 
-def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) -> SearchResponse:
-    params = search_params(q, page=page, per_page=per_page)
+def search(
+    index: SearchIndex,
+    uid: str,
+    *,
+    q: str,
+    page: int,
+    per_page: int,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str = "relevance",
+) -> SearchResponse:
+    params = search_params(q, page=page, per_page=per_page, filters=filters, sort=sort)
     try:
         answer = index.search(uid, params)
     except IndexNotFound:
@@ -39,7 +67,11 @@ def search(index: SearchIndex, uid: str, *, q: str, page: int, per_page: int) ->
         total=int(answer.get("totalHits", 0)),
         page=page,
         per_page=per_page,
-        facets={k: dict(v) for k, v in (answer.get("facetDistribution") or {}).items()},
+        facets={
+            _PARAMETER_OF[attribute]: facet_values(_PARAMETER_OF[attribute], distribution)
+            for attribute, distribution in (answer.get("facetDistribution") or {}).items()
+            if attribute in _PARAMETER_OF
+        },
         query_ms=int(answer.get("processingTimeMs", 0)),
     )
 

@@ -115,7 +115,12 @@ def test_response_shape_highlights_and_facets(
     assert hit["id"] == ids["Introduction to Data Science"]
     assert "<mark>data</mark>" in hit["description"]
     assert hit["api_url"] == f"/api/v1/resources/{hit['id']}"
-    assert body["facets"]["subject_codes"]["0812"] >= 1
+    subjects = {facet["value"]: facet for facet in body["facets"]["subject"]}
+    assert subjects["0812"]["count"] >= 1
+    assert subjects["0812"]["label"] == {
+        "zh": "计算机科学与技术",
+        "en": "Computer Science and Technology",
+    }
 
 
 def test_deleting_a_resource_removes_it_from_search(

@@ -1,0 +1,130 @@
+"""Search filters and sorting: validated values, quoted into Meilisearch filter expressions.
+
+Filter values never reach Meilisearch raw: each is checked against its field's rule
+(a vocabulary, a code pattern, or plain text without backslashes or control characters)
+and then quoted, so a value such as ``x" OR level = "undergraduate`` stays one value.
+Values of one field are ORed; fields are ANDed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from metadata.vocabularies import (
+    EDUCATION_LEVELS,
+    RESOURCE_TYPES,
+    discipline_labels,
+    labels_of,
+)
+
+LANGUAGE_NAMES: dict[str, tuple[str, str]] = {
+    "zh": ("中文", "Chinese"),
+    "en": ("英语", "English"),
+    "fr": ("法语", "French"),
+    "de": ("德语", "German"),
+    "ja": ("日语", "Japanese"),
+    "ko": ("韩语", "Korean"),
+    "ru": ("俄语", "Russian"),
+    "es": ("西班牙语", "Spanish"),
+    "pt": ("葡萄牙语", "Portuguese"),
+    "nl": ("荷兰语", "Dutch"),
+    "cs": ("捷克语", "Czech"),
+    "it": ("意大利语", "Italian"),
+}
+
+
+class InvalidFilter(ValueError):
+    """A filter or sort value that is not allowed; names the parameter."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class FilterField:
+    attribute: str
+    rule: str
+    check: Callable[[str], bool]
+    labels: Callable[[str], dict[str, str]] = lambda _value: {}
+
+
+_TEXT_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
+def _text(value: str) -> bool:
+    return 0 < len(value) <= 200 and not _TEXT_FORBIDDEN.search(value)
+
+
+def _pattern(regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    return lambda value: bool(compiled.fullmatch(value))
+
+
+FILTERS: dict[str, FilterField] = {
+    "subject": FilterField(
+        "subject_codes", "a discipline code of 2 to 6 digits", _pattern(r"\d{2,6}"),
+        discipline_labels,
+    ),
+    "level": FilterField(
+        "level", f"one of {', '.join(EDUCATION_LEVELS)}", EDUCATION_LEVELS.__contains__,
+        lambda value: labels_of(EDUCATION_LEVELS, value),
+    ),
+    "language": FilterField(
+        "languages", "a language tag such as zh or en", _pattern(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*"),
+        lambda value: labels_of(LANGUAGE_NAMES, value),
+    ),
+    "institution": FilterField("institution", "an institution name", _text),
+    "license": FilterField("license", "a licence (SPDX id or text)", _text),
+    "type": FilterField(
+        "type", f"one of {', '.join(RESOURCE_TYPES)}", RESOURCE_TYPES.__contains__,
+        lambda value: labels_of(RESOURCE_TYPES, value),
+    ),
+    "source": FilterField("source", "a source slug", _pattern(r"[a-z0-9][a-z0-9-]{0,62}")),
+}  # fmt: skip
+"""Query parameter → the document attribute it filters and how its values are checked."""
+
+SORTS: dict[str, list[str]] = {
+    "relevance": [],
+    "newest": ["modified:desc"],
+    "oldest": ["modified:asc"],
+    "title": ["title:asc"],
+    "title_desc": ["title:desc"],
+}
+
+
+def quote(value: str) -> str:
+    """A Meilisearch filter string literal."""
+    return '"' + value.replace('"', '\\"') + '"'
+
+
+def filter_expression(filters: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Meilisearch's array form: the outer list is ANDed, each inner list ORed."""
+    expression = []
+    for parameter, values in filters.items():
+        field = FILTERS.get(parameter)
+        if field is None:
+            raise InvalidFilter(parameter, f"unknown filter {parameter!r}")
+        clause = []
+        for value in dict.fromkeys(values):
+            if not field.check(value):
+                raise InvalidFilter(parameter, f"{value[:100]!r} is not {field.rule}")
+            clause.append(f"{field.attribute} = {quote(value)}")
+        if clause:
+            expression.append(clause)
+    return expression
+
+
+def sort_expression(sort: str) -> list[str]:
+    if sort not in SORTS:
+        raise InvalidFilter("sort", f"sort must be one of {', '.join(SORTS)}")
+    return SORTS[sort]
+
+
+def facet_values(parameter: str, distribution: Mapping[str, int]) -> list[dict[str, object]]:
+    """Facet values with their counts and bilingual labels, most frequent first."""
+    labels = FILTERS[parameter].labels
+    ordered = sorted(distribution.items(), key=lambda item: (-item[1], item[0]))
+    return [{"value": value, "count": count, "label": labels(value)} for value, count in ordered]
