@@ -242,6 +242,15 @@ def cmd_normalize(args: argparse.Namespace, _settings: Settings) -> int:
     return 1 if errors else 0
 
 
+def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    count = jobs.rebuild_search(make_engine(settings), settings)
+    _print(f"search index {settings.meili_index} rebuilt from the database: {count} documents")
+    return 0
+
+
 # -- serving -------------------------------------------------------------------------------
 
 
@@ -331,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadataPrefix of the records; default: detect from the document",
     )
     p.set_defaults(handler=cmd_normalize)
+
+    p = sub.add_parser(
+        "reindex", help="rebuild the search index from the database and swap it in atomically"
+    )
+    p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser("serve", help="serve the web app and API (and run due harvests)")
     p.add_argument("--no-scheduler", action="store_true", help="do not harvest in background")

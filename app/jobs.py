@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.search.gateway import SearchError, SearchIndex
-from app.search.indexer import SyncResult, sync_index
+from app.search.indexer import SyncResult, reindex, sync_index
 from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import HarvestOptions, ProgressHook, SourceBusy, harvest
@@ -82,6 +82,14 @@ def run_reconcile(
 def sync_search(engine: Engine, settings: Settings) -> SyncResult:
     with SearchIndex.from_settings(settings) as index:
         return sync_index(engine, index, settings.meili_index)
+
+
+def rebuild_search(engine: Engine, settings: Settings) -> int:
+    """Rebuild the search index from the database and swap it in; then catch up."""
+    with SearchIndex.from_settings(settings) as index:
+        count = reindex(engine, index, settings.meili_index)
+        sync_index(engine, index, settings.meili_index)
+    return count
 
 
 def sync_search_quietly(engine: Engine, settings: Settings) -> SyncResult | None:

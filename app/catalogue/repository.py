@@ -75,6 +75,13 @@ def set_cursor(session: Session, name: str, serial: int) -> None:
     session.flush()
 
 
-def count_live(session: Session) -> int:
-    statement = select(func.count()).select_from(Resource).where(col(Resource.deleted).is_(False))
-    return int(session.exec(statement).one())
+def live_resources_after(session: Session, after: str, limit: int) -> list[Resource]:
+    """Searchable resources (live, publishable) with ids after ``after``, in id order."""
+    statement = (
+        select(Resource)
+        .where(col(Resource.id) > after)
+        .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+        .order_by(col(Resource.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())

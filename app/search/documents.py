@@ -23,7 +23,9 @@ def display_title(record: ResourceRecord) -> str:
     return _pick(record.title, primary, "zh", "en")
 
 
-def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) -> dict[str, Any]:
+def to_document(
+    record: ResourceRecord, *, source: str, updated_at: datetime, content_hash: str = ""
+) -> dict[str, Any]:
     """One search document; field names here are the search API's vocabulary."""
     return {
         "id": record.id,
@@ -48,4 +50,6 @@ def to_document(record: ResourceRecord, *, source: str, updated_at: datetime) ->
         "url": record.url,
         "has_objects": bool(record.objects),
         "modified": int(updated_at.timestamp()),
+        # Lets a check compare the index with the database, record by record.
+        "content_hash": content_hash,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -158,6 +159,30 @@ class SearchIndex:
 
     def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
         return dict(self._request("POST", f"/indexes/{uid}/search", json=params))
+
+    def swap_indexes(self, uid: str, other: str) -> None:
+        """Atomically exchange two indexes' contents and settings."""
+        self.wait_for_task(self._request("POST", "/swap-indexes", json=[{"indexes": [uid, other]}]))
+
+    def index_uids(self) -> list[str]:
+        body = self._request("GET", "/indexes", params={"limit": 10_000})
+        return [entry["uid"] for entry in body["results"]]
+
+    def delete_index(self, uid: str) -> None:
+        self.wait_for_task(self._request("DELETE", f"/indexes/{uid}"))
+
+    def iter_documents(
+        self, uid: str, fields: list[str], *, batch: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Every document of an index (for checks: paging a changing index is not an export)."""
+        offset = 0
+        while True:
+            params = {"limit": batch, "offset": offset, "fields": ",".join(fields)}
+            page = self._request("GET", f"/indexes/{uid}/documents", params=params)
+            yield from page["results"]
+            offset += batch
+            if offset >= page["total"]:
+                return
 
     def settings_updates(self, uid: str) -> int:
         """How many settings updates the index has received (for checks and tests)."""

@@ -34,6 +34,7 @@ DISPLAYED = [
     "source",
     "url",
     "modified",
+    "content_hash",
 ]
 
 # Common bilingual pairs, so an English query finds Chinese courses and back.

@@ -9,7 +9,9 @@ is harmless: documents are keyed by resource id.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.db import session_scope
 from app.search.documents import to_document
-from app.search.gateway import SearchIndex
+from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
 from app.sources.models import Source
 from metadata.profile import ResourceRecord
@@ -38,7 +40,12 @@ class SyncResult:
 
 def document_for(resource: Resource, source_slug: str) -> dict[str, Any]:
     record = ResourceRecord.model_validate(resource.record)
-    return to_document(record, source=source_slug, updated_at=resource.updated_at)
+    return to_document(
+        record,
+        source=source_slug,
+        updated_at=resource.updated_at,
+        content_hash=resource.content_hash,
+    )
 
 
 def is_searchable(resource: Resource | None) -> bool:
@@ -91,6 +98,45 @@ def _slug(session: Any, source_id: int | None, cache: dict[int, str]) -> str:
         source = session.get(Source, source_id)
         cache[source_id] = source.slug if source else "unknown"
     return cache[source_id]
+
+
+def reindex(engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1000) -> int:
+    """Rebuild the index from the database into a fresh one and swap it in atomically.
+
+    Searches keep answering from the old index meanwhile.  The journal serial is noted
+    *before* the store is read, and the cursor is set back to it afterwards: changes made
+    during the rebuild are then applied by the next sync (applying one twice is harmless).
+    """
+    with session_scope(engine) as session:
+        serial = repository.last_serial(session)
+    staging = f"{uid}-rebuild-{secrets.token_hex(4)}"
+    index.create_index(staging, index_settings())
+    count = 0
+    slugs: dict[int, str] = {}
+    after = ""
+    try:
+        while True:
+            with session_scope(engine) as session:
+                rows = repository.live_resources_after(session, after, batch_size)
+                documents = [document_for(r, _slug(session, r.source_id, slugs)) for r in rows]
+            if not rows:
+                break
+            index.wait_for_task(index.add_documents(staging, documents))
+            count += len(documents)
+            after = rows[-1].id
+        if index.index_exists(uid):
+            index.swap_indexes(uid, staging)
+            index.delete_index(staging)  # now holds the old contents
+        else:
+            index.rename_index(staging, uid)
+    except BaseException:
+        with contextlib.suppress(SearchError):
+            index.delete_index(staging)
+        raise
+    with session_scope(engine) as session:
+        current = repository.get_cursor(session, CURSOR)
+        repository.set_cursor(session, CURSOR, min(current, serial))
+    return count
 
 
 def index_lag(engine: Engine) -> int:

@@ -58,10 +58,15 @@ class FaultyRepository(DemoRepository):
         self._lock = threading.Lock()
 
     def hide(self, identifiers: Iterable[str]) -> None:
-        """From now on, list every record except these."""
+        """From now on, list every record except these (and those hidden before)."""
         self._hidden |= set(identifiers)
         visible = [r for r in self._all if r.identifier not in self._hidden]
         DemoRepository.__init__(self, visible, self.base_url, self.page_size)
+
+    def reveal_all(self) -> None:
+        """From now on, list every record again (new records appear)."""
+        self._hidden.clear()
+        self.hide(())
 
     def handle(self, params: Mapping[str, Sequence[str]]) -> bytes:
         if self.delay:
