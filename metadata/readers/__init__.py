@@ -254,8 +254,9 @@ def read_record(
 ) -> tuple[CourseResource, list[Issue]]:
     """Read one record's metadata with the reader of its prefix, else of its root element.
 
-    Raises ``UnsupportedFormat`` when neither says which reader applies (MARC, ADN,
-    METS ... have none).
+    ``element`` may be the OAI ``<record>`` or ``<metadata>``: the reader is handed the
+    record's own root.  Raises ``UnsupportedFormat`` when neither the prefix nor the
+    root says which reader applies (MARC, ADN, METS ... have none).
     """
     reader = None
     if metadata_prefix:
@@ -263,8 +264,8 @@ def read_record(
     if reader is None:
         detected = detect_format(element)
         reader = READERS.get(detected) if detected else None
+    root = _record_root(element)
     if reader is None:
-        root = _record_root(element)
         what = _split(root.tag) if root is not None else (None, "nothing")
         name = f"{{{what[0]}}}{what[1]}" if what[0] else what[1]
         prefix = f"metadataPrefix {metadata_prefix!r}" if metadata_prefix else "no metadataPrefix"
@@ -272,4 +273,5 @@ def read_record(
             f"no reader for {prefix} and a record whose root is <{name}>; "
             f"readable prefixes: {', '.join(sorted(READERS))}"
         )
-    return reader(element)
+    # The reader gets the record's root, not the OAI envelope around it.
+    return reader(root if root is not None else element)

@@ -4,7 +4,8 @@ Takes the parsed ``<oai_dc:dc>`` element (or the ``<metadata>`` around it) and m
 15 DC elements.  Tolerated: elements in no namespace, namespaces declared only on the
 OAI-PMH root, DC terms (``dcterms:title``) for the same 15 names, HTML escaped once or
 twice in descriptions, C1 control codes standing for Windows-1252 punctuation, a MIME
-type and a file URL in one ``dc:format`` (``application/pdf https://…/a.pdf``).
+type and a file URL in one ``dc:format`` (``application/pdf https://…/a.pdf``), web
+addresses wrapped over two lines, vocabulary values with a prefix (``doc-type:article``).
 
 This module also holds the machinery qualified DC reuses (``metadata.readers.qdc``):
 one collector driven by a table of ``Term``s (which element lands in which profile
@@ -27,7 +28,7 @@ Mapping (element → profile field):
 * identifier → ``identifiers``; the first web page → ``url``; file links (``.pdf``,
   ``.mp4`` …) → ``objects``; a labelled course code (``课程代码: CS101``) →
   ``course_code``;
-* rights → ``license`` (SPDX id, URL, text); open access → ``cost`` = False;
+* rights → ``license`` (SPDX id, URL, text); open access or ``免费`` → ``cost`` = False;
 * relation → ``relations``; source → ``sources``; language → ``languages``.
 
 Issues carry ``path`` such as ``dc:language[2]``.
@@ -40,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from lxml import etree
 
@@ -151,29 +152,40 @@ def collect(element: etree._Element, terms: Mapping[str, Term]) -> Values:
     if local_name(container) == "metadata":  # handed the OAI <metadata> wrapper
         inner = [c for c in container if isinstance(c.tag, str)]
         container = inner[0] if inner else container
-    children = [c for c in container if c.tag in terms]
-    nested = not children
-    if nested:  # DC nested deeper than usual
-        children = [c for c in container.iterdescendants() if c.tag in terms]
     values: Values = {slot: [] for slot in _SLOTS}
-    if not children:
-        return values
-    inherited = xml_lang(container)
     counts: dict[str, int] = {}
-    for child in children:
-        tag = child.tag
-        term = terms[tag]
-        index = counts[tag] = counts.get(tag, 0) + 1
-        lang = xml_lang(child) if nested else inherited
-        scheme = None
-        for key, attribute in child.items():  # one call: cheaper than two get()s
+    inherited = xml_lang(container)
+    for child in container:
+        _add(values, counts, terms, child, inherited)
+    if not counts:  # DC nested deeper than usual
+        for child in container.iterdescendants():
+            if child.tag in terms:
+                _add(values, counts, terms, child, xml_lang(child))
+    return values
+
+
+def _add(
+    values: Values,
+    counts: dict[str, int],
+    terms: Mapping[str, Term],
+    element: etree._Element,
+    lang: str | None,
+) -> None:
+    """Collect ``element`` if ``terms`` knows it; ``lang``: the xml:lang in force around it."""
+    tag = element.tag
+    term = terms.get(tag)
+    if term is None:
+        return
+    index = counts[tag] = counts.get(tag, 0) + 1
+    scheme = None
+    if element.attrib:
+        for key, attribute in element.items():
             if key == XML_LANG:
                 lang = str(attribute).strip() or None
             elif key == XSI_TYPE:
                 scheme = str(attribute).rpartition(":")[2].strip() or None
-        text = (child.text or "") if len(child) == 0 else text_of(child)
-        values[term.slot].append(Value(term, index, text, lang, scheme))
-    return values
+    text = (element.text or "") if len(element) == 0 else text_of(element)
+    values[term.slot].append(Value(term, index, text, lang, scheme))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -259,6 +271,27 @@ def build(values: Values, issues: list[Issue]) -> CourseResource:
 def _plain(values: Iterable[Value]) -> list[str]:
     """Cleaned, non-empty, distinct values in document order."""
     return _distinct(clean_text(v.text) for v in values)
+
+
+_WRAP = re.compile(r"\s*\n\s*")
+
+
+def _plain_urls(values: Iterable[Value]) -> list[str]:
+    """Like ``_plain``, but web addresses wrapped over lines are joined up again."""
+    return _distinct(clean_text(_unwrapped(v.text)) for v in values)
+
+
+def _unwrapped(text: str) -> str:
+    """A web address without the line breaks (and indentation) written into it.
+
+    The OAI static repository example writes ``…/ptext?`` and ``doc=…`` on two lines;
+    a plain space stays (EUR's file names have them).
+    """
+    return _WRAP.sub("", text) if "\n" in text and _is_web(text.lstrip()) else text
+
+
+def _is_web(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
 
 
 def _distinct(items: Iterable[str]) -> list[str]:
@@ -354,7 +387,8 @@ class _Levels:
         self.raw: list[str] = []
         self._seen: set[str] = set()
 
-    def _keep(self, text: str, code: str | None) -> None:
+    def keep(self, text: str, code: str | None) -> None:
+        """Keep ``text`` as received, and ``code`` if it is the first level found."""
         if text.casefold() not in self._seen:
             self._seen.add(text.casefold())
             self.raw.append(text)
@@ -368,7 +402,7 @@ class _Levels:
             if not text:
                 continue
             code = level_of(text)
-            self._keep(text, code)
+            self.keep(text, code)
             if code is None and report:
                 issues.append(_unmapped(value, text, "education level"))
 
@@ -377,7 +411,7 @@ class _Levels:
         code = level_of(text)
         if code is None:
             return False
-        self._keep(text, code)
+        self.keep(text, code)
         return True
 
 
@@ -446,6 +480,31 @@ def _subject(part: str, scheme: str | None) -> tuple[str | None, str | None, str
     return code, catalogue_of(code) if code else None, label
 
 
+class _Part(NamedTuple):
+    text: str
+    level: str | None  # an education level instead of a subject
+    code: str | None
+    scheme: str | None
+    label: str
+    language: str | None
+
+
+@lru_cache(maxsize=8192)
+def _subject_parts(
+    text: str, lang: str | None, record_language: str | None, scheme: str | None
+) -> tuple[_Part, ...]:
+    """What one ``dc:subject`` says.  Cached: a source repeats its subjects endlessly."""
+    parts = []
+    for part in _LIST_SEPARATORS.split(clean_text(text)):
+        if not part:
+            continue
+        level = level_of(part)
+        code, part_scheme, label = (None, None, "") if level else _subject(part, scheme)
+        language = choose_language(label, lang, record_language) if label else None
+        parts.append(_Part(part, level, code, part_scheme, label, language))
+    return tuple(parts)
+
+
 def _subjects(
     values: list[Value], record_language: str | None, levels: _Levels
 ) -> tuple[list[str], list[Subject]]:
@@ -453,19 +512,17 @@ def _subjects(
     coded: dict[tuple[str | None, str], Subject] = {}
     free: dict[tuple[str | None, str], Subject] = {}
     for value in values:
-        for part in _LIST_SEPARATORS.split(clean_text(value.text)):
-            if not part or levels.take(part):
+        for part in _subject_parts(value.text, value.lang, record_language, value.scheme):
+            if part.level:
+                levels.keep(part.text, part.level)
                 continue
-            code, scheme, label = _subject(part, value.scheme)
-            language = None
+            code, scheme, label, language = part.code, part.scheme, part.label, part.language
             if label:
                 keywords.append(label)
-                language = choose_language(label, value.lang, record_language)
             if code is None:
-                if language and (scheme, label.casefold()) not in free:
-                    free[(scheme, label.casefold())] = Subject(
-                        scheme=scheme, label={language: label}
-                    )
+                key = (scheme, label.casefold())
+                if language and key not in free:
+                    free[key] = Subject(scheme=scheme, label={language: label})
             elif (scheme, code) not in coded:
                 labels = {language: label} if language else {}
                 coded[(scheme, code)] = Subject(code=code, scheme=scheme, label=labels)
@@ -607,14 +664,19 @@ _EXTENSION_TYPES = {
 }
 
 
-def file_extension(url: str) -> str | None:
-    """The extension of a URL's path when it names a resource file we know, else None."""
+def _file_name(url: str) -> str:
+    """The last segment of a URL's path, as written (``""`` for none)."""
     # By hand rather than urlsplit: this runs for every identifier of every record.
     path = url.partition("#")[0].partition("?")[0]
     scheme, separator, rest = path.partition("://")
     if separator and "/" not in scheme:
         path = rest.partition("/")[2]
-    name = path.rpartition("/")[2]
+    return path.rpartition("/")[2]
+
+
+def file_extension(url: str) -> str | None:
+    """The extension of a URL's path when it names a resource file we know, else None."""
+    name = _file_name(url)
     if "." not in name:
         return None
     extension = name.rpartition(".")[2].lower()
@@ -682,7 +744,7 @@ def _objects(identifiers: list[str], formats: _Formats) -> list[DigitalObjectRef
 
 
 def _object(url: str, mime: str) -> DigitalObjectRef:
-    name = unquote(urlsplit(url).path.rpartition("/")[2]) or None
+    name = unquote(_file_name(url)) or None
     return DigitalObjectRef(url=url, format=mime, name=name)
 
 
@@ -706,7 +768,7 @@ def _identifiers(values: list[Value]) -> tuple[list[str], str | None]:
     """(identifiers, course code): a labelled course code is taken out of the list."""
     identifiers: list[str] = []
     course_code: str | None = None
-    for text in _plain(values):
+    for text in _plain_urls(values):
         code = course_code_of(text)
         if code is not None and course_code is None:
             course_code = code
@@ -786,7 +848,7 @@ class _Rights:
         they do.
         """
         ordered = sorted(values, key=lambda v: _RIGHTS_ORDER.get(v.qualifier, 1))
-        rights = _plain(ordered)
+        rights = _plain_urls(ordered)
         if not rights:
             return cls(None, None)
         recognised = [(text, recognise_license(text)) for text in rights]
@@ -814,7 +876,7 @@ def _relations(values: list[Value]) -> list[Relation]:
     result: list[Relation] = []
     seen: set[tuple[str | None, str]] = set()
     for value in values:
-        target = clean_text(value.text)
+        target = clean_text(_unwrapped(value.text))
         if target and (value.qualifier, target) not in seen:
             seen.add((value.qualifier, target))
             result.append(Relation(kind=value.qualifier, target=target))

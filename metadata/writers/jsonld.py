@@ -108,7 +108,8 @@ def write_jsonld(record: CourseResource, *, url: str | None = None) -> JSON:
     }
     if is_course:
         node["courseCode"] = record.course_code
-        node["numberOfCredits"] = record.credits
+        credits = record.credits
+        node["numberOfCredits"] = int(credits) if credits and credits.is_integer() else credits
     for relation in record.relations:
         prop = _RELATION_PROPERTIES.get(relation.kind or "")
         if prop is not None:

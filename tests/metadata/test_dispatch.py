@@ -177,6 +177,17 @@ def test_unknown_prefix_falls_back_to_detection() -> None:
     assert resource.title == {"en": "T"}
 
 
+def test_the_reader_gets_the_record_root_not_the_envelope() -> None:
+    # An envelope in no namespace (invenio's edited arXiv capture): the header's
+    # <identifier> must not be taken for a dc:identifier.
+    record = element(
+        "<record><header><identifier>oai:x:1</identifier></header><metadata>"
+        "<dc><title>T</title><identifier>http://x.org/1</identifier></dc></metadata></record>"
+    )
+    resource, _ = read_record(record, "oai_dc")
+    assert resource.identifiers == ["http://x.org/1"]
+
+
 def test_no_prefix_detects_qualified_dc() -> None:
     resource, _ = read_record(element(fixture("dc/nsdl_dc_education_level.xml").decode()))
     assert resource.education_level == "undergraduate"  # read by read_qdc

@@ -30,9 +30,9 @@ from metadata.readers.oai_dc import (
     read_oai_dc,
     type_of,
 )
-from metadata.vocabularies import DISCIPLINE_CATALOGUE, EDUCATION_LEVELS, RESOURCE_TYPES
 from metadata.validate import validate
-from metadata.xmlutil import clean_html_text
+from metadata.vocabularies import DISCIPLINE_CATALOGUE, EDUCATION_LEVELS, RESOURCE_TYPES
+from metadata.xmlutil import clean_html_text, clean_text
 from tests.fixtures.samples import fixture, require_samples
 
 DC_HEAD = (
@@ -552,6 +552,32 @@ def test_mime_type_from_declared_format_or_extension() -> None:
     assert mime_type_of("docx", ["application/msword"]) == (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
+
+
+def test_web_address_wrapped_over_lines_is_joined() -> None:
+    # The OAI static repository example breaks a dc:identifier URL after its "?".
+    resource, _ = read(
+        "<dc:identifier>http://www.example.org/cgi-bin/ptext?\n   doc=P:text:1</dc:identifier>"
+        "<dc:identifier>Sample id\n 27</dc:identifier>"
+    )
+    assert resource.url == "http://www.example.org/cgi-bin/ptext?doc=P:text:1"
+    assert resource.identifiers[1] == "Sample id 27"  # not a web address: spaces as usual
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  a \t b\n", "a b"),
+        ("a\x1cb", "a b"),  # str.split() and the regex \s agree on what whitespace is
+        ("Caf\u00e9\u00a0au\u2003lait", "Café au lait"),
+        ("Cafe\u0301", "Café"),
+        ("zero\u200bwidth\u00ad", "zerowidth"),
+        ("Cours 1 \x96 Introduction", "Cours 1 – Introduction"),
+        ("", ""),
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
 
 
 # --- the shared samples ---------------------------------------------------------------

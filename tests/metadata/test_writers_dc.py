@@ -397,7 +397,7 @@ def test_generated_records_read_back() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     strategies = pytest.importorskip("tests.metadata.strategies")
 
-    @hypothesis.settings(max_examples=1500, deadline=None, database=None)
+    @hypothesis.settings(max_examples=100, deadline=None, database=None)
     @hypothesis.given(strategies.course_resources())
     def round_trip(original: CourseResource) -> None:
         hypothesis.assume(_readable_by_dc(original))
@@ -414,7 +414,7 @@ def test_any_record_writes_valid_oai_dc() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     strategies = pytest.importorskip("tests.metadata.strategies")
 
-    @hypothesis.settings(max_examples=1500, deadline=None, database=None)
+    @hypothesis.settings(max_examples=100, deadline=None, database=None)
     @hypothesis.given(strategies.messy_course_resources())
     def valid(record: CourseResource) -> None:
         assert_valid_oai_dc(write_oai_dc(record))
