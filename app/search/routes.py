@@ -11,6 +11,7 @@ from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
 from app.search import service
 from app.search.gateway import SearchUnavailable
+from app.search.index_settings import MAX_TOTAL_HITS
 from app.search.query import FILTERS, SORTS, InvalidFilter
 from app.search.schemas import SearchResponse
 
@@ -41,6 +42,9 @@ def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchR
 
     Repeat a filter to accept any of its values (OR); different filters must all hold (AND).
     """
+    if (params.page - 1) * params.per_page >= MAX_TOTAL_HITS:
+        message = f"results are available up to the {MAX_TOTAL_HITS:,}th; narrow the search"
+        raise InvalidParameter([{"parameter": "page", "message": message}])
     filters = {name: getattr(params, name) for name in FILTERS if getattr(params, name)}
     try:
         return service.search(

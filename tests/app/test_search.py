@@ -27,11 +27,13 @@ COURSES = [
 ]
 
 
-def _store_courses(engine: Engine) -> dict[str, str]:
+def _store_courses(
+    engine: Engine, courses: list[tuple[str, str, str, str]] = COURSES
+) -> dict[str, str]:
     ids = {}
     with session_scope(engine) as session:
         source = sources.add_source(session, slug="college", base_url="http://example.org/oai")
-        for n, (lang, title, description, code) in enumerate(COURSES):
+        for n, (lang, title, description, code) in enumerate(courses):
             oai_id = f"oai:college:{n}"
             rid = catalogue.resource_id_for("college", oai_id)
             record = ResourceRecord(
@@ -156,7 +158,12 @@ def test_index_settings_are_applied_once(live_engine: Engine, live: Settings) ->
 
 @pytest.mark.parametrize(
     ("params", "parameter"),
-    [({"per_page": 101}, "per_page"), ({"page": 0}, "page"), ({"q": "x" * 501}, "q")],
+    [
+        ({"per_page": 101}, "per_page"),
+        ({"page": 0}, "page"),
+        ({"q": "x" * 501}, "q"),
+        ({"page": 101, "per_page": 100}, "page"),
+    ],
 )
 def test_bad_parameters_get_422_naming_the_parameter(
     client: TestClient, params: dict[str, object], parameter: str
@@ -166,6 +173,28 @@ def test_bad_parameters_get_422_naming_the_parameter(
     body = response.json()
     assert body["error"] == "invalid_parameter"
     assert body["detail"][0]["parameter"] == parameter
+
+
+def test_title_matches_outrank_description_matches(
+    client: TestClient, live_engine: Engine, live: Settings
+) -> None:
+    _store_courses(
+        live_engine,
+        [
+            ("en", "Numerical Methods", "Matrix computations and their stability.", "0701"),
+            ("en", "Matrix Theory", "An introduction for engineers.", "0701"),
+            ("zh", "线性代数", "本课程讲授矩阵理论与向量空间。", "0701"),
+            ("zh", "矩阵理论", "面向工科研究生的课程。", "0701"),
+        ],
+    )
+    sync_search(live_engine, live)
+    assert _titles(client, "matrix") == ["Matrix Theory", "Numerical Methods"]
+    assert _titles(client, "矩阵")[0] == "矩阵理论"
+
+
+def test_deep_pages_are_served_up_to_the_limit(client: TestClient) -> None:
+    response = client.get("/api/v1/search", params={"page": 100, "per_page": 100})
+    assert response.status_code == 200
 
 
 def test_unknown_resource_is_404_json(client: TestClient) -> None:
