@@ -54,6 +54,10 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+# In valid UTF-8 the forbidden characters can only be these bytes: C0 controls, and the
+# encodings of U+FFFE / U+FFFF (surrogates would already fail to decode).
+_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_CHAR_REF_BYTES = re.compile(rb"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
@@ -138,6 +142,8 @@ def repair_xml_bytes(data: bytes) -> tuple[bytes, list[str]]:
     Raises ``MalformedXML`` for an empty document.  Bytes that need no repair are
     returned unchanged (same object), so offsets into them are offsets into the input.
     """
+    if _clean_utf8(data):
+        return data, []
     repairs: list[str] = []
     body = data
     if body.startswith(codecs.BOM_UTF8):
@@ -162,6 +168,27 @@ def repair_xml_bytes(data: bytes) -> tuple[bytes, list[str]]:
     if not repairs:
         return data, repairs
     return text.encode("utf-8"), repairs
+
+
+def _clean_utf8(data: bytes) -> bool:
+    """The common case, checked on bytes without decoding: nothing to repair at all."""
+    if data[:1] != b"<":
+        return False
+    if _XML_DECL.match(data[:200]) and _declared_encoding(data) not in {"utf-8", "utf8"}:
+        return False
+    if _FORBIDDEN_BYTES.search(data):
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    for match in _CHAR_REF_BYTES.finditer(data):
+        hex_digits, decimal = match.groups()
+        code = int(hex_digits, 16) if hex_digits else int(decimal)
+        if code > 0x10FFFF or _INVALID_CHARS.match(chr(code)):
+            return False
+    return True
 
 
 def _decode(body: bytes, repairs: list[str]) -> str:

@@ -403,19 +403,22 @@ def _raw_items(
     data: bytes, item_name: str, items: list[etree._Element]
 ) -> Iterator[tuple[etree._Element, bytes]]:
     """Pair each parsed item with its bytes as received (made standalone)."""
-    spans = [s for s in _scan(data).children if _local_bytes(s.name) == item_name.encode()]
+    spans = _quick_spans(data, item_name.encode(), len(items))
+    if spans is None:
+        name = item_name.encode()
+        spans = [(s.start, s.end) for s in _scan(data).children if _local_bytes(s.name) == name]
     if len(spans) != len(items):  # the scanner disagrees with libxml2: serialise instead
         for element in items:
             yield element, etree.tostring(element, encoding="UTF-8", with_tail=False)
         return
-    for element, span in zip(items, spans, strict=True):
+    for element, (start, end) in zip(items, spans, strict=True):
         parent = element.getparent()
         inherited = parent.nsmap if parent is not None else {}
         declarations = [
             (None if prefix is None else prefix.encode(), quoteattr(uri).encode())
             for prefix, uri in inherited.items()
         ]
-        yield element, _standalone(data[span.start : span.end], declarations)
+        yield element, _standalone(data[start:end], declarations)
 
 
 def _salvage_page(data: bytes, *, verb: str, max_bytes: int, original: MalformedXML) -> Page:
@@ -516,6 +519,40 @@ _TOKEN = re.compile(
 )
 _XMLNS = re.compile(rb"""\sxmlns(?::([^\s=/>]+))?\s*=\s*("[^"]*"|'[^']*')""")
 _TAG_NAME = re.compile(rb"<[^\s/>]+")
+
+
+_ROOT_PREFIX = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?OAI-PMH[\s>/]")
+
+
+def _quick_spans(data: bytes, item_name: bytes, expected: int) -> list[tuple[int, int]] | None:
+    """Record boundaries found by searching for OAI start and end tags, not tokenising.
+
+    A record starts where an OAI ``<record>`` is followed by its ``<header>``, and ends at
+    the *last* OAI ``</record>`` before the next one starts, which steps over records of
+    other formats nested inside (MARC has its own ``<record>``).  Used only when it finds
+    exactly as many items as libxml2 did; otherwise the full scanner decides.
+    """
+    if expected == 0:
+        return []
+    root = _ROOT_PREFIX.search(data, 0, 4096)
+    if root is None:
+        return None
+    prefix = re.escape(root.group(1) + b":") if root.group(1) else b""
+    if item_name == b"record":
+        opening = rb"<" + prefix + rb"record(?:\s[^>]*)?>\s*<" + prefix + rb"header[\s>/]"
+    else:
+        opening = rb"<" + prefix + item_name + rb"[\s>/]"
+    starts = [m.start() for m in re.finditer(opening, data)]
+    if len(starts) != expected:
+        return None
+    closing = b"</" + (root.group(1) + b":" if root.group(1) else b"") + item_name + b">"
+    spans = []
+    for start, bound in zip(starts, [*starts[1:], len(data)], strict=True):
+        end = data.rfind(closing, start, bound)
+        if end < 0:
+            return None
+        spans.append((start, end + len(closing)))
+    return spans
 
 
 @dataclass(frozen=True)
