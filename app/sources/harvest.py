@@ -67,6 +67,10 @@ class SourceBusy(HarvestError):
     """Another worker holds the source's lease."""
 
 
+class LeaseLost(HarvestError):
+    """Another worker took the source over (our lease ran out); this run stops."""
+
+
 @dataclass(frozen=True)
 class HarvestOptions:
     """Knobs of a harvest, from ``Settings`` (tests shorten them)."""
@@ -78,6 +82,7 @@ class HarvestOptions:
     backoff_base: float = 1.0
     host_concurrency: int = 2
     politeness_delay: float = 0.0
+    max_retry_after: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HarvestOptions:
@@ -94,6 +99,11 @@ class HarvestOptions:
 
 ProgressHook = Callable[[HarvestRun], None]
 """Told of the run after every committed page (for progress bars)."""
+
+
+def describe(exc: HarvestError) -> str:
+    """A failure for a report: the kind of failure, then what the server said."""
+    return f"{exc.__class__.__name__}: {exc}"
 
 
 def worker_id() -> str:
@@ -164,40 +174,44 @@ def release(engine: Engine, source_id: int, owner: str) -> None:
 
 
 def parse_datestamp(value: str) -> datetime | None:
-    """A UTC datetime from an OAI-PMH datestamp of either granularity; None if unreadable."""
-    value = value.strip()
-    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
+    """A UTC datetime from a datestamp or responseDate; None if unreadable.
+
+    Beyond the two OAI-PMH granularities, servers send fractional seconds and offsets
+    (``…T10:00:00.250Z``, ``…T12:00:00+02:00``); they are read, and turned into UTC.
+    """
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
-def from_argument(high_water: str, granularity: str | None, overlap_seconds: int) -> str:
+def from_argument(high_water: str, granularity: str | None, overlap_seconds: int) -> str | None:
     """The ``from`` to send: the high-water mark minus the overlap, in the source's granularity.
 
     Sending seconds to a day-granularity repository gets ``badArgument``; a day is
-    inclusive, so the whole day of the high-water mark is asked again.
+    inclusive, so the whole day of the high-water mark is asked again.  A mark that
+    cannot be read gives no ``from`` at all (a full harvest) rather than a bad argument.
     """
     moment = parse_datestamp(high_water)
     if moment is None:
-        return high_water
+        return None
     moment -= timedelta(seconds=overlap_seconds)
-    if granularity == SECONDS_GRANULARITY and "T" in high_water:
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.strftime("%Y-%m-%d")
+    if granularity == DAY_GRANULARITY or "T" not in high_water:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def newest(current: str | None, candidate: str | None) -> str | None:
-    if not candidate:
+    """The later of two datestamps; one that cannot be read never wins."""
+    if not candidate or parse_datestamp(candidate) is None:
         return current
     if not current:
         return candidate
     a, b = parse_datestamp(current), parse_datestamp(candidate)
-    if a is None or b is None:
-        return max(current, candidate)
-    return candidate if b > a else current
+    return candidate if a is None or (b is not None and b > a) else current
 
 
 # --- format choice ------------------------------------------------------------------------------
@@ -280,13 +294,36 @@ class _Harvest:
             backoff_base=self.options.backoff_base,
             host_concurrency=self.options.host_concurrency,
             politeness_delay=self.options.politeness_delay,
-            on_retry=lambda reason, delay: self.event("retry", f"{reason}; waited {delay:.1f} s"),
+            max_retry_after=self.options.max_retry_after,
+            on_retry=self._on_retry,
         ) as client:
             error = await self._identify(client, pinned=pinned)
             self._open_run(full=full)
-            if error is None:
-                error = await self._pages(client)
+            try:
+                if error is None:
+                    error = await self._pages(client)
+            except LeaseLost as exc:
+                # The run now belongs to the worker that took the source: leave it be.
+                log.warning("harvest %s stopped: %s", self.slug, exc)
+                with session_scope(self.engine) as session:
+                    return self._run(session)
         return self._finish(error)
+
+    def _on_retry(self, reason: str, delay: float) -> None:
+        self.event("retry", f"{reason}; waited {delay:.1f} s")
+        # Hold the source through the wait, so no other worker takes it meanwhile.
+        with session_scope(self.engine) as session:
+            self._renew_lease(session, extra=delay)
+
+    def _renew_lease(self, session: Session, *, extra: float = 0.0) -> None:
+        until = utcnow() + timedelta(seconds=self.options.lease_seconds + extra)
+        result = session.execute(
+            update(Source)
+            .where(col(Source.id) == self.source_id, col(Source.lease_owner) == self.owner)
+            .values(lease_until=until)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise LeaseLost(f"another worker took over source {self.slug or self.source_id}")
 
     async def _identify(self, client: OAIClient, *, pinned: bool) -> str | None:
         """Identify first; choose the format unless pinned. Returns an error, or None."""
@@ -294,7 +331,7 @@ class _Harvest:
             identify = await client.identify()
             offered = None if pinned else await client.list_metadata_formats()
         except HarvestError as exc:
-            return f"{exc.__class__.__name__}: {exc}"
+            return describe(exc)
         error = None
         with session_scope(self.engine) as session:
             source = session.get(Source, self.source_id)
@@ -362,22 +399,35 @@ class _Harvest:
                 async for page in pages:
                     self._store_page(page)
                 return None
+            except LeaseLost:
+                raise
             except HarvestError as exc:
-                failure = f"{exc.__class__.__name__}: {exc}"
+                failure = describe(exc)
                 # An OAI error other than an expired token is the repository's answer, not
                 # a failure a second try would mend.
                 if isinstance(exc, OAIError) and not isinstance(exc, BadResumptionToken):
                     return failure
                 with session_scope(self.engine) as session:
-                    last_datestamp = self._run(session).last_datestamp
-                if restarted or last_datestamp is None:
-                    return failure
-                # Ask the list again from the last committed datestamp, not from zero.
+                    run = self._run(session)
+                    last_datestamp, ordered = run.last_datestamp, run.datestamps_ordered
+                    if restarted or not run.pages:
+                        return failure
                 restarted, token = True, None
-                from_date = from_argument(
-                    last_datestamp, self.granularity, self.options.overlap_seconds
-                )
-                self.event("restart", f"{failure}; asking again from {from_date}")
+                if ordered and last_datestamp is not None:
+                    # The list came in datestamp order: nothing older is still unseen.
+                    from_date = from_argument(
+                        last_datestamp, self.granularity, self.options.overlap_seconds
+                    )
+                    self.event("restart", f"{failure}; asking again from {from_date}")
+                else:
+                    # Not in datestamp order (Zenodo and DSpace list by internal id): an
+                    # older record may be unseen, so the run's whole window is asked again;
+                    # records already stored come back unchanged and cost little.
+                    self.event(
+                        "restart",
+                        f"{failure}; the list was not in datestamp order, asking again "
+                        f"from {from_date or 'the beginning'}",
+                    )
 
     def _run(self, session: Session) -> HarvestRun:
         run = session.get(HarvestRun, self.run_id)
@@ -389,6 +439,9 @@ class _Harvest:
             run = self._run(session)
             run.response_date = run.response_date or page.response_date or None
             run.pages += 1
+            run.datestamps_ordered = run.datestamps_ordered and _in_order(
+                run.last_datestamp, [r.datestamp for r in page.records]
+            )
             ids = (catalogue.resource_id_for(self.slug, r.identifier) for r in page.records)
             batch = catalogue.Batch(session, ids)
             issue_counts = Counter(run.issue_counts)
@@ -398,12 +451,9 @@ class _Harvest:
             run.resumption_token = page.token
             run.events = list(self.events)
             session.add(run)
-            # Renew the lease with every page, so a long harvest is not taken over.
-            session.execute(
-                update(Source)
-                .where(col(Source.id) == self.source_id, col(Source.lease_owner) == self.owner)
-                .values(lease_until=utcnow() + timedelta(seconds=self.options.lease_seconds))
-            )
+            # Renew the lease with every page; a page of a run that lost its lease is
+            # rolled back, never stored twice by two workers.
+            self._renew_lease(session)
         if self.progress is not None:
             self.progress(run)
 
@@ -492,6 +542,19 @@ class _Harvest:
             run.records_unchanged, run.records_deleted, run.records_failed,
         )  # fmt: skip
         return run
+
+
+def _in_order(previous: str | None, datestamps: list[str]) -> bool:
+    """Whether ``datestamps`` continue ``previous`` without going back in time."""
+    last = parse_datestamp(previous) if previous else None
+    for value in datestamps:
+        moment = parse_datestamp(value) if value else None
+        if moment is None:
+            continue
+        if last is not None and moment < last:
+            return False
+        last = moment
+    return True
 
 
 def _interrupted_run(session: Session, source_id: int) -> HarvestRun | None:

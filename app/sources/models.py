@@ -67,6 +67,9 @@ class HarvestRun(SQLModel, table=True):
     # Checkpoint: where a stopped run resumes.
     resumption_token: str | None = Field(default=None, sa_column=Column(Text))
     last_datestamp: str | None = Field(default=None, max_length=32)
+    datestamps_ordered: bool = Field(
+        default=True, description="every page so far came in datestamp order"
+    )
     resumed: int = 0
     pages: int = 0
     records_seen: int = 0

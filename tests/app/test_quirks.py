@@ -1449,7 +1449,7 @@ def test_request_echo_helper_reads_the_captured_arguments() -> None:
     assert request_echo(body) == {"verb": "ListRecords", "set": "a&b"}
 
 
-# --- what the engine does not survive yet (strict xfail: a fix turns them red) ---------------
+# --- faults found by these tests, and fixed -----------------------------------------------
 
 
 def unordered_list(
@@ -1481,12 +1481,6 @@ def unordered_list(
     return handler
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: after an expired token the list is asked again from the newest datestamp "
-    "seen, which loses every unseen record with an older datestamp when the repository does "
-    "not list in datestamp order",
-)
 def test_expired_token_in_a_list_not_in_datestamp_order_loses_no_records(
     engine: Engine, repository: Start
 ) -> None:
@@ -1506,11 +1500,6 @@ def test_expired_token_in_a_list_not_in_datestamp_order_loses_no_records(
         assert set(stored(engine, source_id).live) == {i for i, _ in records}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the lease is renewed only when a page is committed, so a Retry-After or "
-    "retries longer than lease_seconds let another worker take the source mid-run",
-)
 def test_long_retry_after_keeps_the_source_leased(engine: Engine, repository: Start) -> None:
     lease = {"source_id": 0}
     stolen: list[bool] = []
@@ -1534,11 +1523,6 @@ def test_long_retry_after_keeps_the_source_leased(engine: Engine, repository: St
     assert stolen == [False], "another worker took the source while this run held it"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: from_argument() sends an unparseable high-water mark verbatim, so a "
-    "responseDate with fractional seconds or an offset turns every later run into badArgument",
-)
 @pytest.mark.parametrize("response_date", ["2026-05-01T10:00:00.250Z", "2026-05-01T12:00:00+02:00"])
 def test_response_date_with_fractional_seconds_or_offset(
     engine: Engine, repository: Start, response_date: str
