@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from app import migrate
 from app.db import make_engine, session_scope
@@ -74,6 +75,13 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     from app.jobs import run_sync  # noqa: PLC0415
     from app.sources import registration, service  # noqa: PLC0415
 
+    if args.action == "check":
+        from app.sources.conformance import check_endpoint, format_checks, has_failures  # noqa: PLC0415
+
+        checks = run_sync(check_endpoint(args.base_url))
+        for line in format_checks(checks):
+            _print(line)
+        return 1 if has_failures(checks) else 0
     migrate.require_head(settings)
     engine = make_engine(settings)
     if args.action == "add":
@@ -275,19 +283,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 # -- parser ----------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("services", help="start, stop or inspect local Meilisearch and S3")
-    p.add_argument("action", choices=["up", "down", "status", "install"])
-    p.set_defaults(handler=cmd_services)
-
-    p = sub.add_parser("db", help="database migrations")
-    p.add_argument("action", choices=["upgrade", "current"])
-    p.set_defaults(handler=cmd_db)
-
+def _add_harvesting_commands(sub: Any) -> None:
+    """``sources``, ``harvest``, ``reconcile`` and ``worker``."""
     p = sub.add_parser("sources", help="register and list OAI-PMH sources")
     sources = p.add_subparsers(dest="action", required=True)
     add = sources.add_parser(
@@ -305,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow object URLs on loopback/private addresses (tests, intranets)",
     )
     sources.add_parser("list", help="list sources with their last harvest")
+    check = sources.add_parser(
+        "check", help="check an OAI-PMH endpoint before asking to be harvested (pass/warn/fail)"
+    )
+    check.add_argument("base_url", help="the repository's OAI-PMH base URL")
     p.set_defaults(handler=cmd_sources)
 
     p = sub.add_parser("harvest", help="harvest sources now and print the report")
@@ -322,6 +323,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run due harvests (and indexing) without the web app")
     p.add_argument("--once", action="store_true", help="one round, then exit")
     p.set_defaults(handler=cmd_worker)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("services", help="start, stop or inspect local Meilisearch and S3")
+    p.add_argument("action", choices=["up", "down", "status", "install"])
+    p.set_defaults(handler=cmd_services)
+
+    p = sub.add_parser("db", help="database migrations")
+    p.add_argument("action", choices=["upgrade", "current"])
+    p.set_defaults(handler=cmd_db)
+
+    _add_harvesting_commands(sub)
 
     p = sub.add_parser("index", help="bring the search index up to date with the journal")
     p.add_argument("action", choices=["sync"])

@@ -127,3 +127,17 @@ def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> No
     for pid in pids.values():
         assert pid is not None
         assert not pid_running(pid), f"process {pid} is still running"
+
+
+def test_sources_check_prints_pass_lines_for_a_conforming_repository(env: dict[str, str]) -> None:
+    with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
+        result = run(env, "sources", "check", server.base_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines and all(line.startswith("PASS ") for line in lines), lines
+
+
+def test_sources_check_fails_for_an_endpoint_that_does_not_answer(env: dict[str, str]) -> None:
+    result = run(env, "sources", "check", "http://127.0.0.1:9/oai")
+    assert result.returncode == 1
+    assert "FAIL identify" in result.stdout
