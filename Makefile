@@ -40,6 +40,8 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.search_api
+	$(BIN)/python -m bench.normalize
+	$(BIN)/python -m bench.harvest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
