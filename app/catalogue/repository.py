@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Cursor, JournalEntry, Resource
@@ -24,24 +25,21 @@ def get_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
     return list(session.exec(select(Resource).where(col(Resource.id).in_(ids))).all())
 
 
-def append_journal(
-    session: Session, resource_id: str, op: str, content_hash: str | None
-) -> JournalEntry:
-    """Write one journal entry in the caller's transaction.
+def append_journal_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Write journal entries, in order, in the caller's transaction.
 
-    On PostgreSQL a sequence hands out serials at insert time, so two transactions could
-    commit out of serial order and a follower reading ``serial > N`` would skip the late
-    one.  A transaction-scoped advisory lock makes journal writers take turns, so serials
-    become visible in order.  SQLite has a single writer anyway.
+    Each entry is ``{resource_id, op, content_hash, created_at}``.  On PostgreSQL a
+    sequence hands out serials at insert time, so two transactions could commit out of
+    serial order and a follower reading ``serial > N`` would skip the late one.  A
+    transaction-scoped advisory lock makes journal writers take turns, so serials become
+    visible in order.  SQLite has a single writer anyway.
     """
     transaction = session.get_transaction()
     if session.info.get("journal_locked") is not transaction:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _JOURNAL_LOCK_KEY})
         session.info["journal_locked"] = transaction
-    entry = JournalEntry(resource_id=resource_id, op=op, content_hash=content_hash)
-    session.add(entry)
-    return entry
+    session.execute(insert(JournalEntry), entries)
 
 
 def journal_since(session: Session, serial: int, limit: int) -> list[JournalEntry]:

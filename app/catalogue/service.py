@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.catalogue import repository
@@ -38,8 +39,14 @@ def resource_id_for(source_slug: str, oai_identifier: str) -> str:
 
 def content_hash(record: ResourceRecord) -> str:
     """Hash of the normalised content; harvest time is left out so re-harvests compare equal."""
-    data = record.model_dump(mode="json", exclude={"provenance": {"harvested_at"}})
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _hash_dump(record.model_dump(mode="json"))
+
+
+def _hash_dump(dump: dict[str, Any]) -> str:
+    provenance = dump.get("provenance")
+    if provenance:
+        dump = {**dump, "provenance": {k: v for k, v in provenance.items() if k != "harvested_at"}}
+    canonical = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -60,25 +67,45 @@ class StoredRecord:
 class Batch:
     """Catalogue writes inside one transaction, with the rows they touch read in one query.
 
-    A harvest page touches hundreds of resources; reading them one by one (and flushing
-    before each read) dominated harvest time.
+    A harvest page touches hundreds of resources.  Reading them one by one, and building
+    an ORM object per new resource and journal entry, dominated harvest time; so existing
+    rows are read in one query, and new rows and journal entries are written by ``flush``
+    as two multi-row inserts.  Call ``flush`` before the transaction commits.
     """
 
     def __init__(self, session: Session, resource_ids: Iterable[str]) -> None:
         self.session = session
+        self.now = utcnow()
         self._ids = set(resource_ids)
         self._rows = {row.id: row for row in repository.get_resources(session, list(self._ids))}
+        self._new: dict[str, dict[str, Any]] = {}
+        self._journal: list[dict[str, Any]] = []
+
+    def _state(self, resource_id: str) -> tuple[bool, str | None] | None:
+        """(deleted, raw sha256) of the stored or pending row; None when there is none."""
+        pending = self._new.get(resource_id)
+        if pending is not None:
+            return pending["deleted"], pending["raw_sha256"]
+        row = self._row(resource_id)
+        return None if row is None else (row.deleted, row.raw_sha256)
 
     def _row(self, resource_id: str) -> Resource | None:
         if resource_id in self._ids:
             return self._rows.get(resource_id)
         return repository.get_resource(self.session, resource_id)
 
+    def _journal_entry(self, resource_id: str, op: str, digest: str | None) -> None:
+        self._journal.append(
+            {"resource_id": resource_id, "op": op, "content_hash": digest, "created_at": self.now}
+        )
+
     def upsert(self, item: StoredRecord) -> Outcome:
-        existing = self._row(item.record.id)
-        if existing is not None and not existing.deleted and existing.raw_sha256 == item.raw_sha256:
+        resource_id = item.record.id
+        state = self._state(resource_id)
+        if state is not None and not state[0] and state[1] == item.raw_sha256:
             return Outcome.UNCHANGED
-        digest = content_hash(item.record)
+        dump = item.record.model_dump(mode="json")
+        digest = _hash_dump(dump)
         fields: dict[str, Any] = {
             "source_id": item.source_id,
             "oai_identifier": item.oai_identifier,
@@ -87,45 +114,70 @@ class Batch:
             "deleted": False,
             "publishable": not any(issue.severity == "error" for issue in item.issues),
             "quality": quality_score(item.record),
-            "record": item.record.model_dump(mode="json"),
+            "record": dump,
             "issues": [issue.model_dump(mode="json") for issue in item.issues],
             "raw_xml": item.raw_xml,
             "raw_sha256": item.raw_sha256,
             "content_hash": digest,
+            "updated_at": self.now,
         }
-        if existing is None:
-            row = Resource(id=item.record.id, **fields)
+        pending, row = self._new.get(resource_id), None
+        if pending is not None:  # the same record twice in one page
+            pending.update(fields)
+            outcome = Outcome.UPDATED
+        elif (row := self._row(resource_id)) is None:
+            self._new[resource_id] = {"id": resource_id, "created_at": self.now, **fields}
             outcome = Outcome.CREATED
         else:
-            row = existing
             for name, value in fields.items():
                 setattr(row, name, value)
-            row.updated_at = utcnow()
+            self.session.add(row)
             outcome = Outcome.UPDATED
-        self.session.add(row)
-        self._ids.add(row.id)
-        self._rows[row.id] = row
-        repository.append_journal(self.session, row.id, "upsert", digest)
+        self._journal_entry(resource_id, "upsert", digest)
         return outcome
 
     def delete(self, resource_id: str, datestamp: str | None = None) -> Outcome:
         """Tombstone a resource: the row stays (with its provenance), marked deleted."""
-        existing = self._row(resource_id)
-        if existing is None or existing.deleted:
+        state = self._state(resource_id)
+        if state is None or state[0]:
             return Outcome.ALREADY_ABSENT
-        existing.deleted = True
+        changes: dict[str, Any] = {"deleted": True, "updated_at": self.now}
         if datestamp:
-            existing.datestamp = datestamp
-        existing.updated_at = utcnow()
-        self.session.add(existing)
-        repository.append_journal(self.session, resource_id, "delete", None)
+            changes["datestamp"] = datestamp
+        pending = self._new.get(resource_id)
+        if pending is not None:
+            pending.update(changes)
+        else:
+            row = self._row(resource_id)
+            assert row is not None  # noqa: S101 - _state found it
+            for name, value in changes.items():
+                setattr(row, name, value)
+            self.session.add(row)
+        self._journal_entry(resource_id, "delete", None)
         return Outcome.DELETED
+
+    def flush(self) -> None:
+        """Write the new rows and the journal entries (in order, so serials follow them)."""
+        if self._new:
+            self.session.execute(insert(Resource), list(self._new.values()))
+            # From now on these rows are read from the database like any other.
+            self._ids.difference_update(self._new)
+            self._new.clear()
+        if self._journal:
+            repository.append_journal_entries(self.session, self._journal)
+            self._journal = []
 
 
 def upsert(session: Session, item: StoredRecord) -> Outcome:
-    return Batch(session, [item.record.id]).upsert(item)
+    batch = Batch(session, [item.record.id])
+    outcome = batch.upsert(item)
+    batch.flush()
+    return outcome
 
 
 def delete(session: Session, resource_id: str, datestamp: str | None = None) -> Outcome:
     """Tombstone a resource: the row stays (with its provenance), marked deleted."""
-    return Batch(session, [resource_id]).delete(resource_id, datestamp)
+    batch = Batch(session, [resource_id])
+    outcome = batch.delete(resource_id, datestamp)
+    batch.flush()
+    return outcome

@@ -447,6 +447,7 @@ class _Harvest:
             issue_counts = Counter(run.issue_counts)
             for raw in page.records:
                 self._store_one(session, batch, run, raw, issue_counts)
+            batch.flush()
             run.issue_counts = dict(issue_counts)
             run.resumption_token = page.token
             run.events = list(self.events)

@@ -100,6 +100,7 @@ async def _reconcile(
                 for resource_id in vanished:
                     if batch.delete(resource_id) is catalogue.Outcome.DELETED:
                         run.records_deleted += 1
+                batch.flush()
                 source = session.get(Source, source_id)
                 if source is not None:
                     source.last_reconciled_at = utcnow()
