@@ -7,7 +7,6 @@ alone (no journal entry), so re-harvesting an unchanged source costs no index wo
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,15 +37,12 @@ def resource_id_for(source_slug: str, oai_identifier: str) -> str:
 
 
 def content_hash(record: ResourceRecord) -> str:
-    """Hash of the normalised content; harvest time is left out so re-harvests compare equal."""
-    return _hash_dump(record.model_dump(mode="json"))
+    """Hash of the normalised content; harvest time is left out so re-harvests compare equal.
 
-
-def _hash_dump(dump: dict[str, Any]) -> str:
-    provenance = dump.get("provenance")
-    if provenance:
-        dump = {**dump, "provenance": {k: v for k, v in provenance.items() if k != "harvested_at"}}
-    canonical = json.dumps(dump, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    pydantic's serialiser writes fields in declaration order and maps in the order the
+    reader filled them, which the same raw record always reproduces.
+    """
+    canonical = record.model_dump_json(exclude={"provenance": {"harvested_at"}})
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -105,7 +101,7 @@ class Batch:
         if state is not None and not state[0] and state[1] == item.raw_sha256:
             return Outcome.UNCHANGED
         dump = item.record.model_dump(mode="json")
-        digest = _hash_dump(dump)
+        digest = content_hash(item.record)
         fields: dict[str, Any] = {
             "source_id": item.source_id,
             "oai_identifier": item.oai_identifier,
