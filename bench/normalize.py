@@ -28,8 +28,8 @@ from lxml import etree
 from app.demo.corpus import generate_corpus
 from app.demo.repository import DemoRepository
 from harvesters.oai.records import parse_page
-from metadata import languages
-from metadata.readers import UnsupportedFormat, oai_dc, read_record, recognise_license
+from metadata import languages, vcard, xmlutil
+from metadata.readers import UnsupportedFormat, lom, oai_dc, read_record, recognise_license
 from metadata.readers.oai_dc import level_of, type_of
 from metadata.validate import validate
 
@@ -91,9 +91,11 @@ def ours(prefix: str) -> Callable[[list[bytes]], int]:
 
 def cold_caches() -> None:
     """Empty the readers' memo caches: each repetition runs as a new harvest would."""
-    caches = (level_of, type_of, oai_dc._subject_parts, recognise_license)
-    for cached in (*caches, languages._normalise_language):
+    caches = (level_of, type_of, oai_dc._subject_parts, recognise_license, vcard.parse_vcard)
+    tag_tables = (xmlutil.split_tag, lom._lom_names)
+    for cached in (*caches, *tag_tables, languages._normalise_language):
         cached.cache_clear()
+    lom._NUMBER_NAMES.clear()
 
 
 def median_rate(run: Callable[[list[bytes]], int], pages: list[bytes], repeat: int) -> float:

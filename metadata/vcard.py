@@ -19,6 +19,7 @@ import codecs
 import quopri
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from metadata.xmlutil import clean_text
 
@@ -51,19 +52,23 @@ class VCard:
         return self.formatted_name or _name_of(self.structured_name) or self.organization
 
 
+@lru_cache(maxsize=2048)
 def parse_vcard(text: str) -> VCard:
     """Read a vCard's FN, N, ORG and EMAIL; a bare name (no vCard syntax) is its FN.
 
     Never raises: text that holds no usable property gives a ``VCard`` whose ``name``
-    is None.
+    is None.  Memoised: the same people and publishers recur from record to record
+    (``VCard`` is frozen, so sharing one is safe).
     """
-    text = _LINE_BREAK.sub("\n", text)
+    if "\r" in text:
+        text = _LINE_BREAK.sub("\n", text)
     if not _LOOKS_LIKE_VCARD.search(text):
         lines = [clean_text(line) for line in text.split("\n")]
         return VCard(formatted_name=next((line for line in lines if line), None))
     values: dict[str, str] = {}
     email: str | None = None
-    for name, value in _properties(_FOLD.sub("", text)):
+    unfolded = _FOLD.sub("", text) if "\n " in text or "\n\t" in text else text
+    for name, value in _properties(unfolded):
         if name == "EMAIL":
             email = email or _email(value)
         elif name in {"FN", "N", "ORG"} and name not in values and value.strip(" ;"):
@@ -121,6 +126,9 @@ def _properties(text: str) -> list[tuple[str, str]]:
         if match is None:
             continue
         name = match.group("name").upper()
+        if not match.group("params"):  # the usual ``FN:...``: nothing to decode
+            result.append((name, match.group("value")))
+            continue
         params = [p.strip() for p in match.group("params").split(";") if p.strip()]
         upper = [p.upper() for p in params]
         value = match.group("value")
@@ -154,6 +162,8 @@ def _quoted_printable(value: str, charset: str) -> str:
 
 def _components(value: str) -> list[str]:
     """The ``;``-separated components of a value, each unescaped and cleaned."""
+    if "\\" not in value:  # nothing escaped: a plain split says the same
+        return [clean_text(part) for part in value.split(";")]
     parts: list[str] = []
     current: list[str] = []
     chars = iter(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 from lxml import etree
 
@@ -26,19 +27,35 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]{1,31});")
 _C1 = re.compile("[\x80-\x9f]")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Either of the above: one search tells whether non-ASCII text needs those two passes.
+_TO_FIX = re.compile("[\x80-\x9f\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+@lru_cache(maxsize=4096)
+def split_tag(tag: str) -> tuple[str | None, str]:
+    """(namespace or None, local name) of an lxml tag such as ``{ns}name``.
+
+    Tags repeat from record to record, so the split is memoised.
+    """
+    if tag[:1] == "{":
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return None, tag
 
 
 def local_name(element: etree._Element) -> str:
     """The element's name without namespace (``""`` for comments and PIs)."""
-    if not isinstance(element.tag, str):
+    tag = element.tag
+    if not isinstance(tag, str):
         return ""
-    return etree.QName(element).localname
+    return split_tag(tag)[1]
 
 
 def namespace(element: etree._Element) -> str | None:
-    if not isinstance(element.tag, str):
+    tag = element.tag
+    if not isinstance(tag, str):
         return None
-    return etree.QName(element).namespace
+    return split_tag(tag)[0]
 
 
 def child_elements(element: etree._Element) -> list[etree._Element]:
@@ -48,6 +65,8 @@ def child_elements(element: etree._Element) -> list[etree._Element]:
 
 def text_of(element: etree._Element) -> str:
     """All text inside the element, markup removed, as written (not cleaned)."""
+    if not len(element):  # no children (the usual leaf): its text is all there is
+        return element.text or ""
     return "".join(t for t in element.itertext() if isinstance(t, str))
 
 
@@ -71,7 +90,8 @@ def clean_text(text: str) -> str:
     """Normalise a short string: invisible characters out, C1 codes fixed, NFC, one space."""
     if text.isascii():  # the common case: nothing to remove, fix or compose
         return " ".join(text.split())
-    text = _fix_c1(_INVISIBLE.sub("", text))
+    if _TO_FIX.search(text):
+        text = _fix_c1(_INVISIBLE.sub("", text))
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())

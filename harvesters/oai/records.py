@@ -363,26 +363,22 @@ def _record(element: etree._Element, raw: bytes, *, header_only: bool) -> RawRec
     header = element if header_only else _child(element, "header")
     if header is None:
         return RawRecord(identifier="", datestamp="", raw=raw, error="<record> has no <header>")
-    identifier = _text(_child(header, "identifier"))
-    datestamp = _text(_child(header, "datestamp"))
+    identifier, datestamp, specs = _header_fields(header)
     deleted = header.get("status", "").strip() == "deleted"
-    set_specs = tuple(
-        dict.fromkeys(_text(c) for c in _elements(header) if _oai_local(c) == "setSpec")
-    )
+    set_specs = tuple(dict.fromkeys(specs))
     metadata: etree._Element | None = None
     about: list[etree._Element] = []
     error: str | None = None
     if not header_only:
-        container = _child(element, "metadata")
+        container = None
+        for child in element:
+            name = _OAI_TAGS.get(child.tag)
+            if name == "metadata":
+                container = child if container is None else container
+            elif name == "about":
+                about.extend(_elements(child)[:1])
         if container is not None:
-            inner = _elements(container)
-            metadata = inner[0] if inner else None
-        about = [
-            inner
-            for c in _elements(element)
-            if _oai_local(c) == "about"
-            for inner in _elements(c)[:1]
-        ]
+            metadata = next((c for c in container if isinstance(c.tag, str)), None)
         if metadata is None and not deleted:
             error = "record is not deleted but has no metadata"
     if not identifier:
@@ -399,6 +395,19 @@ def _record(element: etree._Element, raw: bytes, *, header_only: bool) -> RawRec
     )
 
 
+def _header_fields(header: etree._Element) -> tuple[str, str, list[str]]:
+    """(identifier, datestamp, setSpecs) in one pass; the first identifier/datestamp wins."""
+    first: dict[str, str] = {}
+    specs: list[str] = []
+    for child in header:
+        name = _OAI_TAGS.get(child.tag)
+        if name == "setSpec":
+            specs.append(_text(child))
+        elif name in {"identifier", "datestamp"} and name not in first:
+            first[name] = _text(child)
+    return first.get("identifier", ""), first.get("datestamp", ""), specs
+
+
 def _raw_items(
     data: bytes, item_name: str, items: list[etree._Element]
 ) -> Iterator[tuple[etree._Element, bytes]]:
@@ -411,13 +420,18 @@ def _raw_items(
         for element in items:
             yield element, etree.tostring(element, encoding="UTF-8", with_tail=False)
         return
+    # Items are siblings: their inherited declarations are worked out once per parent.
+    last_parent: etree._Element | None = None
+    declarations: list[tuple[bytes | None, bytes]] = []
     for element, (start, end) in zip(items, spans, strict=True):
         parent = element.getparent()
-        inherited = parent.nsmap if parent is not None else {}
-        declarations = [
-            (None if prefix is None else prefix.encode(), quoteattr(uri).encode())
-            for prefix, uri in inherited.items()
-        ]
+        if parent is None or parent is not last_parent:
+            inherited = parent.nsmap if parent is not None else {}
+            declarations = [
+                (None if prefix is None else prefix.encode(), quoteattr(uri).encode())
+                for prefix, uri in inherited.items()
+            ]
+            last_parent = parent
         yield element, _standalone(data[start:end], declarations)
 
 
@@ -635,8 +649,23 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
 
 def _oai_local(element: etree._Element) -> str | None:
     """Local name of an element in the OAI namespace (or none); None otherwise."""
-    qname = etree.QName(element)
-    return qname.localname if qname.namespace in _OAI_NAMESPACES else None
+    tag = element.tag
+    if not isinstance(tag, str):
+        qname = etree.QName(element)
+        return qname.localname if qname.namespace in _OAI_NAMESPACES else None
+    if tag[:1] != "{":
+        return tag
+    namespace, _, local = tag[1:].partition("}")
+    return local if namespace == OAI_NS else None
+
+
+# The record-level names, each as ``{OAI_NS}name`` and as a plain name: a dict lookup on
+# ``element.tag`` replaces building a QName per child.
+_OAI_TAGS: dict[str, str] = {
+    tag: name
+    for name in ("header", "identifier", "datestamp", "setSpec", "metadata", "about")
+    for tag in (f"{{{OAI_NS}}}{name}", name)
+}
 
 
 def _is(element: etree._Element, local: str) -> bool:
@@ -646,8 +675,10 @@ def _is(element: etree._Element, local: str) -> bool:
 def _child(parent: etree._Element | None, local: str) -> etree._Element | None:
     if parent is None:
         return None
-    for child in _elements(parent):
-        if _oai_local(child) == local:
+    qualified = f"{{{OAI_NS}}}{local}"
+    for child in parent:
+        tag = child.tag
+        if tag in (qualified, local):
             return child
     return None
 
@@ -655,6 +686,8 @@ def _child(parent: etree._Element | None, local: str) -> etree._Element | None:
 def _text(element: etree._Element | None) -> str:
     if element is None:
         return ""
+    if not len(element):  # no children: the text is all there is
+        return (element.text or "").strip()
     return "".join(t for t in element.itertext() if isinstance(t, str)).strip()
 
 

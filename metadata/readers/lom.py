@@ -51,6 +51,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -77,6 +78,7 @@ from metadata.xmlutil import (
     clean_text,
     local_name,
     namespace,
+    split_tag,
     text_of,
 )
 
@@ -255,33 +257,77 @@ def find_lom(element: etree._Element) -> etree._Element | None:
     return None
 
 
+_MAX_TAGS = 4096
+"""Distinct tags remembered per binding (bounds memory on documents of random names)."""
+
+
+class _LomNames(dict[object, str | None]):
+    """tag → casefolded local name when the tag is a LOM element of the binding, else None.
+
+    Filled on demand (``names[element.tag]``); tags repeat from record to record.
+    """
+
+    def __init__(self, namespaces: frozenset[str | None]) -> None:
+        super().__init__()
+        self.namespaces = namespaces
+
+    def __missing__(self, tag: object) -> str | None:
+        name = None
+        if isinstance(tag, str):
+            ns, local = split_tag(tag)
+            if ns in self.namespaces or (ns is not None and "imsmd" in ns):
+                name = local.casefold()
+        if len(self) < _MAX_TAGS:
+            self[tag] = name
+        return name
+
+
+@lru_cache(maxsize=32)
+def _lom_names(own: str | None) -> _LomNames:
+    """The tag table of a ``<lom>`` root in namespace ``own``."""
+    return _LomNames(frozenset({own, LOM_NS, IMS_MD_NS, None} - {CF_NS}))
+
+
+class _NumberNames(dict[object, str | None]):
+    """tag (any namespace) → casefolded local name when it names class hours or credits."""
+
+    def __missing__(self, tag: object) -> str | None:
+        name = split_tag(tag)[1].casefold() if isinstance(tag, str) else None
+        if name not in _CLASS_HOUR_NAMES and name not in _CREDIT_NAMES:
+            name = None
+        if len(self) < _MAX_TAGS:
+            self[tag] = name
+        return name
+
+
+_NUMBER_NAMES = _NumberNames()
+
+
 class _Reader:
     def __init__(self, root: etree._Element) -> None:
         self.root = root
-        own = namespace(root)
-        self.namespaces = {own, LOM_NS, IMS_MD_NS, None} - {CF_NS}
+        self.names = _lom_names(namespace(root))
         self.issues: list[Issue] = []
         self.record_language: str | None = None
+        self._numbers: list[tuple[etree._Element, str]] | None = None
+        self._categories: dict[str, list[etree._Element]] | None = None
 
     # --- navigation ------------------------------------------------------------------
 
     def _is_lom(self, element: etree._Element) -> bool:
-        if not isinstance(element.tag, str):
-            return False
-        ns = namespace(element)
-        return ns in self.namespaces or (ns is not None and "imsmd" in ns)
+        return self.names[element.tag] is not None
 
     def children(self, parent: etree._Element, *names: str) -> list[etree._Element]:
         """LOM children of ``parent`` whose local name is one of ``names`` (any case)."""
-        return [
-            child
-            for child in parent
-            if self._is_lom(child) and local_name(child).casefold() in names
-        ]
+        table = self.names
+        return [child for child in parent if table[child.tag] in names]
 
     def child(self, parent: etree._Element, *names: str) -> etree._Element | None:
-        found = self.children(parent, *names)
-        return found[0] if found else None
+        table = self.names
+        for child in parent:
+            if table[child.tag] in names:
+                return child
+        return None
 
     def cf(self, parent: etree._Element, name: str) -> list[etree._Element]:
         """Our extension elements ``cf:<name>`` directly inside ``parent``."""
@@ -296,7 +342,13 @@ class _Reader:
         return found
 
     def categories(self, name: str) -> list[etree._Element]:
-        return self.children(self.root, name)
+        if self._categories is None:  # the root's children, grouped once per record
+            self._categories = {}
+            table = self.names
+            for child in self.root:
+                if (key := table[child.tag]) is not None:
+                    self._categories.setdefault(key, []).append(child)
+        return self._categories.get(name, [])
 
     def path(self, element: etree._Element) -> str:
         """``lom/general/language[2]``: indexes where names repeat, always on the last step."""
@@ -337,11 +389,19 @@ class _Reader:
 
     def vocabulary(self, element: etree._Element) -> tuple[str | None, str]:
         """(source, value) of a Vocabulary; a bare text is a value without source."""
-        source = self.text(self.child(element, "source")) or None
-        value_element = self.child(element, "value")
-        value = self.text(value_element) if value_element is not None else ""
-        if value_element is None and not self.children(element, "source"):
-            value = self.text(element)
+        source_element = value_element = None
+        table = self.names
+        for child in element:
+            name = table[child.tag]
+            if name == "source":
+                source_element = source_element if source_element is not None else child
+            elif name == "value":
+                value_element = value_element if value_element is not None else child
+        source = self.text(source_element) or None
+        if value_element is not None:
+            value = self.text(value_element)
+        else:
+            value = self.text(element) if source_element is None else ""
         return source, value
 
     def date(self, element: etree._Element) -> str | None:
@@ -634,8 +694,13 @@ class _Reader:
 
     def _number(self, names: frozenset[str], fallback: float | None) -> float | None:
         """Class hours or credits from ``cf:`` or a national-profile element with that name."""
-        for element in self.root.iter():
-            if isinstance(element.tag, str) and local_name(element).casefold() in names:
+        if self._numbers is None:  # one walk over the record serves both numbers
+            table = _NUMBER_NAMES
+            self._numbers = [
+                (element, name) for element in self.root.iter() if (name := table[element.tag])
+            ]
+        for element, name in self._numbers:
+            if name in names:
                 text = self.text(element)
                 if not text:
                     continue

@@ -155,8 +155,18 @@ def collect(element: etree._Element, terms: Mapping[str, Term]) -> Values:
     values: Values = {slot: [] for slot in _SLOTS}
     counts: dict[str, int] = {}
     inherited = xml_lang(container)
+    # ``_add`` inlined: this loop runs for every element of every record.
     for child in container:
-        _add(values, counts, terms, child, inherited)
+        tag = child.tag
+        term = terms.get(tag)  # comments and unknown elements: None
+        if term is None:
+            continue
+        index = counts[tag] = counts.get(tag, 0) + 1
+        lang, scheme = inherited, None
+        if child.attrib:  # most elements have none, or only xml:lang
+            lang, scheme = _attributes(child, lang)
+        text = (child.text or "") if not len(child) else text_of(child)
+        values[term.slot].append(Value(term, index, text, lang, scheme))
     if not counts:  # DC nested deeper than usual
         for child in container.iterdescendants():
             if child.tag in terms:
@@ -179,13 +189,20 @@ def _add(
     index = counts[tag] = counts.get(tag, 0) + 1
     scheme = None
     if element.attrib:
-        for key, attribute in element.items():
-            if key == XML_LANG:
-                lang = str(attribute).strip() or None
-            elif key == XSI_TYPE:
-                scheme = str(attribute).rpartition(":")[2].strip() or None
-    text = (element.text or "") if len(element) == 0 else text_of(element)
+        lang, scheme = _attributes(element, lang)
+    text = (element.text or "") if not len(element) else text_of(element)
     values[term.slot].append(Value(term, index, text, lang, scheme))
+
+
+def _attributes(element: etree._Element, lang: str | None) -> tuple[str | None, str | None]:
+    """(xml:lang in force, xsi:type scheme) of an element that has attributes."""
+    scheme = None
+    for key, attribute in element.items():
+        if key == XML_LANG:  # an empty xml:lang cancels the inherited one
+            lang = str(attribute).strip() or None
+        elif key == XSI_TYPE:
+            scheme = str(attribute).rpartition(":")[2].strip() or None
+    return lang, scheme
 
 
 # --- reading -------------------------------------------------------------------------------
