@@ -54,9 +54,9 @@ _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
-# In valid UTF-8 the forbidden characters can only be these bytes: C0 controls, and the
-# encodings of U+FFFE / U+FFFF (surrogates would already fail to decode).
-_FORBIDDEN_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# Every byte value except the C0 controls XML 1.0 forbids: deleting these from a document
+# with ``bytes.translate`` leaves exactly its forbidden bytes (much faster than a regex).
+_ALLOWED_BYTES = bytes(b for b in range(256) if b >= 0x20 or b in (0x09, 0x0A, 0x0D))
 _CHAR_REF_BYTES = re.compile(rb"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -99,6 +99,18 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
 def parse_xml_document(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> XMLDocument:
     """Parse harvested bytes safely, keeping the parsed bytes and the repairs made."""
     check_size(data, max_bytes)
+    if _plausibly_clean(data):
+        # The common case: parse the bytes as they are.  Invalid UTF-8 or a character
+        # XML forbids that this cheap check cannot see makes libxml2 refuse the
+        # document, and then it is repaired and parsed again below.
+        refuse_entities(data)
+        try:
+            root = etree.fromstring(data, _parser())
+        except etree.XMLSyntaxError:
+            pass
+        else:
+            _refuse_parsed_entities(root)
+            return XMLDocument(root=root, data=data)
     fixed, repairs = repair_xml_bytes(data)
     refuse_entities(fixed)
     try:
@@ -170,23 +182,33 @@ def repair_xml_bytes(data: bytes) -> tuple[bytes, list[str]]:
     return text.encode("utf-8"), repairs
 
 
-def _clean_utf8(data: bytes) -> bool:
-    """The common case, checked on bytes without decoding: nothing to repair at all."""
+def _plausibly_clean(data: bytes) -> bool:
+    """Cheap checks on bytes for a document that needs no repair (UTF-8 not yet checked)."""
     if data[:1] != b"<":
         return False
     if _XML_DECL.match(data[:200]) and _declared_encoding(data) not in {"utf-8", "utf8"}:
         return False
-    if _FORBIDDEN_BYTES.search(data):
+    if data.translate(None, _ALLOWED_BYTES):  # what is left are C0 controls XML forbids
+        return False
+    if b"&#" in data:
+        for match in _CHAR_REF_BYTES.finditer(data):
+            hex_digits, decimal = match.groups()
+            code = int(hex_digits, 16) if hex_digits else int(decimal)
+            if code > 0x10FFFF or _INVALID_CHARS.match(chr(code)):
+                return False
+    return True
+
+
+def _clean_utf8(data: bytes) -> bool:
+    """Nothing to repair at all: plausibly clean, valid UTF-8, no U+FFFE or U+FFFF."""
+    if not _plausibly_clean(data):
         return False
     if not data.isascii():
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False
-    for match in _CHAR_REF_BYTES.finditer(data):
-        hex_digits, decimal = match.groups()
-        code = int(hex_digits, 16) if hex_digits else int(decimal)
-        if code > 0x10FFFF or _INVALID_CHARS.match(chr(code)):
+        if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
             return False
     return True
 
