@@ -251,6 +251,21 @@ def cmd_normalize(args: argparse.Namespace, _settings: Settings) -> int:
     return 1 if errors else 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from app.mirror.snapshot import write_snapshot  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    target = Path(args.file)
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("wb") as out:
+        serial = write_snapshot(make_engine(settings), out)
+    partial.replace(target)  # a reader never sees a half-written snapshot
+    _print(f"snapshot consistent at serial {serial} written to {target}")
+    return 0
+
+
 def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
 
@@ -358,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadataPrefix of the records; default: detect from the document",
     )
     p.set_defaults(handler=cmd_normalize)
+
+    p = sub.add_parser(
+        "export", help="write the live catalogue as gzip'd NDJSON (the snapshot mirrors start from)"
+    )
+    p.add_argument("file", help="where to write, e.g. catalogue.ndjson.gz")
+    p.set_defaults(handler=cmd_export)
 
     p = sub.add_parser(
         "reindex", help="rebuild the search index from the database and swap it in atomically"

@@ -13,6 +13,8 @@ from app.db import make_engine
 from app.deps import AppState
 from app.errors import install_error_handlers
 from app.jobs import Scheduler
+from app.mirror import routes as mirror_routes
+from app.oai import routes as oai_routes
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
 from app.settings import Settings, get_settings
@@ -50,5 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
     app.include_router(source_routes.router)
+    app.include_router(mirror_routes.router)
+    app.include_router(oai_routes.router)
     app.include_router(web_routes.router)
     return app

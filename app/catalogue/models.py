@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.sources.models import utcnow
@@ -17,7 +17,11 @@ class Resource(SQLModel, table=True):
     """A normalised record with its provenance and the raw XML exactly as harvested."""
 
     __tablename__ = "resources"
-    __table_args__ = (UniqueConstraint("source_id", "oai_identifier"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "oai_identifier"),
+        # Our OAI-PMH provider pages by (updated_at, id).
+        Index("ix_resources_updated_at_id", "updated_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=100)
     source_id: int | None = Field(default=None, foreign_key="sources.id", index=True)

@@ -55,6 +55,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('resources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('quality', sa.Float(), nullable=False, server_default='0'))
+        batch_op.create_index('ix_resources_updated_at_id', ['updated_at', 'id'], unique=False)
 
     with op.batch_alter_table('sources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prefix_pinned', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -71,6 +72,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.drop_index('ix_resources_updated_at_id')
         batch_op.drop_column('quality')
 
     with op.batch_alter_table('sources', schema=None) as batch_op:

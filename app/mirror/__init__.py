@@ -1,0 +1,1 @@
+"""Mirroring: the change feed that follows the journal, and consistent catalogue snapshots."""

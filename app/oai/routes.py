@@ -1,0 +1,79 @@
+"""``/oai``: our OAI-PMH 2.0 endpoint (GET or form-encoded POST), gzip when asked for.
+
+Thin: arguments in, ``Provider`` out.  OAI-PMH errors are ordinary 200 responses (the
+provider writes them); compression happens here because this router alone compresses.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.deps import SessionDep, StateDep
+from app.oai.provider import Provider
+from app.oai.repository import SqlRepository
+from app.oai.tokens import TokenCodec, derive_key
+
+router = APIRouter(tags=["oai-pmh"])
+
+CONTENT_TYPE = "text/xml; charset=utf-8"
+FORM_TYPE = "application/x-www-form-urlencoded"
+MIN_GZIP_BYTES = 512  # smaller responses gain nothing from compression
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether an Accept-Encoding header allows gzip (``q=0`` refuses it)."""
+    for item in (header or "").split(","):
+        coding, _, parameters = item.strip().partition(";")
+        if coding.strip().lower() in {"gzip", "x-gzip", "*"}:
+            quality = parameters.strip().removeprefix("q=").strip()
+            try:
+                return float(quality or "1") > 0
+            except ValueError:
+                return False
+    return False
+
+
+async def _arguments(request: Request) -> dict[str, list[str]]:
+    """Every argument with all its values (repeats matter: they are badArgument)."""
+    items = list(request.query_params.multi_items())
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == FORM_TYPE:
+            form = await request.form()
+            items.extend((name, str(value)) for name, value in form.multi_items())
+    arguments: dict[str, list[str]] = {}
+    for name, value in items:
+        arguments.setdefault(name, []).append(value)
+    return arguments
+
+
+def _base_url(request: Request, state: StateDep) -> str:
+    if state.settings.public_url:
+        return f"{state.settings.resolved_public_url}/oai"
+    return str(request.url.replace(query=None))
+
+
+@router.get("/oai", response_class=Response, operation_id="oai_pmh_get")
+@router.post("/oai", response_class=Response, operation_id="oai_pmh_post")
+async def oai_pmh(
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    base_url: Annotated[str, Depends(_base_url)],
+) -> Response:
+    arguments = await _arguments(request)
+    provider = Provider(
+        SqlRepository(session),
+        TokenCodec(derive_key(state.settings.admin_token.get_secret_value())),
+        base_url,
+    )
+    body = await run_in_threadpool(provider.handle, arguments)
+    headers = {"Vary": "Accept-Encoding"}
+    if len(body) >= MIN_GZIP_BYTES and accepts_gzip(request.headers.get("accept-encoding")):
+        body = await run_in_threadpool(gzip.compress, body, 6)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=CONTENT_TYPE, headers=headers)
