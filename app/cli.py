@@ -266,6 +266,29 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+    from app.mirror.client import Mirror, RecordFilter  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    mirror = Mirror(engine, args.upstream, record_filter=RecordFilter.parse(args.filter))
+    try:
+        while True:
+            result = mirror.sync()
+            jobs.sync_search_quietly(engine, settings)
+            _print(
+                f"mirror of {mirror.upstream} at serial {result.serial}: "
+                f"{result.snapshot_records} snapshot records, {result.upserted} stored, "
+                f"{result.deleted} deleted, {result.pages} change pages"
+            )
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    finally:
+        mirror.close()
+
+
 def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
 
@@ -373,6 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadataPrefix of the records; default: detect from the document",
     )
     p.set_defaults(handler=cmd_normalize)
+
+    p = sub.add_parser("mirror", help="make this node a mirror of another coursefed")
+    p.add_argument("upstream", help="the upstream coursefed's URL, e.g. https://coursefed.example")
+    p.add_argument("--once", action="store_true", help="catch up once, then exit")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="keep only matching records: subject=0812, level=…, language=…, source=…",
+    )
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
+    p.set_defaults(handler=cmd_mirror)
 
     p = sub.add_parser(
         "export", help="write the live catalogue as gzip'd NDJSON (the snapshot mirrors start from)"

@@ -1,0 +1,200 @@
+"""One coursefed mirroring another: snapshot, change feed, deletions, filters, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from app import migrate
+from app.catalogue import service as catalogue
+from app.catalogue.models import JournalEntry, Resource
+from app.db import make_engine, session_scope
+from app.demo.corpus import generate_corpus
+from app.demo.server import DemoRepositoryServer
+from app.main import create_app
+from app.mirror.client import Mirror, MirrorError, RecordFilter
+from app.settings import Settings
+from app.sources import service as sources
+from app.sources.harvest import HarvestOptions, harvest
+from tests.services_plugin import free_port
+
+
+@pytest.fixture
+def upstream(settings: Settings, engine: Engine) -> Iterator[str]:
+    """A coursefed with 250 harvested demo courses, served over HTTP."""
+    with DemoRepositoryServer(generate_corpus(250)) as repository:
+        with session_scope(engine) as session:
+            source_id = sources.add_source(session, base_url=repository.base_url, slug="demo").id
+        assert source_id is not None
+        run = asyncio.run(harvest(engine, source_id, options=HarvestOptions(max_retries=1)))
+        assert run.status == "succeeded"
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def downstream(tmp_path: Path) -> Iterator[Engine]:
+    settings = Settings(data_dir=tmp_path / "mirror", scheduler=False)
+    migrate.upgrade(settings)
+    engine = make_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+def catalogue_of(engine: Engine) -> dict[str, str]:
+    """id → content hash of every live, publishable resource."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Resource)).all()
+        return {r.id: r.content_hash for r in rows if not r.deleted and r.publishable}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_mirror_copies_the_catalogue_and_follows_changes(
+    upstream: str, engine: Engine, downstream: Engine
+) -> None:
+    mirror = Mirror(downstream, upstream)
+    first = mirror.sync()
+    assert first.snapshot_records == len(catalogue_of(engine))
+    assert catalogue_of(downstream) == catalogue_of(engine), "same ids, same content"
+    with session_scope(downstream) as session:
+        sample = session.exec(select(Resource)).first()
+        assert sample is not None
+        assert sample.record["provenance"]["source"] == "demo", "the provenance chain is kept"
+
+    # Upstream changes: three deletions and one retitled course.
+    with session_scope(engine) as session:
+        ids = sorted(catalogue_of(engine))
+        for resource_id in ids[:3]:
+            catalogue.delete(session, resource_id)
+        row = session.get(Resource, ids[3])
+        assert row is not None
+    second = mirror.sync()
+    assert second.deleted == 3
+    assert second.serial > first.serial
+    assert catalogue_of(downstream) == catalogue_of(engine)
+    again = mirror.sync()
+    assert (again.upserted, again.deleted) == (0, 0), "nothing new: nothing applied"
+    mirror.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_mirror_stopped_mid_feed_resumes_without_loss_or_duplication(
+    upstream: str, engine: Engine, downstream: Engine
+) -> None:
+    mirror = Mirror(downstream, upstream)
+    mirror.sync()
+    with session_scope(engine) as session:
+        for resource_id in sorted(catalogue_of(engine))[:40]:
+            catalogue.delete(session, resource_id)
+
+    class Crash(Exception):
+        pass
+
+    pages = 0
+    original = mirror._apply_changes
+
+    def crash_after_two_pages(*args: object) -> None:
+        nonlocal pages
+        pages += 1
+        if pages == 3:
+            raise Crash
+        original(*args)  # type: ignore[arg-type]
+
+    mirror.page_size = 10
+    mirror._apply_changes = crash_after_two_pages  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        mirror.sync()
+    mirror._apply_changes = original  # type: ignore[method-assign]
+    mirror.sync()
+    assert catalogue_of(downstream) == catalogue_of(engine)
+    with session_scope(downstream) as session:
+        deletes = [e for e in session.exec(select(JournalEntry)).all() if e.op == "delete"]
+    assert len(deletes) == 40, "every deletion applied exactly once"
+    mirror.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_filtered_mirror_keeps_only_matching_records(
+    upstream: str, engine: Engine, downstream: Engine
+) -> None:
+    mirror = Mirror(downstream, upstream, record_filter=RecordFilter.parse(["subject=08"]))
+    mirror.sync()
+    with session_scope(engine) as session:
+        rows = [r for r in session.exec(select(Resource)).all() if not r.deleted and r.publishable]
+        expected = {
+            r.id
+            for r in rows
+            if any((s.get("code") or "").startswith("08") for s in r.record["subjects"])
+        }
+    assert set(catalogue_of(downstream)) == expected
+    assert 0 < len(expected) < len(rows)
+    mirror.close()
+
+
+def test_bad_filters_and_unreachable_upstreams_are_clear_errors(downstream: Engine) -> None:
+    with pytest.raises(MirrorError, match="NAME=VALUE"):
+        RecordFilter.parse(["colour=blue"])
+    mirror = Mirror(downstream, "http://127.0.0.1:9", http=httpx.Client(timeout=2))
+    with pytest.raises(MirrorError):
+        mirror.sync()
+    mirror.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_mirror_and_export_from_the_command_line(
+    upstream: str, engine: Engine, tmp_path: Path
+) -> None:
+    import gzip  # noqa: PLC0415
+    import json  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    coursefed = str(Path(sys.executable).with_name("coursefed"))
+    env = {
+        **os.environ,
+        "COURSEFED_DATA_DIR": str(tmp_path / "node"),
+        "COURSEFED_MEILI_URL": "http://127.0.0.1:9",
+        "COURSEFED_SCHEDULER": "false",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [coursefed, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    mirrored = run("mirror", upstream, "--once")
+    assert mirrored.returncode == 0, mirrored.stderr
+    count = len(catalogue_of(engine))
+    assert f"{count} snapshot records, {count} stored" in mirrored.stdout
+    exported = run("export", str(tmp_path / "catalogue.ndjson.gz"))
+    assert exported.returncode == 0, exported.stderr
+    lines = gzip.decompress((tmp_path / "catalogue.ndjson.gz").read_bytes()).splitlines()
+    assert "serial" in json.loads(lines[0])
+    assert {json.loads(line)["id"] for line in lines[1:]} == set(catalogue_of(engine))
+    bad = run("mirror", upstream, "--filter", "colour=blue", "--once")
+    assert bad.returncode == 1
+    assert "NAME=VALUE" in bad.stderr
