@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python -m bench.search_api
 	$(BIN)/python -m bench.normalize
 	$(BIN)/python -m bench.harvest
+	$(BIN)/python -m bench.mirror
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
