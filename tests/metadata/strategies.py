@@ -23,7 +23,7 @@ produces, so what every writer must give back unchanged.  That means
 ``2019年3月``, duplicates in other case ...) for properties that must hold for any
 record, such as "the writer's output is valid LOM".
 
-The other engineers may import these strategies; keep them free of LOM specifics.
+Tests of every format may import these strategies; keep them free of LOM specifics.
 """
 
 from __future__ import annotations
