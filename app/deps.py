@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import session_scope
+from app.objects.store import ObjectStore
 from app.search.gateway import SearchIndex
 from app.settings import Settings
 
@@ -20,6 +21,7 @@ class AppState:
     settings: Settings
     engine: Engine
     search: SearchIndex
+    objects: ObjectStore
 
 
 def get_state(request: Request) -> AppState:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.deps import StateDep
-from app.objects.store import ObjectStore, ObjectStoreError
+from app.objects.store import ObjectStoreError
 from app.search.gateway import SearchError
 from app.search.indexer import index_lag
 
@@ -38,7 +38,7 @@ def readyz(state: StateDep) -> JSONResponse:
     except SearchError as exc:
         checks["meilisearch"] = f"error: {exc}"
     try:
-        ObjectStore(state.settings, connect_timeout=2).check()
+        state.objects.check()
         checks["s3"] = "ok"
     except ObjectStoreError as exc:
         checks["s3"] = f"error: {exc}"

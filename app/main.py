@@ -15,6 +15,7 @@ from app.errors import install_error_handlers
 from app.jobs import Scheduler
 from app.mirror import routes as mirror_routes
 from app.oai import routes as oai_routes
+from app.objects.store import ObjectStore
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
 from app.settings import Settings, get_settings
@@ -29,7 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings)
         search = SearchIndex.from_settings(settings)
-        app.state.coursefed = AppState(settings=settings, engine=engine, search=search)
+        # One S3 client for the process: creating a boto3 client costs tens of milliseconds.
+        objects = ObjectStore(settings, connect_timeout=2)
+        app.state.coursefed = AppState(
+            settings=settings, engine=engine, search=search, objects=objects
+        )
         scheduler = Scheduler(engine, settings) if settings.scheduler else None
         if scheduler:
             scheduler.start()
