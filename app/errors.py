@@ -24,9 +24,10 @@ class AppError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, detail: Any = None) -> None:
+    def __init__(self, detail: Any = None, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
 
 
 class NotFound(AppError):
@@ -49,6 +50,21 @@ class Unauthorized(AppError):
     error = "unauthorized"
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+    error = "too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
+class RangeNotSatisfiable(AppError):
+    status_code = 416
+    error = "range_not_satisfiable"
+
+
 class ServiceUnavailable(AppError):
     status_code = 503
     error = "service_unavailable"
@@ -61,7 +77,9 @@ def error_body(error: str, detail: Any) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

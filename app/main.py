@@ -15,6 +15,7 @@ from app.errors import install_error_handlers
 from app.jobs import Scheduler
 from app.mirror import routes as mirror_routes
 from app.oai import routes as oai_routes
+from app.objects import routes as object_routes
 from app.objects.store import ObjectStore
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_routes.router)
     app.include_router(source_routes.router)
     app.include_router(mirror_routes.router)
+    app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(web_routes.router)
     return app

@@ -1,9 +1,11 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
+from app.objects.models import Blob
 from app.sources.models import FailedRecord, HarvestRun, Source
 
 __all__ = [
+    "Blob",
     "Cursor",
     "DigitalObject",
     "FailedRecord",

@@ -52,12 +52,32 @@ class Settings(BaseSettings):
     s3_access_key: str = DEV_S3_ACCESS_KEY
     s3_secret_key: SecretStr = SecretStr(DEV_S3_SECRET_KEY)
     s3_region: str = "us-east-1"
+    s3_public_endpoint: str | None = Field(
+        default=None,
+        description="S3 endpoint as learners' browsers reach it, for presigned URLs; unset ="
+        " the S3 endpoint",
+    )
     s3_port: int = 8333
     weed_binary: Path | None = None
     weed_master_port: int = 9333
     weed_volume_port: int = 8080
     weed_filer_port: int = 8888
     weed_admin_port: int = 23646
+
+    # Digital objects: serving and uploads
+    objects_serve: Literal["redirect", "proxy"] = Field(
+        default="redirect",
+        description="redirect: 307 to a short-lived presigned S3 URL; proxy: stream through"
+        " the app (ranges, ETag)",
+    )
+    objects_presign_seconds: int = Field(
+        default=300, ge=1, le=604800, description="lifetime of presigned object URLs"
+    )
+    objects_max_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="largest object stored, unless the source sets its own max_object_bytes",
+    )
 
     # Services managed by `coursefed services`
     cache_dir: Path = Field(
@@ -82,6 +102,32 @@ class Settings(BaseSettings):
     reconcile_interval_days: float = 7.0
     reconcile_max_share: float = Field(
         default=0.2, description="refuse to delete a larger share of a source without --force"
+    )
+
+    # Fetching digital objects (videos, PDFs, courseware) into S3
+    objects_fetch: bool = Field(
+        default=True, description="fetch the files records point at; off = metadata only"
+    )
+    objects_concurrency: int = Field(default=4, description="downloads in flight in all")
+    objects_host_concurrency: int = Field(default=2, description="downloads in flight per host")
+    objects_timeout: float = Field(default=60.0, description="seconds without progress")
+    objects_max_attempts: int = Field(
+        default=6, description="transient failures before an object is marked failed"
+    )
+    objects_retry_base_seconds: float = Field(
+        default=60.0, description="first retry delay; doubles with each failure"
+    )
+    objects_store_retry_seconds: float = Field(
+        default=30.0, description="wait before trying again while S3 is unreachable"
+    )
+    objects_source_max_bytes: int | None = Field(
+        default=None, description="bytes stored per source before its objects are refused"
+    )
+    objects_check_sample: int = Field(
+        default=50, description="source links re-checked per scheduler round"
+    )
+    objects_check_days: float = Field(
+        default=30.0, description="a source link is re-checked after this many days"
     )
 
     # Background harvesting and indexing inside `coursefed serve`

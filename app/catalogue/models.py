@@ -43,21 +43,38 @@ class Resource(SQLModel, table=True):
 
 
 class DigitalObject(SQLModel, table=True):
-    """A file a resource points at (video, PDF, courseware) and its storage state."""
+    """A file a resource points at (video, PDF, courseware) and its storage state.
+
+    One row per resource × url.  The bytes, once fetched, live in S3 under their sha256
+    (the ``blobs`` table); several rows may share one blob.
+    """
 
     __tablename__ = "objects"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "url", name="uq_objects_resource_id_url"),
+        # The fetcher asks for pending rows whose next attempt is due.
+        Index("ix_objects_status_next_attempt_at", "status", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     resource_id: str = Field(foreign_key="resources.id", index=True, max_length=100)
+    source_id: int | None = Field(default=None, foreign_key="sources.id", index=True)
     url: str = Field(max_length=2000)
+    file_name: str | None = Field(default=None, max_length=300)
     declared_format: str | None = Field(default=None, max_length=200)
     declared_size: int | None = Field(default=None, sa_type=BigInteger)
     sha256: str | None = Field(default=None, index=True, max_length=64)
     size: int | None = Field(default=None, sa_type=BigInteger)
     media_type: str | None = Field(default=None, max_length=200)
+    # pending | stored | failed | too_large | not_allowed | unsupported
     status: str = Field(default="pending", max_length=16)
     status_reason: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = None
+    fetched_at: datetime | None = None
     last_verified_at: datetime | None = None
+    link_status: str | None = Field(default=None, max_length=16)  # ok | broken
+    link_checked_at: datetime | None = None
 
 
 class JournalEntry(SQLModel, table=True):

@@ -1,38 +1,152 @@
-"""The S3 object store behind a small interface; boto3 errors are translated here."""
+"""The S3 object store behind a small interface; boto3 errors are translated here.
+
+Content is stored once under its sha256 (``sha256/ab/cd/<sha256>``): the same bytes
+fetched from two sources, or uploaded twice, are one S3 object.  Every method raises
+``ObjectNotFound`` for a key S3 does not hold and ``ObjectStoreError`` for anything
+else that goes wrong (S3 down, bucket missing, refused credentials); no botocore or
+boto3 exception leaves this module.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import boto3
+from boto3.exceptions import Boto3Error
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app.objects.http import content_disposition
 from app.settings import Settings
+
+MiB = 1024 * 1024
+# Above this size uploads go up in parts, several at once.  S3 refuses parts under 5 MiB
+# (but the last), and boto3 raises a smaller chunk size to that minimum by itself.
+MULTIPART_THRESHOLD = 16 * MiB
+MAX_CONCURRENCY = 8
+STREAM_CHUNK = 256 * 1024
+KEY_PREFIX = "sha256/"
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MISSING_KEY_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 class ObjectStoreError(Exception):
     """The object store failed or could not be reached."""
 
 
+class ObjectNotFound(ObjectStoreError):
+    """S3 holds nothing under this object's key."""
+
+
+def is_sha256(value: str) -> bool:
+    """64 lowercase hexadecimal digits."""
+    return _SHA256.fullmatch(value) is not None
+
+
+def content_key(sha256: str) -> str:
+    """``sha256/ab/cd/<sha256>``: two fan-out levels keep listings and prefixes small."""
+    if not is_sha256(sha256):
+        raise ValueError(f"not a sha256 in lowercase hex: {sha256!r}")
+    return f"{KEY_PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    media_type: str | None
+    etag: str | None  # S3's own; a multipart upload's ends in ``-<parts>``
+
+
+class ObjectStream:
+    """An open S3 GET: what a proxy needs for its headers, and the bytes, read once."""
+
+    def __init__(
+        self, body: Any, *, start: int, end: int, total: int, media_type: str | None
+    ) -> None:
+        self._body = body
+        self.start = start
+        self.end = end  # inclusive; start - 1 for an empty object
+        self.total = total
+        self.media_type = media_type
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    def chunks(self, size: int = STREAM_CHUNK) -> Iterator[bytes]:
+        """The bytes in chunks of ``size``; the connection is released at the end."""
+        try:
+            yield from self._body.iter_chunks(size)
+        except (BotoCoreError, OSError) as exc:
+            raise ObjectStoreError(f"reading from S3 failed: {exc}") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._body.close()
+
+
 class ObjectStore:
-    def __init__(self, settings: Settings, *, connect_timeout: float = 3.0) -> None:
+    """One bucket of content-addressed objects, through one boto3 client per store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connect_timeout: float = 3.0,
+        multipart_threshold: int = MULTIPART_THRESHOLD,
+        max_concurrency: int = MAX_CONCURRENCY,
+    ) -> None:
         self.bucket = settings.s3_bucket
         self.endpoint = settings.resolved_s3_endpoint
         self.region = settings.s3_region
-        self._client: Any = boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
+        config = Config(
+            connect_timeout=connect_timeout,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+            s3={"addressing_style": "path"},
+            signature_version="s3v4",
+            # Proxied downloads each hold a connection while they stream, and a multipart
+            # upload holds one per part in flight: keep enough of them pooled.
+            max_pool_connections=max(32, 4 * max_concurrency),
+            tcp_keepalive=True,
+            # Only the checksums S3 requires: S3-compatible stores differ in which of the
+            # newer default ones they accept, and every object is verified by its sha256.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        )
+        session = boto3.session.Session(
             aws_access_key_id=settings.s3_access_key,
             aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
             region_name=settings.s3_region,
-            config=Config(
-                connect_timeout=connect_timeout,
-                read_timeout=30,
-                retries={"max_attempts": 2, "mode": "standard"},
-                s3={"addressing_style": "path"},
-            ),
         )
+        self._client: Any = session.client("s3", endpoint_url=self.endpoint, config=config)
+        # Presigning needs no network, but the URL must name a host learners can reach.
+        public = settings.s3_public_endpoint
+        self.public_endpoint = public or self.endpoint
+        self._presigner: Any = (
+            session.client("s3", endpoint_url=public, config=config)
+            if public and public != self.endpoint
+            else self._client
+        )
+        self._transfer = TransferConfig(
+            multipart_threshold=multipart_threshold,
+            multipart_chunksize=max(multipart_threshold, 5 * MiB),
+            max_concurrency=max_concurrency,
+            io_chunksize=MiB,
+            use_threads=True,
+            preferred_transfer_client="classic",
+        )
+
+    # --- the bucket ---------------------------------------------------------------------
 
     def check(self) -> None:
         """Raise ``ObjectStoreError`` unless the bucket is reachable."""
@@ -65,3 +179,128 @@ class ObjectStore:
             raise ObjectStoreError(
                 f"bucket {self.bucket!r} at {self.endpoint} could not be checked or created: {exc}"
             ) from exc
+
+    # --- objects ------------------------------------------------------------------------
+
+    def exists(self, sha256: str) -> bool:
+        try:
+            self.head(sha256)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def head(self, sha256: str) -> ObjectInfo:
+        with self._translated("head", sha256):
+            found = self._client.head_object(Bucket=self.bucket, Key=content_key(sha256))
+        return ObjectInfo(
+            size=int(found["ContentLength"]),
+            media_type=found.get("ContentType"),
+            etag=found.get("ETag"),
+        )
+
+    def put_file(
+        self, sha256: str, source: Path | str | BinaryIO, size: int, media_type: str
+    ) -> None:
+        """Store a file (a path or an open binary file) whose sha256 the caller computed.
+
+        Files above the multipart threshold go up in parts, several at once.  The stored
+        size is checked afterwards, so a truncated upload is an error, not an object.
+        """
+        key = content_key(sha256)
+        extra = {"ContentType": media_type}
+        with self._translated("store", sha256):
+            if isinstance(source, str | Path):
+                self._client.upload_file(
+                    str(source), self.bucket, key, ExtraArgs=extra, Config=self._transfer
+                )
+            else:
+                self._client.upload_fileobj(
+                    source, self.bucket, key, ExtraArgs=extra, Config=self._transfer
+                )
+        stored = self.head(sha256).size
+        if stored != size:
+            raise ObjectStoreError(f"S3 holds {stored} bytes for {key}, {size} were sent")
+
+    def presigned_get(
+        self, sha256: str, *, file_name: str | None, media_type: str | None, expires: int
+    ) -> str:
+        """A URL that fetches the object for ``expires`` seconds, without credentials.
+
+        S3 answers it with our Content-Type and a Content-Disposition carrying the file's
+        original name.
+        """
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": content_key(sha256),
+            "ResponseContentDisposition": content_disposition(file_name, media_type, sha256),
+        }
+        if media_type:
+            params["ResponseContentType"] = media_type
+        with self._translated("presign", sha256):
+            url: str = self._presigner.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=expires
+            )
+        return url
+
+    def open_range(
+        self, sha256: str, start: int | None = None, end: int | None = None
+    ) -> ObjectStream:
+        """Open the object's bytes ``start``..``end`` (inclusive; ``end`` None = to the end).
+
+        Without ``start`` the whole object is opened.  The caller reads ``chunks()`` to
+        the end or calls ``close()``.
+        """
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": content_key(sha256)}
+        if start is not None:
+            request["Range"] = f"bytes={start}-{'' if end is None else end}"
+        with self._translated("read", sha256):
+            found = self._client.get_object(**request)
+        length = int(found["ContentLength"])
+        content_range = found.get("ContentRange")
+        if start is not None and content_range:
+            # "bytes 0-9/100"
+            span, _, total = content_range.removeprefix("bytes ").partition("/")
+            first, _, last = span.partition("-")
+            begin, finish, size = int(first), int(last), int(total)
+        else:
+            begin, finish, size = 0, length - 1, length
+        return ObjectStream(
+            found["Body"], start=begin, end=finish, total=size, media_type=found.get("ContentType")
+        )
+
+    def digest(self, sha256: str) -> tuple[str, int]:
+        """Re-read the stored bytes: their actual sha256 and size."""
+        stream = self.open_range(sha256)
+        hasher = hashlib.sha256()
+        size = 0
+        for chunk in stream.chunks(MiB):
+            hasher.update(chunk)
+            size += len(chunk)
+        return hasher.hexdigest(), size
+
+    def delete(self, sha256: str) -> None:
+        """Remove the object; removing one that is not there is not an error."""
+        with self._translated("delete", sha256):
+            self._client.delete_object(Bucket=self.bucket, Key=content_key(sha256))
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every content key in the bucket, in key order, a page of 1,000 at a time."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        with self._translated("list", None):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=KEY_PREFIX):
+                for item in page.get("Contents", []):
+                    yield item["Key"]
+
+    @contextmanager
+    def _translated(self, action: str, sha256: str | None) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            what = f"{action} {sha256 or 'objects'} in bucket {self.bucket!r} at {self.endpoint}"
+            if code in _MISSING_KEY_CODES and sha256 is not None:
+                raise ObjectNotFound(f"{what}: no such object") from exc
+            raise ObjectStoreError(f"{what}: {exc}") from exc
+        except (BotoCoreError, Boto3Error) as exc:
+            what = f"{action} {sha256 or 'objects'} in bucket {self.bucket!r} at {self.endpoint}"
+            raise ObjectStoreError(f"{what}: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -30,6 +30,9 @@ class Source(SQLModel, table=True):
     interval_minutes: int = Field(default=1440)
     enabled: bool = Field(default=True)
     allow_private_network: bool = Field(default=False)
+    max_object_bytes: int | None = Field(
+        default=None, sa_type=BigInteger, description="largest object; None = the setting"
+    )
     # What the repository's Identify said when last asked.
     repository_name: str | None = Field(default=None, max_length=300)
     granularity: str | None = Field(default=None, max_length=32)

@@ -58,3 +58,48 @@ def test_upgrade_keeps_harvest_counts_and_downgrade_restores_them(settings: Sett
             assert upserted.scalar_one() == 5
     finally:
         engine.dispose()
+
+
+def test_upgrade_to_0003_keeps_one_object_per_url_and_fills_its_source(
+    settings: Settings,
+) -> None:
+    config = migrate.alembic_config(settings)
+    command.downgrade(config, "0002")
+    engine = sa.create_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sources (slug, name, base_url, metadata_prefix, prefix_pinned,"
+                    " interval_minutes, enabled, allow_private_network, created_at) VALUES"
+                    " ('college', 'College', 'http://example.org/oai', 'oai_dc', false, 60,"
+                    " true, false, '2026-01-01')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO resources (id, source_id, oai_identifier, datestamp,"
+                    " metadata_prefix, deleted, publishable, quality, record, issues, raw_sha256,"
+                    " content_hash, created_at, updated_at) SELECT 'r1', id, 'oai:x:1',"
+                    " '2026-01-01', 'oai_dc', false, true, 1, '{}', '[]', 'x', 'y', '2026-01-01',"
+                    " '2026-01-01' FROM sources"
+                )
+            )
+            for size in (1, 2):  # the same url recorded twice before rows were unique
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO objects (resource_id, url, size, status) VALUES"
+                        " ('r1', 'http://example.org/v.mp4', :size, 'pending')"
+                    ),
+                    {"size": size},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT o.size, o.attempts, o.source_id = s.id FROM objects o, sources s")
+            ).all()
+        assert [tuple(row) for row in rows] == [(2, 0, True)]
+        command.downgrade(config, "0002")
+        command.upgrade(config, "head")
+    finally:
+        engine.dispose()

@@ -1,0 +1,237 @@
+"""All SQL of the objects domain: blobs by sha256, the fetch queue, checks and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from app.catalogue.models import DigitalObject
+from app.objects.models import Blob
+from app.sources.models import Source, utcnow
+
+
+def get_blob(session: Session, sha256: str) -> Blob | None:
+    return session.get(Blob, sha256)
+
+
+def get_blobs(session: Session, hashes: Iterable[str]) -> dict[str, Blob]:
+    """sha256 → blob, for those of ``hashes`` we hold."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return {}
+    rows = session.exec(select(Blob).where(col(Blob.sha256).in_(wanted))).all()
+    return {row.sha256: row for row in rows}
+
+
+def upsert_blob(
+    session: Session,
+    *,
+    sha256: str,
+    size: int,
+    media_type: str,
+    file_name: str | None,
+    stored_at: datetime | None = None,
+    uploaded_by_source_id: int | None = None,
+) -> Blob:
+    """Record bytes now in S3; safe when two writers store the same content at once.
+
+    The first writer's row stands (its file name is "the original name, first seen"); a
+    later writer only fills a file name the first one did not know.
+    """
+    values = {
+        "sha256": sha256,
+        "size": size,
+        "media_type": media_type,
+        "file_name": file_name,
+        "stored_at": stored_at or utcnow(),
+        "uploaded_by_source_id": uploaded_by_source_id,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Blob).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(Blob.sha256)],
+        set_={"file_name": func.coalesce(col(Blob.file_name), statement.excluded.file_name)},
+    )
+    session.execute(statement)
+    blob = session.get(Blob, sha256, populate_existing=True)
+    assert blob is not None  # noqa: S101 - written just above, in this transaction
+    return blob
+
+
+def record_verification(session: Session, sha256: str, status: str, at: datetime) -> None:
+    """Record a check of the stored bytes: ``ok``, ``corrupt`` or ``missing``."""
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        return
+    blob.verify_status = status
+    blob.last_verified_at = at
+    session.add(blob)
+    session.flush()
+
+
+# --- the fetch queue -------------------------------------------------------------------------
+
+
+def objects_of_resources(session: Session, resource_ids: Sequence[str]) -> list[DigitalObject]:
+    if not resource_ids:
+        return []
+    statement = select(DigitalObject).where(col(DigitalObject.resource_id).in_(resource_ids))
+    return list(session.exec(statement))
+
+
+def objects_by_ids(session: Session, ids: Sequence[int]) -> list[DigitalObject]:
+    statement = select(DigitalObject).where(col(DigitalObject.id).in_(ids))
+    return list(session.exec(statement))
+
+
+def due_objects(
+    session: Session, now: datetime, *, limit: int, source_id: int | None = None
+) -> list[DigitalObject]:
+    """Pending rows whose next attempt is due, the longest waiting first."""
+    statement = (
+        select(DigitalObject)
+        .where(DigitalObject.status == "pending")
+        .where(
+            or_(
+                col(DigitalObject.next_attempt_at).is_(None),
+                col(DigitalObject.next_attempt_at) <= now,
+            )
+        )
+        .order_by(col(DigitalObject.next_attempt_at).is_not(None), col(DigitalObject.id))
+        .limit(limit)
+    )
+    if source_id is not None:
+        statement = statement.where(DigitalObject.source_id == source_id)
+    return list(session.exec(statement))
+
+
+def lease_object(session: Session, object_id: int, now: datetime, until: datetime) -> bool:
+    """Compare-and-set: take a due pending row until ``until``; False if another took it."""
+    statement = (
+        update(DigitalObject)
+        .where(col(DigitalObject.id) == object_id)
+        .where(col(DigitalObject.status) == "pending")
+        .where(
+            or_(
+                col(DigitalObject.next_attempt_at).is_(None),
+                col(DigitalObject.next_attempt_at) <= now,
+            )
+        )
+        .values(next_attempt_at=until)
+    )
+    result: Any = session.execute(statement)
+    return bool(result.rowcount == 1)
+
+
+def source_policies(
+    session: Session, source_ids: set[int | None]
+) -> dict[int | None, tuple[bool, int | None]]:
+    """source id → (may reach private networks, per-object byte cap or None)."""
+    ids = [i for i in source_ids if i is not None]
+    if not ids:
+        return {}
+    statement = select(Source).where(col(Source.id).in_(ids))
+    return {s.id: (s.allow_private_network, s.max_object_bytes) for s in session.exec(statement)}
+
+
+def sources_over_quota(session: Session, quota: int) -> set[int | None]:
+    """Sources whose stored objects (distinct files) add up to ``quota`` bytes or more."""
+    per_file = (
+        select(DigitalObject.source_id, DigitalObject.sha256, func.max(DigitalObject.size))
+        .where(DigitalObject.status == "stored")
+        .group_by(col(DigitalObject.source_id), col(DigitalObject.sha256))
+        .subquery()
+    )
+    statement = (
+        select(per_file.c.source_id)
+        .group_by(per_file.c.source_id)
+        .having(func.sum(per_file.c[2]) >= quota)
+    )
+    return set(session.execute(statement).scalars())
+
+
+def mark_links(session: Session, ids: Sequence[int], status: str, when: datetime) -> None:
+    session.execute(
+        update(DigitalObject)
+        .where(col(DigitalObject.id).in_(ids))
+        .values(link_status=status, link_checked_at=when)
+    )
+
+
+# --- verification and link checks -------------------------------------------------------------
+
+
+def blobs_to_verify(session: Session, sample: int | None) -> list[str]:
+    """sha256 of stored blobs: a random sample, or all (the least recently verified first)."""
+    statement = select(Blob.sha256)
+    if sample is not None:
+        statement = statement.order_by(func.random()).limit(sample)
+    else:
+        statement = statement.order_by(
+            col(Blob.last_verified_at).is_not(None), col(Blob.last_verified_at)
+        )
+    return list(session.exec(statement))
+
+
+def mark_objects_verified(session: Session, sha256: str, at: datetime) -> None:
+    """Rows holding ``sha256``: their copy was just read back intact."""
+    session.execute(
+        update(DigitalObject).where(col(DigitalObject.sha256) == sha256).values(last_verified_at=at)
+    )
+
+
+def refetch(session: Session, sha256: str, reason: str) -> int:
+    """Send every row holding ``sha256`` back to the fetcher; returns how many."""
+    result: Any = session.execute(
+        update(DigitalObject)
+        .where(col(DigitalObject.sha256) == sha256)
+        .values(
+            status="pending",
+            sha256=None,
+            attempts=0,
+            next_attempt_at=None,
+            status_reason=f"{reason}; fetching again",
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+def links_to_check(session: Session, before: datetime, sample: int) -> list[DigitalObject]:
+    """Rows with a source link not checked since ``before``, chosen at random."""
+    statement = (
+        select(DigitalObject)
+        .where(col(DigitalObject.status).in_(("stored", "failed")))
+        .where(
+            or_(
+                col(DigitalObject.link_checked_at).is_(None),
+                col(DigitalObject.link_checked_at) < before,
+            )
+        )
+        .order_by(func.random())
+        .limit(sample)
+    )
+    return list(session.exec(statement))
+
+
+def status_counts(session: Session) -> list[tuple[str, str, int, int]]:
+    """(source slug, status, objects, bytes) for every source and status."""
+    statement = (
+        select(
+            func.coalesce(Source.slug, "local"),
+            DigitalObject.status,
+            func.count(),
+            func.coalesce(func.sum(DigitalObject.size), 0),
+        )
+        .select_from(DigitalObject)
+        .outerjoin(Source, col(Source.id) == col(DigitalObject.source_id))
+        .group_by(func.coalesce(Source.slug, "local"), col(DigitalObject.status))
+        .order_by(func.coalesce(Source.slug, "local"), col(DigitalObject.status))
+    )
+    return [(str(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(statement)]

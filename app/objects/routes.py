@@ -1,0 +1,99 @@
+"""HTTP routes for stored files: download by sha256, upload to a source (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from app.auth import AdminDep
+from app.deps import StateDep
+from app.objects import service
+from app.objects.schemas import StoredObject
+from app.objects.upload import FIELD, receive_file
+
+router = APIRouter(prefix="/api/v1", tags=["objects"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.api_route(
+    "/objects/{sha256}",
+    methods=["GET", "HEAD"],
+    response_class=Response,
+    responses={
+        200: {"description": "the bytes (proxy mode, or HEAD)"},
+        206: {"description": "the requested byte range (proxy mode)"},
+        304: {"description": "If-None-Match names this object's ETag"},
+        307: {"description": "redirect to a short-lived presigned S3 URL (redirect mode)"},
+        404: {"description": "no stored object with this sha256"},
+        416: {"description": "the Range starts past the end"},
+        422: {"description": "not a sha256 (64 lowercase hex digits)"},
+        503: {"description": "the object store is unavailable"},
+    },
+)
+def get_object(sha256: str, request: Request, state: StateDep) -> Response:
+    """A stored file by its sha256, with its original name in Content-Disposition."""
+    blob = service.find_blob(state.engine, sha256)
+    return service.serve(
+        blob,
+        method=request.method,
+        headers=request.headers,
+        store=state.objects,
+        settings=state.settings,
+    )
+
+
+@router.post(
+    "/sources/{reference}/objects",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StoredObject,
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        413: {"description": "larger than the source's (or the default) size limit"},
+        415: {"description": "a type of file we do not store"},
+    },
+)
+async def upload_object(
+    reference: str, request: Request, response: Response, state: StateDep, _admin: AdminDep
+) -> StoredObject:
+    """Upload a file for a source (admin token); the same bytes are stored only once."""
+    source_id, max_bytes = await run_in_threadpool(
+        service.upload_limit, state.engine, state.settings, reference
+    )
+    received = await receive_file(
+        request.headers.get("content-type"),
+        request.headers.get("content-length"),
+        request.stream(),
+        directory=state.settings.data_dir / "tmp",
+        max_bytes=max_bytes,
+    )
+    try:
+        blob = await run_in_threadpool(
+            service.store_upload, state.engine, state.objects, source_id, received
+        )
+    finally:
+        await run_in_threadpool(service.discard, received.path)
+    path = f"/api/v1/objects/{blob.sha256}"
+    response.headers["Location"] = path
+    return StoredObject(
+        sha256=blob.sha256,
+        size=blob.size,
+        media_type=blob.media_type,
+        file_name=blob.file_name,
+        url=state.settings.resolved_public_url + path,
+    )

@@ -1,0 +1,468 @@
+"""Serving and uploading objects through the API, on real S3, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.db import make_engine, session_scope
+from app.main import create_app
+from app.objects import repository
+from app.objects.store import ObjectStore
+from app.settings import Settings
+from app.sources.service import add_source
+from tests.app.test_objects_store import count_calls
+from tests.services_plugin import free_port
+
+pytestmark = [pytest.mark.services, pytest.mark.postgres]
+
+ADMIN = {"Authorization": f"Bearer {Settings().admin_token.get_secret_value()}"}
+PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
+
+MakeClient = Callable[..., Any]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def objects_settings(live: Settings) -> Settings:
+    """The live services with a bucket of this test's own."""
+    settings = live.model_copy(update={"s3_bucket": f"objects-{uuid.uuid4().hex[:12]}"})
+    ObjectStore(settings).ensure_bucket()
+    return settings
+
+
+@pytest.fixture
+def make_client(objects_settings: Settings) -> Iterator[MakeClient]:
+    """Start the app with settings overrides (e.g. ``objects_serve="proxy"``)."""
+    with ExitStack() as stack:
+
+        def make(**overrides: Any) -> TestClient:
+            app = create_app(objects_settings.model_copy(update=overrides))
+            return stack.enter_context(TestClient(app))
+
+        yield make
+
+
+@pytest.fixture
+def source_id(objects_settings: Settings) -> int:
+    return new_source(objects_settings, "college")
+
+
+def new_source(settings: Settings, slug: str, max_object_bytes: int | None = None) -> int:
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            source = add_source(session, base_url="http://example.org/oai", slug=slug)
+            source.max_object_bytes = max_object_bytes
+            session.add(source)
+            session.flush()
+            assert source.id is not None
+            return source.id
+    finally:
+        engine.dispose()
+
+
+def upload(
+    client: TestClient,
+    source: int | str,
+    data: bytes,
+    *,
+    name: str = "notes.pdf",
+    content_type: str = "application/pdf",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    return client.post(
+        f"/api/v1/sources/{source}/objects",
+        files={"file": (name, data, content_type)},
+        headers=ADMIN if headers is None else headers,
+    )
+
+
+def spool_files(settings: Settings) -> list[Path]:
+    spool = settings.data_dir / "tmp"
+    return sorted(spool.iterdir()) if spool.exists() else []
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+
+def test_upload_stores_the_file_and_reports_it(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client()
+    answer = upload(client, source_id, PDF, name="lecture 1.pdf")
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body == {
+        "sha256": sha(PDF),
+        "size": len(PDF),
+        "media_type": "application/pdf",
+        "file_name": "lecture 1.pdf",
+        "url": f"{objects_settings.resolved_public_url}/api/v1/objects/{sha(PDF)}",
+    }
+    assert answer.headers["location"] == f"/api/v1/objects/{sha(PDF)}"
+    assert ObjectStore(objects_settings).digest(sha(PDF)) == (sha(PDF), len(PDF))
+    engine = make_engine(objects_settings)
+    with session_scope(engine) as session:
+        blob = repository.get_blob(session, sha(PDF))
+        assert blob is not None
+        assert (blob.size, blob.uploaded_by_source_id) == (len(PDF), source_id)
+    engine.dispose()
+    assert spool_files(objects_settings) == []
+
+
+def test_upload_by_slug(make_client: MakeClient, source_id: int) -> None:
+    assert upload(make_client(), "college", PDF).status_code == 201
+
+
+def test_same_file_uploaded_twice_is_stored_once(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client()
+    puts = count_calls(
+        client.app.state.coursefed.objects,
+        "PutObject",
+        "CreateMultipartUpload",
+    )
+    first = upload(client, source_id, PDF, name="first.pdf")
+    second = upload(client, source_id, PDF, name="second.pdf")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert puts == ["PutObject"]
+    assert second.json()["sha256"] == first.json()["sha256"]
+    assert second.json()["file_name"] == "first.pdf"  # the name first seen
+    assert len(list(ObjectStore(objects_settings).iter_keys())) == 1
+
+
+def test_upload_needs_the_admin_token(make_client: MakeClient, source_id: int) -> None:
+    client = make_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        answer = upload(client, source_id, PDF, headers=headers)
+        assert answer.status_code == 401
+        assert answer.json()["error"] == "unauthorized"
+
+
+def test_upload_to_an_unknown_source_is_404(make_client: MakeClient) -> None:
+    answer = upload(make_client(), "no-such-source", PDF)
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "not_found"
+
+
+def test_upload_over_the_source_limit_is_413(
+    make_client: MakeClient, objects_settings: Settings
+) -> None:
+    small = new_source(objects_settings, "small", max_object_bytes=len(PDF) - 1)
+    roomy = new_source(objects_settings, "roomy", max_object_bytes=len(PDF))
+    client = make_client()
+    refused = upload(client, small, PDF)
+    assert refused.status_code == 413
+    assert refused.json()["error"] == "too_large"
+    assert upload(client, roomy, PDF).status_code == 201
+    assert spool_files(objects_settings) == []
+
+
+def test_upload_over_the_default_limit_is_413(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client(objects_max_bytes=100)
+    answer = upload(client, source_id, PDF)
+    assert answer.status_code == 413
+    assert "100 bytes" in answer.json()["detail"]
+    assert list(ObjectStore(objects_settings).iter_keys()) == []
+
+
+def test_upload_of_a_program_is_415_whatever_it_claims_to_be(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    answer = upload(make_client(), source_id, ELF, name="video.mp4", content_type="video/mp4")
+    assert answer.status_code == 415
+    assert answer.json()["error"] == "unsupported_media_type"
+    assert list(ObjectStore(objects_settings).iter_keys()) == []
+    assert spool_files(objects_settings) == []
+
+
+def test_upload_media_type_comes_from_the_bytes(make_client: MakeClient, source_id: int) -> None:
+    answer = upload(make_client(), source_id, PDF, name="x.bin", content_type="text/html")
+    assert answer.json()["media_type"] == "application/pdf"
+
+
+def test_upload_without_a_file_field_is_422(make_client: MakeClient, source_id: int) -> None:
+    client = make_client()
+    wrong_field = client.post(
+        f"/api/v1/sources/{source_id}/objects",
+        files={"document": ("a.pdf", PDF, "application/pdf")},
+        headers=ADMIN,
+    )
+    assert wrong_field.status_code == 422
+    assert "file" in wrong_field.json()["detail"]
+    not_multipart = client.post(f"/api/v1/sources/{source_id}/objects", content=PDF, headers=ADMIN)
+    assert not_multipart.status_code == 422
+
+
+def test_upload_then_get_returns_the_same_bytes(make_client: MakeClient, source_id: int) -> None:
+    client = make_client(objects_serve="proxy")
+    url = upload(client, source_id, PDF).json()["url"]
+    answer = client.get(url)
+    assert answer.status_code == 200
+    assert answer.content == PDF
+
+
+# --- serving: common ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
+def test_unknown_sha256_is_404_json(make_client: MakeClient, mode: str) -> None:
+    client = make_client(objects_serve=mode)
+    for method in ("GET", "HEAD"):
+        answer = client.request(method, f"/api/v1/objects/{sha(b'nothing')}")
+        assert answer.status_code == 404
+    body = client.get(f"/api/v1/objects/{sha(b'nothing')}").json()
+    assert body["error"] == "not_found"
+    assert sha(b"nothing") in body["detail"]
+
+
+def test_malformed_sha256_is_422_json(make_client: MakeClient) -> None:
+    client = make_client()
+    for bad in ("abc", sha(b"x").upper(), sha(b"x")[:-1] + "g", sha(b"x") + "0", "z" * 64):
+        answer = client.get(f"/api/v1/objects/{bad}")
+        assert answer.status_code == 422, bad
+        assert answer.json()["error"] == "invalid_parameter"
+        assert client.head(f"/api/v1/objects/{bad}").status_code == 422
+
+
+# --- serving: redirect mode -----------------------------------------------------------------
+
+
+def test_get_redirects_to_a_presigned_url_a_plain_client_can_follow(
+    make_client: MakeClient, source_id: int
+) -> None:
+    client = make_client()
+    upload(client, source_id, PDF, name="数据结构 第1讲.pdf")
+    answer = client.get(f"/api/v1/objects/{sha(PDF)}", follow_redirects=False)
+    assert answer.status_code == 307
+    assert answer.headers["cache-control"] == "no-store"
+    location = answer.headers["location"]
+    assert "X-Amz-Expires=300" in location
+    fetched = httpx.get(location)  # not through our app, no credentials
+    assert fetched.status_code == 200
+    assert fetched.content == PDF
+    assert fetched.headers["content-type"] == "application/pdf"
+    disposition = fetched.headers["content-disposition"]
+    assert disposition.startswith("inline; filename=\"1.pdf\"; filename*=UTF-8''")
+    assert "%E6%95%B0%E6%8D%AE%E7%BB%93%E6%9E%84%20%E7%AC%AC1%E8%AE%B2.pdf" in disposition
+
+
+def test_presigned_urls_name_the_public_endpoint(make_client: MakeClient, source_id: int) -> None:
+    public = "https://files.example.edu.cn"
+    client = make_client(s3_public_endpoint=public, objects_presign_seconds=60)
+    upload(client, source_id, PDF)
+    location = client.get(f"/api/v1/objects/{sha(PDF)}", follow_redirects=False).headers["location"]
+    assert location.startswith(f"{public}/")
+    assert "X-Amz-Expires=60" in location
+
+
+def test_head_in_redirect_mode_answers_from_the_record(
+    make_client: MakeClient, source_id: int
+) -> None:
+    client = make_client()
+    upload(client, source_id, PDF)
+    answer = client.head(f"/api/v1/objects/{sha(PDF)}")
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert answer.headers["content-length"] == str(len(PDF))
+    assert answer.headers["etag"] == f'"{sha(PDF)}"'
+
+
+# --- serving: proxy mode --------------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy(make_client: MakeClient, source_id: int) -> TestClient:
+    client = make_client(objects_serve="proxy")
+    assert upload(client, source_id, PDF, name="讲义.pdf").status_code == 201
+    return client
+
+
+def test_proxy_sends_the_whole_file_with_its_headers(proxy: TestClient) -> None:
+    answer = proxy.get(f"/api/v1/objects/{sha(PDF)}")
+    assert answer.status_code == 200
+    assert answer.content == PDF
+    headers = answer.headers
+    assert headers["content-length"] == str(len(PDF))
+    assert headers["content-type"] == "application/pdf"
+    assert headers["etag"] == f'"{sha(PDF)}"'
+    assert headers["accept-ranges"] == "bytes"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-disposition"] == (
+        "inline; filename=\"download.pdf\"; filename*=UTF-8''%E8%AE%B2%E4%B9%89.pdf"
+    )
+
+
+END = len(PDF) - 1
+SATISFIABLE = [
+    ("bytes=0-0", 0, 0),
+    ("bytes=0-99", 0, 99),
+    ("bytes=100-199", 100, 199),
+    ("bytes=1000-", 1000, END),
+    ("bytes=-10", END - 9, END),
+    ("bytes=-100000", 0, END),  # a suffix longer than the file: all of it
+    ("bytes=10-999999", 10, END),  # an end past the end: up to the end
+    ("bytes = 5 - 7", 5, 7),  # whitespace is tolerated
+]
+# Several ranges, backwards, another unit, malformed: RFC 9110 lets us send it all.
+SENT_WHOLE = ["bytes=0-1,5-6", "bytes=9-3", "items=0-5", "bytes=abc", "bytes=-"]
+
+
+def test_proxy_range_returns_exactly_those_bytes(proxy: TestClient) -> None:
+    url = f"/api/v1/objects/{sha(PDF)}"
+    for range_header, first, last in SATISFIABLE:
+        answer = proxy.get(url, headers={"Range": range_header})
+        assert answer.status_code == 206, range_header
+        assert answer.content == PDF[first : last + 1], range_header
+        assert answer.headers["content-range"] == f"bytes {first}-{last}/{len(PDF)}"
+        assert answer.headers["content-length"] == str(last - first + 1)
+        assert answer.headers["content-type"] == "application/pdf"
+
+
+def test_proxy_unsatisfiable_range_is_416(proxy: TestClient) -> None:
+    url = f"/api/v1/objects/{sha(PDF)}"
+    for range_header in (f"bytes={len(PDF)}-", f"bytes={len(PDF) + 5}-9999", "bytes=-0"):
+        answer = proxy.get(url, headers={"Range": range_header})
+        assert answer.status_code == 416, range_header
+        assert answer.headers["content-range"] == f"bytes */{len(PDF)}"
+        assert answer.json()["error"] == "range_not_satisfiable"
+
+
+def test_proxy_sends_everything_for_ranges_it_does_not_serve(proxy: TestClient) -> None:
+    for range_header in SENT_WHOLE:
+        answer = proxy.get(f"/api/v1/objects/{sha(PDF)}", headers={"Range": range_header})
+        assert (answer.status_code, answer.content) == (200, PDF), range_header
+        assert "content-range" not in answer.headers
+
+
+def test_proxy_if_range_of_other_bytes_sends_everything(proxy: TestClient) -> None:
+    url = f"/api/v1/objects/{sha(PDF)}"
+    stale = proxy.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert (stale.status_code, stale.content) == (200, PDF)
+    fresh = proxy.get(url, headers={"Range": "bytes=0-9", "If-Range": f'"{sha(PDF)}"'})
+    assert (fresh.status_code, fresh.content) == (206, PDF[:10])
+
+
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
+def test_if_none_match_is_304(make_client: MakeClient, source_id: int, mode: str) -> None:
+    client = make_client(objects_serve=mode)
+    upload(client, source_id, PDF)
+    url = f"/api/v1/objects/{sha(PDF)}"
+    for tag in (f'"{sha(PDF)}"', f'W/"{sha(PDF)}"', f'"other", "{sha(PDF)}"', "*"):
+        answer = client.get(url, headers={"If-None-Match": tag}, follow_redirects=False)
+        assert answer.status_code == 304, tag
+        assert answer.content == b""
+        assert answer.headers["etag"] == f'"{sha(PDF)}"'
+    other = client.get(url, headers={"If-None-Match": '"other"'}, follow_redirects=False)
+    assert other.status_code == (307 if mode == "redirect" else 200)
+
+
+def test_proxy_head_has_the_headers_and_no_body(proxy: TestClient) -> None:
+    url = f"/api/v1/objects/{sha(PDF)}"
+    get = proxy.get(url)
+    head = proxy.head(url)
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in ("content-length", "content-type", "etag", "accept-ranges", "content-disposition"):
+        assert head.headers[name] == get.headers[name]
+    ranged = proxy.head(url, headers={"Range": "bytes=-10"})
+    assert ranged.status_code == 206
+    assert ranged.content == b""
+    assert ranged.headers["content-range"] == f"bytes {len(PDF) - 10}-{len(PDF) - 1}/{len(PDF)}"
+    assert ranged.headers["content-length"] == "10"
+
+
+def test_html_is_offered_as_a_download_never_shown_in_place(
+    make_client: MakeClient, source_id: int
+) -> None:
+    client = make_client(objects_serve="proxy")
+    page = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+    upload(client, source_id, page, name="page.html", content_type="text/html")
+    answer = client.get(f"/api/v1/objects/{sha(page)}")
+    assert answer.headers["content-disposition"].startswith('attachment; filename="page.html"')
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+# --- S3 down --------------------------------------------------------------------------------
+
+
+def test_s3_unreachable_is_503_json(make_client: MakeClient, objects_settings: Settings) -> None:
+    engine = make_engine(objects_settings)
+    with session_scope(engine) as session:
+        repository.upsert_blob(
+            session, sha256=sha(PDF), size=len(PDF), media_type="application/pdf", file_name=None
+        )
+    engine.dispose()
+    source = new_source(objects_settings, "offline")
+    client = make_client(objects_serve="proxy", s3_endpoint=f"http://127.0.0.1:{free_port()}")
+    answer = client.get(f"/api/v1/objects/{sha(PDF)}")
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "service_unavailable"
+    refused = upload(client, source, PDF)
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "service_unavailable"
+    assert spool_files(objects_settings) == []
+
+
+def test_upload_restores_bytes_a_check_found_missing(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client()
+    upload(client, source_id, PDF)
+    ObjectStore(objects_settings).delete(sha(PDF))
+    engine = make_engine(objects_settings)
+    with session_scope(engine) as session:
+        repository.record_verification(session, sha(PDF), "missing", datetime.now(UTC))
+    assert upload(client, source_id, PDF).status_code == 201
+    assert ObjectStore(objects_settings).digest(sha(PDF)) == (sha(PDF), len(PDF))
+    with session_scope(engine) as session:
+        blob = repository.get_blob(session, sha(PDF))
+        assert blob is not None
+        assert blob.verify_status == "ok"
+    engine.dispose()
+
+
+def test_blob_upsert_keeps_the_first_row_and_fills_a_missing_name(
+    objects_settings: Settings,
+) -> None:
+    engine = make_engine(objects_settings)
+    try:
+        first, second = Session(engine), Session(engine)
+        repository.upsert_blob(
+            first, sha256=sha(PDF), size=len(PDF), media_type="application/pdf", file_name=None
+        )
+        first.commit()
+        # A second writer of the same bytes: no integrity error; the first type stands.
+        blob = repository.upsert_blob(
+            second, sha256=sha(PDF), size=len(PDF), media_type="text/plain", file_name="b.pdf"
+        )
+        second.commit()
+        assert (blob.media_type, blob.file_name) == ("application/pdf", "b.pdf")
+        third = Session(engine)
+        again = repository.upsert_blob(
+            third, sha256=sha(PDF), size=len(PDF), media_type="x/y", file_name="c.pdf"
+        )
+        third.commit()
+        assert again.file_name == "b.pdf"
+        for session in (first, second, third):
+            session.close()
+    finally:
+        engine.dispose()
