@@ -210,9 +210,52 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         for run in jobs.run_due(engine, settings):
             _report(settings, run)
         jobs.sync_search_quietly(engine, settings)
+        jobs.run_objects_quietly(engine, settings)
         if args.once:
             return 0
         time.sleep(settings.scheduler_interval)
+
+
+def cmd_objects(args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+    from app.objects import repository  # noqa: PLC0415
+    from app.objects.store import ObjectStore  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    if args.action == "status":
+        with session_scope(engine) as session:
+            rows = repository.status_counts(session)
+        if not rows:
+            _print("no digital objects yet")
+        for slug, status, count, size in rows:
+            _print(f"{slug:20} {status:12} {count:>8} objects {size:>16,} bytes")
+        return 0
+    if args.action == "fetch":
+        source_id = _source_ids(settings, [args.source], False)[0][0] if args.source else None
+        report = jobs.run_objects(engine, settings, limit=args.limit, source_id=source_id)
+        outcomes = ", ".join(f"{n} {status}" for status, n in sorted(report.outcomes.items()))
+        _print(
+            f"{report.claimed} objects due: {outcomes or 'none done'}; "
+            f"{report.retrying} to retry, {report.postponed} postponed; "
+            f"{report.reused} files were held already"
+        )
+        if report.store_error:
+            raise CLIError(f"object store unavailable, objects stay pending: {report.store_error}")
+        return 0
+    if args.action == "verify":
+        from app.objects.verify import verify_objects  # noqa: PLC0415
+
+        result = verify_objects(engine, ObjectStore(settings), sample=args.sample)
+        for line in result.lines():
+            _print(line)
+        return 1 if result.bad else 0
+    from app.objects.links import check_links  # noqa: PLC0415
+
+    links = jobs.run_sync(check_links(engine, settings, sample=args.sample))
+    for line in links.lines():
+        _print(line)
+    return 0
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -368,6 +411,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("objects", help="fetch, list and verify the files records point at")
+    objects = p.add_subparsers(dest="action", required=True)
+    fetch = objects.add_parser("fetch", help="fetch due objects into S3 now")
+    fetch.add_argument("--source", help="only this source (id, slug or name)")
+    fetch.add_argument("--limit", type=int, default=1000, help="at most this many objects")
+    objects.add_parser("status", help="objects by source and status")
+    verify = objects.add_parser(
+        "verify", help="re-read stored objects, compare sha256; re-fetch bad ones"
+    )
+    verify.add_argument("--sample", type=int, help="check this many, chosen at random")
+    links = objects.add_parser("check-links", help="re-check source links; mark broken ones")
+    links.add_argument("--sample", type=int, default=100, help="links to check")
+    p.set_defaults(handler=cmd_objects)
 
     p = sub.add_parser("services", help="start, stop or inspect local Meilisearch and S3")
     p.add_argument("action", choices=["up", "down", "status", "install"])

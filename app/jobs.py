@@ -18,6 +18,9 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
+from app.objects.discovery import discover
+from app.objects.fetcher import FetchReport, fetch_due
+from app.objects.store import ObjectStore, ObjectStoreError
 from app.search.gateway import SearchError, SearchIndex
 from app.search.indexer import SyncResult, reindex, sync_index
 from app.settings import Settings
@@ -105,6 +108,42 @@ def sync_search_quietly(engine: Engine, settings: Settings) -> SyncResult | None
         return None
 
 
+def run_objects(
+    engine: Engine,
+    settings: Settings,
+    *,
+    limit: int = 200,
+    source_id: int | None = None,
+    store: ObjectStore | None = None,
+) -> FetchReport:
+    """Note the files new records name, then fetch those that are due into S3.
+
+    S3 being down costs nothing but time: the rows stay pending and are tried again.
+    """
+    discover(engine)
+    if store is None:
+        store = ObjectStore(settings)
+    try:
+        store.ensure_bucket()
+    except ObjectStoreError as exc:
+        return FetchReport(store_error=str(exc))
+    return run_sync(fetch_due(engine, settings, store, limit=limit, source_id=source_id))
+
+
+def run_objects_quietly(engine: Engine, settings: Settings) -> FetchReport | None:
+    """One background round of object fetching; failures are logged, never raised."""
+    if not settings.objects_fetch:
+        return None
+    try:
+        report = run_objects(engine, settings)
+    except Exception:  # a background round must never take the scheduler down
+        log.exception("object fetching round failed")
+        return None
+    if report.store_error:
+        log.warning("objects not stored, will retry: %s", report.store_error)
+    return report
+
+
 def run_due(engine: Engine, settings: Settings) -> list[HarvestRun]:
     """Harvest every due source another worker is not already harvesting.
 
@@ -151,6 +190,7 @@ class Scheduler:
             try:
                 run_due(self.engine, self.settings)
                 sync_search_quietly(self.engine, self.settings)
+                run_objects_quietly(self.engine, self.settings)
             except Exception:  # the loop must outlive any one failing round
                 log.exception("scheduler round failed")
             self._stop.wait(self.settings.scheduler_interval)

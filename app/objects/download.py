@@ -29,13 +29,13 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from http import HTTPStatus
 from pathlib import PurePosixPath
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, unquote_to_bytes
 
 import httpx
@@ -61,6 +61,7 @@ __all__ = [
     "file_name_from_disposition",
     "file_name_from_url",
     "is_allowed",
+    "probe",
 ]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -134,6 +135,60 @@ async def _download(
     chunk_size: int,
     resolver: Resolver,
 ) -> Downloaded:
+    async def receive(response: httpx.Response, target: Target) -> Downloaded:
+        _check_status(response, target)
+        return await _receive(response, out, target, max_bytes, chunk_size)
+
+    return await _follow(
+        url,
+        receive,
+        client=client,
+        allow_private=allow_private,
+        max_redirects=max_redirects,
+        resolver=resolver,
+    )
+
+
+async def probe(
+    url: str,
+    *,
+    client: httpx.AsyncClient,
+    allow_private: bool = False,
+    max_redirects: int = 5,
+    resolver: Resolver = system_resolver,
+) -> int:
+    """The HTTP status ``url`` finally answers, under the same policy as ``download``.
+
+    Used to re-check source links: only the status line and headers are read, never
+    the body.  Refusals and network failures raise as in ``download``.
+    """
+
+    async def status(response: httpx.Response, _target: Target) -> int:
+        return response.status_code
+
+    return await _follow(
+        url,
+        status,
+        client=client,
+        allow_private=allow_private,
+        max_redirects=max_redirects,
+        resolver=resolver,
+    )
+
+
+T = TypeVar("T")
+
+
+async def _follow(
+    url: str,
+    handle: Callable[[httpx.Response, Target], Awaitable[T]],
+    *,
+    client: httpx.AsyncClient,
+    allow_private: bool,
+    max_redirects: int,
+    resolver: Resolver,
+) -> T:
+    """GET ``url``, each hop checked and pinned, and hand the final answer to ``handle``."""
     current: httpx.URL | str = url
     previous: Target | None = None
     for _ in range(max_redirects + 1):
@@ -152,8 +207,7 @@ async def _download(
                 if response.status_code in REDIRECTS:
                     current = _redirect_location(response, target)
                     continue
-                _check_status(response, target)
-                return await _receive(response, out, target, max_bytes, chunk_size)
+                return await handle(response, target)
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:

@@ -1,0 +1,315 @@
+"""Fetch pending digital objects from their sources into content-addressed S3 storage.
+
+One round (``fetch_due``) claims due ``pending`` rows, downloads each distinct URL once
+(streaming to a temporary file, hashing as it goes, under the source's network policy
+and size cap), stores the bytes under their sha256 unless S3 holds them already, and
+records the outcome on every row that names the URL:
+
+* ``stored``: sha256, size, sniffed media type, file name; a ``blobs`` row is upserted;
+* ``not_allowed`` / ``too_large`` / ``unsupported``: refused for good, with the reason;
+* transient failures (timeouts, 5xx, 429 …) are retried later with exponential backoff
+  (``Retry-After`` honoured) and become ``failed`` after ``objects_max_attempts``; a
+  404 or 410 fails at once and marks the source link broken;
+* S3 unreachable: nothing is held against the object; the round stops and the rows
+  wait ``objects_store_retry_seconds``.  Metadata harvesting never waits for objects.
+
+Rows are claimed with a compare-and-set on ``next_attempt_at`` (a lease), so several
+workers never download the same row at once.  Side effects precede the commit that
+records them, which is safe here: a content-addressed PUT is idempotent, and a crash
+before the commit just means the row is fetched again and found in S3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from app.db import session_scope
+from app.objects import repository
+from app.objects.download import Downloaded, DownloadFailed, ObjectRefused, download
+from app.objects.store import ObjectStore, ObjectStoreError
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=15)
+STATUS_OF_REFUSAL = {
+    "not_allowed": "not_allowed",
+    "too_large": "too_large",
+    "unsupported_type": "unsupported",
+}
+MAX_BACKOFF = timedelta(days=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class FetchReport:
+    """What one round did, by outcome; ``postponed`` rows wait for S3 to come back."""
+
+    claimed: int = 0
+    stored: int = 0
+    reused: int = 0  # bytes already in S3 (the same file referenced again)
+    retrying: int = 0
+    postponed: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    store_error: str | None = None
+
+    @property
+    def done(self) -> int:
+        return sum(self.outcomes.values())
+
+
+@dataclass(frozen=True)
+class Job:
+    """One distinct URL to fetch, and the rows (resource × url) waiting for it."""
+
+    url: str
+    row_ids: tuple[int, ...]
+    allow_private: bool
+    max_bytes: int
+    attempts: int
+
+
+class StoreDown(Exception):
+    """S3 failed: stop the round, keep every row pending."""
+
+
+class Fetcher:
+    """Downloads claimed jobs concurrently (bounded in all and per host) and stores them."""
+
+    def __init__(self, engine: Engine, settings: Settings, store: ObjectStore) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.store = store
+        self.spool = settings.data_dir / "tmp"
+        self._all = asyncio.Semaphore(max(1, settings.objects_concurrency))
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._store_down: str | None = None
+        # Two URLs can bring the same bytes: one of them stores, the other finds them held.
+        self._storing: dict[str, asyncio.Lock] = {}
+
+    async def run(self, jobs: list[Job], report: FetchReport) -> None:
+        self.spool.mkdir(parents=True, exist_ok=True)
+        timeout = httpx.Timeout(self.settings.objects_timeout, connect=10.0)
+        limits = httpx.Limits(max_connections=max(1, self.settings.objects_concurrency))
+        # trust_env=False: a proxy from the environment would choose the address we
+        # connect to, after the downloader checked it.
+        async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+            await asyncio.gather(*(self._one(client, job, report) for job in jobs))
+
+    def _host(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(max(1, self.settings.objects_host_concurrency))
+        return self._hosts[host]
+
+    async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
+        async with self._all, self._host(job.url):
+            if self._store_down is not None:
+                self._postpone(job, report)
+                return
+            try:
+                with tempfile.TemporaryFile(dir=self.spool) as spool:
+                    got = await download(
+                        job.url,
+                        spool,
+                        client=client,
+                        allow_private=job.allow_private,
+                        max_bytes=job.max_bytes,
+                    )
+                    reused = await self._store(spool, got)
+            except ObjectRefused as refused:
+                status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
+                self._record(job, report, status, reason=refused.reason)
+            except DownloadFailed as failed:
+                self._failed(job, report, failed)
+            except StoreDown as down:
+                self._store_down = str(down)
+                report.store_error = str(down)
+                self._postpone(job, report)
+            else:
+                report.reused += reused
+                self._stored(job, report, got)
+
+    async def _store(self, spool: BinaryIO, got: Downloaded) -> bool:
+        """Put the spooled bytes in S3 unless held already; True when they were."""
+        async with self._storing.setdefault(got.sha256, asyncio.Lock()):
+            return await self._store_once(spool, got)
+
+    async def _store_once(self, spool: BinaryIO, got: Downloaded) -> bool:
+        try:
+            if await asyncio.to_thread(self.store.exists, got.sha256):
+                return True
+            spool.seek(0)
+            await asyncio.to_thread(
+                self.store.put_file, got.sha256, spool, got.size, got.media_type
+            )
+        except ObjectStoreError as exc:
+            raise StoreDown(str(exc)) from exc
+        return False
+
+    # --- recording outcomes: one short transaction each ------------------------------------
+
+    def _stored(self, job: Job, report: FetchReport, got: Downloaded) -> None:
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            repository.upsert_blob(
+                session,
+                sha256=got.sha256,
+                size=got.size,
+                media_type=got.media_type,
+                file_name=got.file_name,
+                stored_at=now,
+            )
+            for row in repository.objects_by_ids(session, job.row_ids):
+                row.status = "stored"
+                row.status_reason = None
+                row.sha256 = got.sha256
+                row.size = got.size
+                row.media_type = got.media_type
+                row.file_name = row.file_name or got.file_name
+                row.fetched_at = row.last_verified_at = row.link_checked_at = now
+                row.link_status = "ok"
+                row.next_attempt_at = None
+                session.add(row)
+        report.stored += 1
+        report.outcomes["stored"] += len(job.row_ids)
+
+    def _record(self, job: Job, report: FetchReport, status: str, *, reason: str) -> None:
+        with session_scope(self.engine) as session:
+            for row in repository.objects_by_ids(session, job.row_ids):
+                row.status = status
+                row.status_reason = reason[:2000]
+                row.next_attempt_at = None
+                session.add(row)
+        report.outcomes[status] += len(job.row_ids)
+
+    def _failed(self, job: Job, report: FetchReport, failed: DownloadFailed) -> None:
+        attempts = job.attempts + 1
+        if not failed.retryable or attempts >= self.settings.objects_max_attempts:
+            self._record(job, report, "failed", reason=failed.reason)
+            if failed.status in {404, 410}:
+                with session_scope(self.engine) as session:
+                    repository.mark_links(session, job.row_ids, "broken", utcnow())
+            return
+        delay = retry_delay(attempts, self.settings.objects_retry_base_seconds)
+        if failed.retry_after is not None:
+            delay = max(delay, timedelta(seconds=failed.retry_after))
+        with session_scope(self.engine) as session:
+            for row in repository.objects_by_ids(session, job.row_ids):
+                row.attempts = attempts
+                row.status_reason = f"attempt {attempts} failed: {failed.reason}"[:2000]
+                row.next_attempt_at = utcnow() + delay
+                session.add(row)
+        report.retrying += len(job.row_ids)
+
+    def _postpone(self, job: Job, report: FetchReport) -> None:
+        wait = timedelta(seconds=self.settings.objects_store_retry_seconds)
+        with session_scope(self.engine) as session:
+            for row in repository.objects_by_ids(session, job.row_ids):
+                row.next_attempt_at = utcnow() + wait
+                row.status_reason = f"object store unavailable: {self._store_down}"[:2000]
+                session.add(row)
+        report.postponed += len(job.row_ids)
+
+
+def retry_delay(attempts: int, base_seconds: float) -> timedelta:
+    """Exponential backoff with full jitter on the upper half, capped at a day."""
+    ceiling = min(base_seconds * 2 ** (attempts - 1), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311
+
+
+def claim(
+    engine: Engine, settings: Settings, *, limit: int, source_id: int | None = None
+) -> list[Job]:
+    """Lease up to ``limit`` due pending rows; identical URLs become one job."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        candidates = repository.due_objects(session, now, limit=limit, source_id=source_id)
+        claimed = [
+            row
+            for row in candidates
+            if row.id is not None and repository.lease_object(session, row.id, now, now + LEASE)
+        ]
+        policies = repository.source_policies(session, {r.source_id for r in claimed})
+    by_url: dict[str, list[int]] = {}
+    attempts: dict[str, int] = {}
+    policy_of: dict[str, tuple[bool, int | None]] = {}
+    for row in claimed:
+        assert row.id is not None  # noqa: S101 - claimed rows were read from the table
+        by_url.setdefault(row.url, []).append(row.id)
+        attempts[row.url] = max(attempts.get(row.url, 0), row.attempts)
+        allow, cap = policies.get(row.source_id, (False, None))
+        # One URL under several sources: the strictest policy wins.
+        previous = policy_of.get(row.url, (True, None))
+        policy_of[row.url] = (allow and previous[0], _smaller(cap, previous[1]))
+    jobs = []
+    for url, ids in by_url.items():
+        allow, cap = policy_of[url]
+        jobs.append(
+            Job(
+                url=url,
+                row_ids=tuple(ids),
+                allow_private=allow,
+                max_bytes=cap or settings.objects_max_bytes,
+                attempts=attempts[url],
+            )
+        )
+    return jobs
+
+
+def _smaller(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def refuse_over_quota(engine: Engine, settings: Settings, jobs: list[Job]) -> list[Job]:
+    """Jobs of sources within their byte quota; the others are refused as too large."""
+    quota = settings.objects_source_max_bytes
+    if quota is None:
+        return jobs
+    with session_scope(engine) as session:
+        over = repository.sources_over_quota(session, quota)
+        keep: list[Job] = []
+        refused: list[Job] = []
+        for job in jobs:
+            rows = repository.objects_by_ids(session, job.row_ids)
+            (refused if rows and all(r.source_id in over for r in rows) else keep).append(job)
+        for job in refused:
+            for row in repository.objects_by_ids(session, job.row_ids):
+                row.status = "too_large"
+                row.status_reason = f"the source's storage quota of {quota:,} bytes is used up"
+                row.next_attempt_at = None
+                session.add(row)
+    return keep
+
+
+async def fetch_due(
+    engine: Engine,
+    settings: Settings,
+    store: ObjectStore,
+    *,
+    limit: int = 200,
+    source_id: int | None = None,
+) -> FetchReport:
+    """Fetch up to ``limit`` due objects now."""
+    jobs = claim(engine, settings, limit=limit, source_id=source_id)
+    report = FetchReport(claimed=sum(len(job.row_ids) for job in jobs))
+    jobs = refuse_over_quota(engine, settings, jobs)
+    over_quota = report.claimed - sum(len(job.row_ids) for job in jobs)
+    if over_quota:
+        report.outcomes["too_large"] += over_quota
+    await Fetcher(engine, settings, store).run(jobs, report)
+    return report

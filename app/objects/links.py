@@ -1,0 +1,95 @@
+"""Re-check the source links of stored objects, a sample at a time.
+
+Colleges move and delete files; a learner should see that the original link is dead
+even though we still serve our copy.  Each round takes a random sample of rows not
+checked for ``objects_check_days`` (so no college gets every link asked at once),
+asks each distinct URL once, under the same address policy as the fetcher and at most
+``objects_host_concurrency`` at a time per host, and marks the rows ``ok`` or
+``broken`` with the time.  A link that cannot be reached for a transient reason
+(timeout, 5xx) keeps its previous mark: it is asked again in a later round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from app.db import session_scope
+from app.objects import repository
+from app.objects.download import DownloadFailed, ObjectRefused, probe
+from app.settings import Settings
+
+
+@dataclass
+class LinkReport:
+    checked: int = 0
+    marks: Counter[str] = field(default_factory=Counter)
+    broken: list[str] = field(default_factory=list)
+    unknown: int = 0  # transient failure: asked again later
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{self.checked} source links checked: {self.marks['ok']} ok, "
+            f"{self.marks['broken']} broken, {self.unknown} not reachable now"
+        ]
+        lines += [f"broken: {url}" for url in self.broken]
+        return lines
+
+
+async def check_links(engine: Engine, settings: Settings, *, sample: int) -> LinkReport:
+    """Check up to ``sample`` links due for a check; returns what was found."""
+    now = datetime.now(UTC)
+    before = now - timedelta(days=settings.objects_check_days)
+    with session_scope(engine) as session:
+        rows = repository.links_to_check(session, before, sample)
+        policies = repository.source_policies(session, {row.source_id for row in rows})
+    by_url: dict[str, list[int]] = {}
+    allow: dict[str, bool] = {}
+    for row in rows:
+        assert row.id is not None  # noqa: S101 - rows read from the table
+        by_url.setdefault(row.url, []).append(row.id)
+        allowed = policies.get(row.source_id, (False, None))[0]
+        allow[row.url] = allow.get(row.url, True) and allowed
+    report = LinkReport()
+    hosts: dict[str, asyncio.Semaphore] = {}
+    timeout = httpx.Timeout(settings.objects_timeout, connect=10.0)
+
+    async def check(client: httpx.AsyncClient, url: str) -> None:
+        host = (urlsplit(url).hostname or "").lower()
+        limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
+        async with limit:
+            mark = await _mark(client, url, allow=allow[url])
+        report.checked += 1
+        if mark is None:
+            report.unknown += 1
+            return
+        report.marks[mark] += 1
+        if mark == "broken":
+            report.broken.append(url)
+        with session_scope(engine) as session:
+            repository.mark_links(session, by_url[url], mark, datetime.now(UTC))
+
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        await asyncio.gather(*(check(client, url) for url in by_url))
+    return report
+
+
+async def _mark(client: httpx.AsyncClient, url: str, *, allow: bool) -> str | None:
+    """``ok``, ``broken``, or None when the answer says nothing lasting."""
+    try:
+        status = await probe(url, client=client, allow_private=allow)
+    except ObjectRefused:
+        return "broken"  # e.g. now redirected somewhere we may not go
+    except DownloadFailed as failed:
+        return None if failed.retryable else "broken"
+    if 200 <= status < 300:
+        return "ok"
+    if status in {408, 429} or status >= 500:
+        return None
+    return "broken"

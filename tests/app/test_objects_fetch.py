@@ -1,0 +1,346 @@
+"""The object pipeline against real SeaweedFS S3 and a local HTTP file server.
+
+Records name files; discovery turns them into ``objects`` rows; the fetcher downloads
+them under the source's policy into content-addressed S3; verification and link checks
+keep them honest.  Nothing here is mocked: the bytes travel over loopback HTTP into S3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from app import jobs
+from app.catalogue import service as catalogue
+from app.catalogue.models import DigitalObject
+from app.db import session_scope
+from app.objects.discovery import discover
+from app.objects.links import check_links
+from app.objects.models import Blob
+from app.objects.store import ObjectStore, content_key
+from app.objects.verify import verify_objects
+from app.settings import Settings
+from app.sources import service as sources
+from metadata.profile import DigitalObjectRef, Provenance, ResourceRecord
+from tests.app.object_server import ObjectServer, Reply, expected_sha256
+
+PDF = b"%PDF-1.7\n"
+
+
+@pytest.fixture
+def objects_live(live: Settings) -> Settings:
+    """Live services with a bucket of the test's own, retries due at once."""
+    return live.model_copy(
+        update={
+            "s3_bucket": f"objects-{uuid.uuid4().hex[:10]}",
+            "objects_retry_base_seconds": 0.0,
+            "objects_store_retry_seconds": 0.0,
+        }
+    )
+
+
+@pytest.fixture
+def store(objects_live: Settings) -> ObjectStore:
+    result = ObjectStore(objects_live)
+    result.ensure_bucket()
+    return result
+
+
+@pytest.fixture
+def files() -> Iterator[ObjectServer]:
+    with ObjectServer() as server:
+        yield server
+
+
+def add_source(engine: Engine, slug: str, *, private: bool = True, cap: int | None = None) -> int:
+    with session_scope(engine) as session:
+        source = sources.add_source(
+            session,
+            slug=slug,
+            name=slug,
+            base_url=f"http://{slug}.example/oai",
+            allow_private_network=private,
+        )
+        source.max_object_bytes = cap
+        session.add(source)
+        session.flush()
+        assert source.id is not None
+        return source.id
+
+
+def publish(engine: Engine, source_id: int, n: int, urls: list[str], title: str = "课程") -> str:
+    """Store record ``n`` of a source naming ``urls`` as its files; returns its id."""
+    oai_id = f"oai:college:{n}"
+    rid = catalogue.resource_id_for(f"s{source_id}", oai_id)
+    raw = f"<record n='{n}'>{title}{urls}</record>".encode()
+    record = ResourceRecord(
+        id=rid,
+        title={"zh": title},
+        objects=[DigitalObjectRef(url=url, format="application/pdf") for url in urls],
+        provenance=Provenance(
+            source=f"s{source_id}",
+            oai_identifier=oai_id,
+            datestamp="2026-01-01T00:00:00Z",
+            metadata_prefix="oai_dc",
+            harvested_at=datetime.now(UTC),
+            raw_sha256=hashlib.sha256(raw).hexdigest(),
+        ),
+    )
+    item = catalogue.StoredRecord(
+        record=record,
+        issues=[],
+        source_id=source_id,
+        oai_identifier=oai_id,
+        datestamp="2026-01-01T00:00:00Z",
+        metadata_prefix="oai_dc",
+        raw_xml=raw,
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+    )
+    with session_scope(engine) as session:
+        catalogue.upsert(session, item)
+    return rid
+
+
+def rows(engine: Engine) -> dict[tuple[str, str], DigitalObject]:
+    with session_scope(engine) as session:
+        found = session.exec(select(DigitalObject)).all()
+        return {(row.resource_id, row.url): row for row in found}
+
+
+def by_url(engine: Engine) -> dict[str, DigitalObject]:
+    return {url: row for (_rid, url), row in rows(engine).items()}
+
+
+def fetch(engine: Engine, settings: Settings, store: ObjectStore) -> Any:
+    return jobs.run_objects(engine, settings, store=store)
+
+
+def stored_keys(store: ObjectStore) -> list[str]:
+    return list(store.iter_keys())
+
+
+def test_files_are_fetched_once_and_stored_by_content(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    a = files.serve("/a.pdf", Reply(prefix=PDF, size=300_000, content_type="application/pdf"))
+    # The same bytes under another name, and the same URL named by two records.
+    copy = files.serve("/copy/a-again.pdf", Reply(prefix=PDF, size=300_000))
+    first = publish(live_engine, source, 1, [a])
+    second = publish(live_engine, source, 2, [a, copy])
+
+    report = fetch(live_engine, objects_live, store)
+
+    assert report.outcomes["stored"] == 3
+    found = rows(live_engine)
+    digest = expected_sha256(300_000, prefix=PDF)
+    assert {row.sha256 for row in found.values()} == {digest}
+    assert {row.status for row in found.values()} == {"stored"}
+    assert found[first, a].media_type == "application/pdf"
+    assert found[first, a].file_name == "a.pdf"
+    assert found[second, copy].file_name == "a-again.pdf"
+    assert found[first, a].size == 300_000 + len(PDF)
+    # One download per distinct URL, one object in S3 for identical bytes.
+    assert sum(1 for r in files.requests if r.path == "/a.pdf") == 1
+    assert stored_keys(store) == [content_key(digest)]
+    assert report.reused == 1
+    assert store.digest(digest) == (digest, 300_000 + len(PDF))
+    with session_scope(live_engine) as session:
+        blob = session.get(Blob, digest)
+        assert blob is not None
+        assert (blob.size, blob.media_type) == (300_000 + len(PDF), "application/pdf")
+
+    # A second round finds nothing due and downloads nothing.
+    again = fetch(live_engine, objects_live, store)
+    assert again.claimed == 0
+    assert sum(1 for r in files.requests if r.path == "/a.pdf") == 1
+
+
+def test_refusals_are_recorded_with_their_reason(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    open_source = add_source(live_engine, "college", cap=100_000)
+    closed_source = add_source(live_engine, "strict", private=False)
+    big = files.serve("/big.mp4", Reply(prefix=b"\0\0\0\x18ftypmp42", size=200_000))
+    program = files.serve("/setup.exe", Reply(prefix=b"MZ\x90\0", size=5_000))
+    loopback = files.serve("/doc.pdf", Reply(prefix=PDF, size=5_000))
+    publish(live_engine, open_source, 1, [big, program, "file:///etc/passwd"])
+    publish(live_engine, closed_source, 2, [loopback, "http://169.254.169.254/latest/meta-data/"])
+
+    fetch(live_engine, objects_live, store)
+
+    found = by_url(live_engine)
+    assert found[big].status == "too_large"
+    assert "100000" in (found[big].status_reason or "")
+    assert found[program].status == "unsupported"
+    assert found["file:///etc/passwd"].status == "not_allowed"
+    assert found[loopback].status == "not_allowed"
+    assert "127.0.0.1" in (found[loopback].status_reason or "")
+    assert found["http://169.254.169.254/latest/meta-data/"].status == "not_allowed"
+    assert stored_keys(store) == []
+    assert not any(r.path == "/doc.pdf" for r in files.requests)
+
+
+def test_transient_failures_are_retried_then_given_up(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    busy = files.serve("/busy.pdf", Reply(status=503, prefix=b"try later"))
+    gone = files.serve("/gone.pdf", Reply(status=404, prefix=b"no"))
+    publish(live_engine, source, 1, [busy, gone])
+    settings = objects_live.model_copy(update={"objects_max_attempts": 3})
+
+    fetch(live_engine, settings, store)
+    found = by_url(live_engine)
+    assert (found[busy].status, found[busy].attempts) == ("pending", 1)
+    assert "503" in (found[busy].status_reason or "")
+    assert found[gone].status == "failed"
+    assert found[gone].link_status == "broken"
+
+    fetch(live_engine, settings, store)
+    fetch(live_engine, settings, store)
+    found = by_url(live_engine)
+    assert found[busy].status == "failed"
+    assert sum(1 for r in files.requests if r.path == "/busy.pdf") == 3
+    assert sum(1 for r in files.requests if r.path == "/gone.pdf") == 1
+
+
+def test_retry_after_postpones_the_next_attempt(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    url = files.serve("/later.pdf", Reply(status=429, headers={"Retry-After": "3600"}))
+    publish(live_engine, source, 1, [url])
+
+    fetch(live_engine, objects_live, store)
+    row = by_url(live_engine)[url]
+    assert row.status == "pending"
+    assert row.next_attempt_at is not None
+    wait = row.next_attempt_at.replace(tzinfo=UTC) - datetime.now(UTC)
+    assert timedelta(minutes=59) < wait <= timedelta(hours=1)
+    assert fetch(live_engine, objects_live, store).claimed == 0
+
+
+def test_discovery_follows_changes_and_deletions(
+    objects_live: Settings, live_engine: Engine, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    a, b = files.url("/a.pdf"), files.url("/b.pdf")
+    rid = publish(live_engine, source, 1, [a, b])
+    other = publish(live_engine, source, 2, [a])
+    discover(live_engine)
+    assert set(rows(live_engine)) == {(rid, a), (rid, b), (other, a)}
+
+    publish(live_engine, source, 1, [b], title="课程 第二版")
+    with session_scope(live_engine) as session:
+        catalogue.delete(session, other)
+    result = discover(live_engine)
+    assert (result.added, result.removed) == (0, 2)
+    assert set(rows(live_engine)) == {(rid, b)}
+    # Applying the same journal again changes nothing.
+    assert discover(live_engine).removed == 0
+
+
+def test_source_byte_quota_refuses_further_objects(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    first = files.serve("/one.pdf", Reply(prefix=PDF, size=50_000, seed=1))
+    second = files.serve("/two.pdf", Reply(prefix=PDF, size=50_000, seed=2))
+    settings = objects_live.model_copy(update={"objects_source_max_bytes": 40_000})
+    publish(live_engine, source, 1, [first])
+    fetch(live_engine, settings, store)
+    assert by_url(live_engine)[first].status == "stored"
+
+    publish(live_engine, source, 2, [second])
+    fetch(live_engine, settings, store)
+    row = by_url(live_engine)[second]
+    assert row.status == "too_large"
+    assert "quota" in (row.status_reason or "")
+
+
+def test_verify_finds_corrupt_and_missing_copies_and_fetches_them_again(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    good = files.serve("/good.pdf", Reply(prefix=PDF, size=20_000, seed=1))
+    bad = files.serve("/bad.pdf", Reply(prefix=PDF, size=20_000, seed=2))
+    lost = files.serve("/lost.pdf", Reply(prefix=PDF, size=20_000, seed=3))
+    publish(live_engine, source, 1, [good, bad, lost])
+    fetch(live_engine, objects_live, store)
+    found = by_url(live_engine)
+    bad_sha, lost_sha = found[bad].sha256, found[lost].sha256
+    assert bad_sha and lost_sha
+    # Damage S3 behind our back: other bytes under bad's key, lost's key removed.
+    garbage = b"not the file you stored " * 100
+    store.put_file(bad_sha, io.BytesIO(garbage), len(garbage), "text/plain")
+    store.delete(lost_sha)
+
+    result = verify_objects(live_engine, store)
+
+    assert (result.checked, result.ok) == (3, 1)
+    assert result.corrupt == [bad_sha]
+    assert result.missing == [lost_sha]
+    assert result.bad
+    found = by_url(live_engine)
+    assert found[bad].status == found[lost].status == "pending"
+    assert found[good].status == "stored"
+
+    fetch(live_engine, objects_live, store)
+    found = by_url(live_engine)
+    assert {found[u].status for u in (good, bad, lost)} == {"stored"}
+    assert found[bad].sha256 == bad_sha
+    assert store.digest(bad_sha)[0] == bad_sha
+    assert store.exists(lost_sha)
+    assert not verify_objects(live_engine, store).bad
+
+
+def test_link_checks_mark_dead_source_links(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    stays = files.serve("/stays.pdf", Reply(prefix=PDF, size=1_000, seed=1))
+    moves = files.serve("/moves.pdf", Reply(prefix=PDF, size=1_000, seed=2))
+    publish(live_engine, source, 1, [stays, moves])
+    fetch(live_engine, objects_live, store)
+    files.serve("/moves.pdf", Reply(status=410, prefix=b"gone"))
+    # Checked links are not due again until objects_check_days have passed.
+    settings = objects_live.model_copy(update={"objects_check_days": 0.0})
+
+    report = jobs.run_sync(check_links(live_engine, settings, sample=10))
+
+    assert report.checked == 2
+    assert report.broken == [moves]
+    found = by_url(live_engine)
+    assert (found[stays].link_status, found[moves].link_status) == ("ok", "broken")
+    # The copy we hold is still served: the row stays stored.
+    assert found[moves].status == "stored"
+    assert not jobs.run_sync(check_links(live_engine, objects_live, sample=10)).checked
+
+
+def test_rows_are_claimed_by_one_fetcher_only(
+    objects_live: Settings, live_engine: Engine, files: ObjectServer
+) -> None:
+    from app.objects.fetcher import claim  # noqa: PLC0415
+
+    source = add_source(live_engine, "college")
+    publish(live_engine, source, 1, [files.url(f"/{n}.pdf") for n in range(6)])
+    discover(live_engine)
+    first = claim(live_engine, objects_live, limit=4)
+    second = claim(live_engine, objects_live, limit=10)
+    assert len(first) == 4
+    assert len(second) == 2
+    assert not {job.url for job in first} & {job.url for job in second}
+    with session_scope(live_engine) as session:
+        leased = session.exec(
+            select(DigitalObject).where(col(DigitalObject.next_attempt_at).is_not(None))
+        ).all()
+    assert len(leased) == 6
