@@ -315,7 +315,16 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
 
     migrate.require_head(settings)
     engine = make_engine(settings)
-    mirror = Mirror(engine, args.upstream, record_filter=RecordFilter.parse(args.filter))
+    copier = None
+    if args.objects:
+        from app.mirror.objects import ObjectCopier  # noqa: PLC0415
+
+        def copier(node: Mirror) -> ObjectCopier:
+            return ObjectCopier(engine, settings, node.upstream, node.http)
+
+    mirror = Mirror(
+        engine, args.upstream, record_filter=RecordFilter.parse(args.filter), objects=copier
+    )
     try:
         while True:
             result = mirror.sync()
@@ -324,7 +333,15 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
                 f"mirror of {mirror.upstream} at serial {result.serial}: "
                 f"{result.snapshot_records} snapshot records, {result.upserted} stored, "
                 f"{result.deleted} deleted, {result.pages} change pages"
+                + (
+                    f"; objects: {result.objects_copied} copied, {result.objects_held} "
+                    f"held already, {result.objects_failed} failed"
+                    if args.objects
+                    else ""
+                )
             )
+            if result.objects_error:
+                _print(f"objects not copied, will retry: {result.objects_error}")
             if args.once:
                 return 0
             time.sleep(args.interval)
@@ -465,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep only matching records: subject=0812, level=…, language=…, source=…",
     )
     p.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
+    p.add_argument(
+        "--objects", action="store_true", help="copy the files the upstream holds, by sha256"
+    )
     p.set_defaults(handler=cmd_mirror)
 
     p = sub.add_parser(

@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +30,7 @@ from app.catalogue import repository
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
 from app.db import session_scope
+from app.mirror.objects import Expected, ObjectCopier, expected_objects
 from app.sources import service as sources
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import validate
@@ -53,6 +54,10 @@ class MirrorResult:
     deleted: int = 0
     pages: int = 0
     resnapshots: int = 0
+    objects_copied: int = 0
+    objects_held: int = 0
+    objects_failed: int = 0
+    objects_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +109,13 @@ class Mirror:
         record_filter: RecordFilter | None = None,
         http: httpx.Client | None = None,
         page_size: int = PAGE,
+        objects: Callable[[Mirror], ObjectCopier] | None = None,
     ) -> None:
         self.engine = engine
         self.upstream = upstream.rstrip("/")
         self.filter = record_filter or RecordFilter()
         self.page_size = page_size
-        self._http = http or httpx.Client(timeout=120, follow_redirects=True)
+        self.http = http or httpx.Client(timeout=120, follow_redirects=True)
         digest = hashlib.sha256(self.upstream.encode()).hexdigest()[:16]
         self.cursor = f"mirror-{digest}"
         with session_scope(engine) as session:
@@ -127,9 +133,11 @@ class Mirror:
             session.flush()
             self.source_id = source.id
             log.info("mirroring %s (%s) as source %s", self.upstream, host, source.slug)
+        # With --objects, the files the upstream holds are copied too.
+        self.objects = objects(self) if objects is not None else None
 
     def close(self) -> None:
-        self._http.close()
+        self.http.close()
 
     # --- public ---------------------------------------------------------------------------
 
@@ -154,7 +162,17 @@ class Mirror:
             if entries:
                 self._apply_changes(entries, int(body["last_serial"]), result)
             if not body.get("more"):
+                self._copy_objects(result)
                 return result
+
+    def _copy_objects(self, result: MirrorResult) -> None:
+        if self.objects is None:
+            return
+        copied = self.objects.copy_pending(self.source_id)
+        result.objects_copied += copied.copied
+        result.objects_held += copied.held
+        result.objects_failed += copied.failed
+        result.objects_error = copied.store_error
 
     # --- snapshot ----------------------------------------------------------------------------
 
@@ -165,7 +183,7 @@ class Mirror:
             raise MirrorError(f"{self.upstream} snapshot failed: {exc}") from exc
 
     def _stream_snapshot(self, result: MirrorResult) -> None:
-        with self._http.stream("GET", f"{self.upstream}/api/v1/snapshot") as response:
+        with self.http.stream("GET", f"{self.upstream}/api/v1/snapshot") as response:
             if response.status_code != 200:
                 raise MirrorError(f"{self.upstream} snapshot answered HTTP {response.status_code}")
             lines = _gzip_ndjson(response.iter_bytes())
@@ -207,6 +225,11 @@ class Mirror:
                 result.snapshot_records += 1
                 self._upsert_or_drop(writer, line["id"], line["record"], result)
             writer.flush()
+        if self.objects is not None:
+            expected: Expected = {}
+            for line in lines:
+                expected.update(expected_objects(line["id"], line.get("objects")))
+            self.objects.note(expected)
 
     # --- changes ------------------------------------------------------------------------------
 
@@ -227,6 +250,12 @@ class Mirror:
             repository.set_cursor(session, self.cursor, last_serial)
         result.serial = last_serial
         result.pages += 1
+        if self.objects is not None:
+            expected: Expected = {}
+            for entry in entries:
+                if entry.get("op") != "delete" and entry.get("record") is not None:
+                    expected.update(expected_objects(entry["id"], entry.get("objects")))
+            self.objects.note(expected)
 
     def _upsert_or_drop(
         self,
@@ -269,7 +298,7 @@ class Mirror:
 
     def _get(self, path: str, params: Mapping[str, Any]) -> httpx.Response:
         try:
-            return self._http.get(f"{self.upstream}{path}", params=dict(params))
+            return self.http.get(f"{self.upstream}{path}", params=dict(params))
         except httpx.HTTPError as exc:
             raise MirrorError(f"{self.upstream} is unreachable: {exc}") from exc
 

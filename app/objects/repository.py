@@ -98,6 +98,8 @@ def due_objects(
     statement = (
         select(DigitalObject)
         .where(DigitalObject.status == "pending")
+        # A pending row that knows its sha256 awaits a copy from a mirror's upstream.
+        .where(col(DigitalObject.sha256).is_(None))
         .where(
             or_(
                 col(DigitalObject.next_attempt_at).is_(None),
@@ -235,3 +237,50 @@ def status_counts(session: Session) -> list[tuple[str, str, int, int]]:
         .order_by(func.coalesce(Source.slug, "local"), col(DigitalObject.status))
     )
     return [(str(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(statement)]
+
+
+# --- mirrored objects ---------------------------------------------------------------------------
+
+
+def awaiting_copy(session: Session, source_id: int | None) -> dict[str, list[int]]:
+    """sha256 → ids of the source's pending rows that expect those bytes from upstream."""
+    statement = (
+        select(DigitalObject.id, DigitalObject.sha256)
+        .where(DigitalObject.status == "pending")
+        .where(col(DigitalObject.sha256).is_not(None))
+        .where(DigitalObject.source_id == source_id)
+        .order_by(col(DigitalObject.id))
+    )
+    waiting: dict[str, list[int]] = {}
+    for row_id, sha256 in session.exec(statement):
+        if row_id is not None and sha256 is not None:
+            waiting.setdefault(sha256, []).append(row_id)
+    return waiting
+
+
+def mark_stored(
+    session: Session, ids: Sequence[int], *, sha256: str, size: int | None, media_type: str | None
+) -> None:
+    now = utcnow()
+    session.execute(
+        update(DigitalObject)
+        .where(col(DigitalObject.id).in_(ids))
+        .values(
+            status="stored",
+            status_reason=None,
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            fetched_at=now,
+            last_verified_at=now,
+            next_attempt_at=None,
+        )
+    )
+
+
+def note_reason(session: Session, ids: Sequence[int], reason: str) -> None:
+    session.execute(
+        update(DigitalObject)
+        .where(col(DigitalObject.id).in_(ids))
+        .values(status_reason=reason[:2000])
+    )

@@ -146,6 +146,12 @@ class ObjectStore:
             preferred_transfer_client="classic",
         )
 
+    def close(self) -> None:
+        """Close the pooled connections (a store is otherwise kept for the process)."""
+        self._client.close()
+        if self._presigner is not self._client:
+            self._presigner.close()
+
     # --- the bucket ---------------------------------------------------------------------
 
     def check(self) -> None:
