@@ -61,8 +61,10 @@ def index_settings() -> dict[str, Any]:
         synonyms.setdefault(en, []).append(zh)
     return {
         # An explicit sort (newest, title) comes first when asked for; without one the
-        # sort rule does nothing and relevance decides.
-        "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
+        # sort rule does nothing and relevance decides.  Equally relevant courses are
+        # ordered by id, so every mirror answers a query in the same order (otherwise
+        # ties follow the order documents happened to be indexed in).
+        "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness", "id:asc"],
         "searchableAttributes": SEARCHABLE,
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": SORTABLE,
