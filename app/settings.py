@@ -104,6 +104,17 @@ class Settings(BaseSettings):
         default=0.2, description="refuse to delete a larger share of a source without --force"
     )
 
+    # Our OAI-PMH endpoint (/oai), as described by its Identify answer
+    oai_repository_identifier: str = Field(
+        default="coursefed",
+        description="the namespace of our OAI identifiers (oai:<this>:<id>); a domain name "
+        "such as courses.example.edu.cn also announces the oai-identifier scheme",
+    )
+    oai_repository_name: str = "coursefed 课程资源联邦 / coursefed course resource federation"
+    oai_admin_email: str = Field(
+        default="oai-admin@coursefed.invalid", description="contact harvesters are shown"
+    )
+
     # Fetching digital objects (videos, PDFs, courseware) into S3
     objects_fetch: bool = Field(
         default=True, description="fetch the files records point at; off = metadata only"

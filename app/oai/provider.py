@@ -50,6 +50,8 @@ ADMIN_EMAIL = "oai-admin@coursefed.invalid"
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI_IDENTIFIER_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+# repositoryIdentifier in the oai-identifier schema: a domain name of two labels or more.
+DOMAIN_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 PROVENANCE_NS = "http://www.openarchives.org/OAI/2.0/provenance"
 PROVENANCE_SCHEMA = "http://www.openarchives.org/OAI/2.0/provenance.xsd"
@@ -385,6 +387,8 @@ class Provider:
             *(("compression", encoding) for encoding in self.compression),
         ):
             _oai(element, name, text)
+        if not DOMAIN_NAME.fullmatch(self.repository_identifier):
+            return  # the oai-identifier scheme wants a domain name: better none than a bad one
         nsmap = {None: OAI_IDENTIFIER_NS, "xsi": XSI_NS}
         description = etree.SubElement(
             _oai(element, "description"),

@@ -70,6 +70,9 @@ async def oai_pmh(
         SqlRepository(session),
         TokenCodec(derive_key(state.settings.admin_token.get_secret_value())),
         base_url,
+        repository_identifier=state.settings.oai_repository_identifier,
+        repository_name=state.settings.oai_repository_name,
+        admin_email=state.settings.oai_admin_email,
     )
     body = await run_in_threadpool(provider.handle, arguments)
     headers = {"Vary": "Accept-Encoding"}

@@ -186,14 +186,40 @@ def test_identify_describes_the_repository(cat: Catalogue) -> None:
     assert "@" in (identify.findtext("o:adminEmail", namespaces=NS) or "")
     oldest = min(r.updated_at for r in cat.exposed.values())
     assert identify.findtext("o:earliestDatestamp", namespaces=NS) == format_datestamp(oldest)
-    ns = {"i": "http://www.openarchives.org/OAI/2.0/oai-identifier"}
-    description = identify.find("o:description/i:oai-identifier", {**NS, **ns})
-    assert description is not None
-    assert description.findtext("i:repositoryIdentifier", namespaces=ns) == "coursefed"
-    sample = description.findtext("i:sampleIdentifier", namespaces=ns) or ""
-    assert sample.startswith("oai:coursefed:")
+    # "coursefed" is no domain name: the oai-identifier scheme is not announced with it.
+    assert identify.find("o:description", NS) is None
     request_element = root.find("o:request", NS)
     assert request_element is not None and request_element.get("verb") == "Identify"
+
+
+@sqlite_only
+def test_identify_announces_the_oai_identifier_scheme_of_a_configured_domain(
+    cat: Catalogue,
+) -> None:
+    settings = cat.settings.model_copy(
+        update={
+            "oai_repository_identifier": "courses.example.edu.cn",
+            "oai_repository_name": "示范课程中心",
+            "oai_admin_email": "oai@courses.example.edu.cn",
+        }
+    )
+    with TestClient(build_app(settings)) as client:
+        identify = request(client, verb="Identify").find("o:Identify", NS)
+        assert identify is not None
+        assert identify.findtext("o:repositoryName", namespaces=NS) == "示范课程中心"
+        assert identify.findtext("o:adminEmail", namespaces=NS) == "oai@courses.example.edu.cn"
+        ns = {"i": "http://www.openarchives.org/OAI/2.0/oai-identifier"}
+        description = identify.find("o:description/i:oai-identifier", {**NS, **ns})
+        assert description is not None
+        identifier = description.findtext("i:repositoryIdentifier", namespaces=ns)
+        assert identifier == "courses.example.edu.cn"
+        sample = description.findtext("i:sampleIdentifier", namespaces=ns) or ""
+        assert sample.startswith("oai:courses.example.edu.cn:")
+        listed = request(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+        first = listed.findtext("o:ListIdentifiers/o:header/o:identifier", namespaces=NS) or ""
+        assert first.startswith("oai:courses.example.edu.cn:")
+        record = request(client, verb="GetRecord", identifier=first, metadataPrefix="oai_dc")
+        assert record.find("o:GetRecord", NS) is not None
 
 
 @sqlite_only
