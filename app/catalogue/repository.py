@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
-from app.catalogue.models import Cursor, JournalEntry, Resource
+from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
 from app.sources.models import utcnow
 
 # Any constant works; it only has to be the same for every writer of the journal.
@@ -23,6 +23,16 @@ def get_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
     if not ids:
         return []
     return list(session.exec(select(Resource).where(col(Resource.id).in_(ids))).all())
+
+
+def objects_of_resource(session: Session, resource_id: str) -> list[DigitalObject]:
+    """The files a resource names, in the order they were noted."""
+    statement = (
+        select(DigitalObject)
+        .where(DigitalObject.resource_id == resource_id)
+        .order_by(col(DigitalObject.id))
+    )
+    return list(session.exec(statement))
 
 
 def append_journal_entries(session: Session, entries: list[dict[str, Any]]) -> None:

@@ -344,3 +344,35 @@ def test_rows_are_claimed_by_one_fetcher_only(
             select(DigitalObject).where(col(DigitalObject.next_attempt_at).is_not(None))
         ).all()
     assert len(leased) == 6
+
+
+def test_a_resource_shows_the_state_of_each_of_its_files(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from app.main import create_app  # noqa: PLC0415
+
+    source = add_source(live_engine, "college")
+    held = files.serve("/held.pdf", Reply(prefix=PDF, size=2_000, seed=1))
+    dead = files.serve("/dead.pdf", Reply(status=404, prefix=b"no"))
+    rid = publish(live_engine, source, 1, [held, dead, "ftp://old.example/x.pdf"])
+    fetch(live_engine, objects_live, store)
+
+    with TestClient(create_app(objects_live)) as client:
+        body = client.get(f"/api/v1/resources/{rid}").json()
+        shown = {item["url"]: item for item in body["files"]}
+        digest = expected_sha256(2_000, seed=1, prefix=PDF)
+        assert shown[held]["status"] == "stored"
+        assert shown[held]["sha256"] == digest
+        assert shown[held]["href"].endswith(f"/api/v1/objects/{digest}")
+        assert shown[held]["size"] == 2_000 + len(PDF)
+        assert shown[held]["last_verified_at"]
+        assert shown[held]["source_link"] == "ok"
+        assert (shown[dead]["status"], shown[dead]["source_link"]) == ("failed", "broken")
+        assert "404" in shown[dead]["reason"]
+        assert shown[dead]["href"] is None
+        assert shown["ftp://old.example/x.pdf"]["status"] == "not_allowed"
+        # The href serves the stored bytes.
+        answer = client.get(shown[held]["href"], follow_redirects=False)
+        assert answer.status_code == 307
