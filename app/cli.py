@@ -517,6 +517,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.debug:
         # One line per HTTP request to Meilisearch or a repository is noise for a user.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        # Every command checks the schema revision; alembic would announce it each time.
+        if args.handler is not cmd_db:
+            logging.getLogger("alembic").setLevel(logging.WARNING)
     # Long-running commands build millions of short-lived objects on top of a large,
     # permanent import graph; freezing that graph keeps full collections cheap.
     gc.collect()

@@ -8,6 +8,7 @@ are left running).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -16,11 +17,12 @@ import uvicorn
 
 from app import jobs, migrate
 from app.db import make_engine, session_scope
-from app.demo.corpus import generate_corpus
+from app.demo.corpus import HOST, generate_corpus
 from app.demo.repository import DemoRepository
 from app.demo.server import DemoRepositoryServer
 from app.main import create_app
 from app.services.manager import services_down, services_status, services_up
+from app.services.ports import free_port
 from app.settings import Settings
 from app.sources import service as sources
 
@@ -43,8 +45,14 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
     try:
         migrate.upgrade(settings)
         started = time.monotonic()
-        records = generate_corpus(count)
-        server = DemoRepositoryServer(DemoRepository(records))
+        # The courses' files are served by the demo repository itself, on loopback.
+        port = free_port()
+        files = f"http://127.0.0.1:{port}"
+        records = [
+            dataclasses.replace(r, object_url=r.object_url.replace(HOST, files, 1))
+            for r in generate_corpus(count)
+        ]
+        server = DemoRepositoryServer(DemoRepository(records), port=port, serve_files=True)
         base_url = server.start()
         _say(f"coursefed demo: {len(records)} demo courses served over OAI-PMH at {base_url}")
 
@@ -68,6 +76,11 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
         )
         if run.error:
             _say(f"coursefed demo: harvest error: {run.error}")
+        fetched = jobs.run_objects(engine, settings, limit=200)
+        _say(
+            f"coursefed demo: {fetched.outcomes['stored']} course files fetched into S3; "
+            "the others follow in the background"
+        )
         engine.dispose()
 
         url = settings.resolved_public_url

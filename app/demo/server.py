@@ -23,6 +23,7 @@ from typing import Self, cast
 from urllib.parse import parse_qs, urlsplit
 
 from app.demo.corpus import DemoRecord, generate_corpus
+from app.demo.files import demo_file
 from app.demo.repository import DemoRepository
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, with_body: bool, form: str | None = None) -> None:
         url = urlsplit(self.path)
+        found = demo_file(url.path) if self._owner.serve_files and form is None else None
+        if found is not None:
+            payload, media_type = found
+            self._send(HTTPStatus.OK, payload, {"Content-Type": media_type}, with_body=with_body)
+            return
         if url.path != self._owner.path:
             self._send_text(HTTPStatus.NOT_FOUND, f"the OAI-PMH base URL is {self._owner.path}")
             return
@@ -145,7 +151,8 @@ class DemoRepositoryServer:
     ``source`` is a ready DemoRepository (its ``page_size`` applies; an empty
     ``base_url`` or ``compression`` is filled in on start) or the records to serve,
     by default the standard demo corpus.  ``port=0`` picks a free port.  ``start()``
-    returns the base URL; ``with`` starts and stops the server.
+    returns the base URL; ``with`` starts and stops the server.  ``serve_files`` also
+    answers ``/files/…`` with small stand-in files (``app.demo.files``).
     """
 
     def __init__(
@@ -156,8 +163,10 @@ class DemoRepositoryServer:
         host: str = "127.0.0.1",
         port: int = 0,
         path: str = "/oai",
+        serve_files: bool = False,
     ) -> None:
         self._source = generate_corpus() if source is None else source
+        self.serve_files = serve_files
         self.page_size = page_size
         self.host = host
         self.port = port
