@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from app.db import session_scope
 from app.objects.discovery import discover
 from app.objects.fetcher import FetchReport, fetch_due
+from app.objects.links import check_links
 from app.objects.store import ObjectStore, ObjectStoreError
 from app.search.gateway import SearchError, SearchIndex
 from app.search.indexer import SyncResult, reindex, sync_index
@@ -136,6 +137,9 @@ def run_objects_quietly(engine: Engine, settings: Settings) -> FetchReport | Non
         return None
     try:
         report = run_objects(engine, settings)
+        if settings.objects_check_sample > 0:
+            # A few source links a round: colleges are never asked for all at once.
+            run_sync(check_links(engine, settings, sample=settings.objects_check_sample))
     except Exception:  # a background round must never take the scheduler down
         log.exception("object fetching round failed")
         return None
