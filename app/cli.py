@@ -323,7 +323,11 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
             return ObjectCopier(engine, settings, node.upstream, node.http)
 
     mirror = Mirror(
-        engine, args.upstream, record_filter=RecordFilter.parse(args.filter), objects=copier
+        engine,
+        args.upstream,
+        record_filter=RecordFilter.parse(args.filter),
+        objects=copier,
+        page_size=args.page_size,
     )
     try:
         while True:
@@ -347,6 +351,13 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
             time.sleep(args.interval)
     finally:
         mirror.close()
+
+
+def _page_size(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if not 1 <= value <= 5000:  # the change feed's own limit
+        raise argparse.ArgumentTypeError(f"{text!r} is not a page size from 1 to 5000")
+    return value
 
 
 def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
@@ -484,6 +495,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
     p.add_argument(
         "--objects", action="store_true", help="copy the files the upstream holds, by sha256"
+    )
+    p.add_argument(
+        "--page-size",
+        type=_page_size,
+        default=5000,
+        help="change-feed entries per request and per committed step (1-5000)",
     )
     p.set_defaults(handler=cmd_mirror)
 
