@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -224,17 +224,20 @@ def links_to_check(session: Session, before: datetime, sample: int) -> list[Digi
 
 def status_counts(session: Session) -> list[tuple[str, str, int, int]]:
     """(source slug, status, objects, bytes) for every source and status."""
+    # 'local' inline, not a bound parameter: PostgreSQL sees each bound parameter as a
+    # distinct value, so the selected expression would not be the grouped one.
+    slug = func.coalesce(Source.slug, literal_column("'local'"))
     statement = (
         select(
-            func.coalesce(Source.slug, "local"),
+            slug,
             DigitalObject.status,
             func.count(),
             func.coalesce(func.sum(DigitalObject.size), 0),
         )
         .select_from(DigitalObject)
         .outerjoin(Source, col(Source.id) == col(DigitalObject.source_id))
-        .group_by(func.coalesce(Source.slug, "local"), col(DigitalObject.status))
-        .order_by(func.coalesce(Source.slug, "local"), col(DigitalObject.status))
+        .group_by(slug, col(DigitalObject.status))
+        .order_by(slug, col(DigitalObject.status))
     )
     return [(str(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(statement)]
 
