@@ -1,17 +1,29 @@
-"""The learner's search page at ``/``: a plain server-rendered form and result list."""
+"""The learner's pages: search at ``/``, one course at ``/courses/{id}``.
+
+Plain server-rendered HTML.  A course page shows the record in both languages, its
+files (our stored copy to download, the source's link and whether it still works) and
+embeds the record as schema.org JSON-LD for search engines.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
-from app.deps import StateDep
+from app.catalogue import repository
+from app.catalogue.models import DigitalObject
+from app.deps import SessionDep, StateDep
 from app.search import service
 from app.search.gateway import SearchError
+from metadata.profile import ResourceRecord
+from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES, labels_of
+from metadata.writers.jsonld import write_jsonld
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -38,3 +50,54 @@ def search_page(
         {"q": q, "result": result, "error": error, "page": page},
         status_code=503 if error else 200,
     )
+
+
+@router.get("/courses/{resource_id}", response_class=HTMLResponse)
+def course_page(
+    request: Request, resource_id: str, session: SessionDep, state: StateDep
+) -> HTMLResponse:
+    resource = repository.get_resource(session, resource_id)
+    if resource is None or resource.deleted or not resource.publishable:
+        gone = resource is not None and resource.deleted
+        return templates.TemplateResponse(
+            request,
+            "missing.html",
+            {"resource_id": resource_id, "gone": gone},
+            status_code=410 if gone else 404,
+        )
+    record = ResourceRecord.model_validate(resource.record)
+    base = state.settings.resolved_public_url
+    page_url = f"{base}/courses/{resource_id}"
+    files = [_file(row, base) for row in repository.objects_of_resource(session, resource_id)]
+    return templates.TemplateResponse(
+        request,
+        "course.html",
+        {
+            "record": record,
+            "files": files,
+            "level": labels_of(EDUCATION_LEVELS, record.education_level),
+            "kind": labels_of(RESOURCE_TYPES, record.resource_type),
+            "jsonld": _script_json(write_jsonld(record, url=page_url)),
+            "api_url": f"/api/v1/resources/{resource_id}",
+        },
+    )
+
+
+def _file(row: DigitalObject, base_url: str) -> dict[str, Any]:
+    held = row.status == "stored" and row.sha256 is not None
+    name = row.file_name or row.url.rstrip("/").rsplit("/", 1)[-1] or row.url
+    return {
+        "name": name,
+        "href": f"{base_url}/api/v1/objects/{row.sha256}" if held else None,
+        "source": row.url if row.url.startswith(("http://", "https://")) else None,
+        "media_type": row.media_type if held else row.declared_format,
+        "size": row.size if held else row.declared_size,
+        "status": row.status,
+        "broken": row.link_status == "broken",
+    }
+
+
+def _script_json(node: dict[str, Any]) -> Markup:
+    """JSON for a <script> element: no "</" or "<!--" can end or confuse it."""
+    text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S704 - escaped above

@@ -1,0 +1,136 @@
+"""A course's own page: the record in both languages, its files, its JSON-LD."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from lxml import html
+from playwright.sync_api import Browser
+from sqlalchemy.engine import Engine
+
+from app import jobs
+from app.catalogue import service as catalogue
+from app.db import session_scope
+from app.demo.corpus import HOST, generate_corpus
+from app.demo.repository import DemoRepository
+from app.demo.server import DemoRepositoryServer
+from app.main import create_app
+from app.settings import Settings
+from app.sources import service as sources
+from metadata.profile import ResourceRecord
+from tests.services_plugin import free_port
+
+pytestmark = [pytest.mark.services]
+
+
+@pytest.fixture
+def site(live: Settings, live_engine: Engine) -> Iterator[tuple[str, Settings]]:
+    """40 demo courses harvested with their files fetched into S3, served by uvicorn."""
+    port = free_port()
+    files = f"http://127.0.0.1:{port}"
+    records = [
+        dataclasses.replace(r, object_url=r.object_url.replace(HOST, files, 1))
+        for r in generate_corpus(40)
+    ]
+    with DemoRepositoryServer(DemoRepository(records), port=port, serve_files=True) as repository:
+        with session_scope(live_engine) as session:
+            source = sources.add_source(
+                session, slug="demo", base_url=repository.base_url, allow_private_network=True
+            )
+            source_id = source.id
+        assert source_id is not None
+        assert jobs.run_harvest(live_engine, live, source_id).status == "succeeded"
+        assert jobs.run_objects(live_engine, live).outcomes["stored"] > 30
+    app_port = free_port()
+    settings = live.model_copy(update={"public_url": f"http://127.0.0.1:{app_port}"})
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=app_port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield settings.resolved_public_url, settings
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def jsonld_of(page: str) -> dict[str, object]:
+    scripts = html.fromstring(page).xpath("//script[@type='application/ld+json']/text()")
+    assert len(scripts) == 1
+    node = json.loads(scripts[0])
+    assert isinstance(node, dict)
+    return node
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_result_leads_to_the_course_and_its_file(
+    site: tuple[str, Settings],
+    browser: Browser,
+) -> None:
+    url, _settings = site
+    page = browser.new_page()
+    page.goto(url + "/?q=计算机科学导论")
+    page.locator("#results h2 a").first.click()
+    page.wait_for_selector("#course")
+    assert "计算机科学导论" in page.locator("#title").inner_text()
+    link = page.locator("#files a[download]").first
+    href = link.get_attribute("href") or ""
+    assert "/api/v1/objects/" in href
+    answer = httpx.get(href, follow_redirects=True)
+    assert answer.status_code == 200
+    assert answer.content[:5] in {b"%PDF-", b"\0\0\0\x1c"} or answer.content[4:8] == b"ftyp"
+    node = jsonld_of(page.content())
+    assert node["@id"] == page.url
+    assert "计算机科学导论" in json.dumps(node, ensure_ascii=False)
+    page.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_missing_removed_and_hostile_courses(
+    site: tuple[str, Settings], live_engine: Engine
+) -> None:
+    url, _settings = site
+    missing = httpx.get(f"{url}/courses/no-such-course")
+    assert missing.status_code == 404
+    assert "no such course" in missing.text
+
+    hostile = "</script><script>alert(1)</script> & <!-- 课程"
+    raw = b"<record>hostile</record>"
+    record = ResourceRecord(id="local-hostile", title={"zh": hostile}, description={"en": hostile})
+    item = catalogue.StoredRecord(
+        record=record,
+        issues=[],
+        source_id=None,
+        oai_identifier="oai:local:hostile",
+        datestamp="2026-01-01T00:00:00Z",
+        metadata_prefix="oai_dc",
+        raw_xml=raw,
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+    )
+    with session_scope(live_engine) as session:
+        catalogue.upsert(session, item)
+    page = httpx.get(f"{url}/courses/local-hostile")
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text
+    assert jsonld_of(page.text)["name"] == hostile, "the JSON-LD survives the escaping intact"
+    assert html.fromstring(page.text).xpath("string(//*[@id='title'])").strip() == hostile
+
+    with session_scope(live_engine) as session:
+        catalogue.delete(session, "local-hostile")
+    removed = httpx.get(f"{url}/courses/local-hostile")
+    assert removed.status_code == 410
+    assert "removed" in removed.text
