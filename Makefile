@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.normalize
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.mirror
+	$(BIN)/python -m bench.objects
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,8 @@ import logging
 import random
 import tempfile
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -100,6 +102,8 @@ class Fetcher:
         self._store_down: str | None = None
         # Two URLs can bring the same bytes: one of them stores, the other finds them held.
         self._storing: dict[str, asyncio.Lock] = {}
+        self._held: set[str] = set()  # stored in this round
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objects-writer")
 
     async def run(self, jobs: list[Job], report: FetchReport) -> None:
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -107,8 +111,11 @@ class Fetcher:
         limits = httpx.Limits(max_connections=max(1, self.settings.objects_concurrency))
         # trust_env=False: a proxy from the environment would choose the address we
         # connect to, after the downloader checked it.
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
-            await asyncio.gather(*(self._one(client, job, report) for job in jobs))
+        try:
+            async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+                await asyncio.gather(*(self._one(client, job, report) for job in jobs))
+        finally:
+            self._writer.shutdown(wait=True)
 
     def _host(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -119,7 +126,7 @@ class Fetcher:
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
         async with self._all, self._host(job.url):
             if self._store_down is not None:
-                self._postpone(job, report)
+                await self._write(self._postpone, job, report)
                 return
             try:
                 with tempfile.TemporaryFile(dir=self.spool) as spool:
@@ -133,16 +140,16 @@ class Fetcher:
                     reused = await self._store(spool, got)
             except ObjectRefused as refused:
                 status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
-                self._record(job, report, status, reason=refused.reason)
+                await self._write(self._record, job, report, status, refused.reason)
             except DownloadFailed as failed:
-                self._failed(job, report, failed)
+                await self._write(self._failed, job, report, failed)
             except StoreDown as down:
                 self._store_down = str(down)
                 report.store_error = str(down)
-                self._postpone(job, report)
+                await self._write(self._postpone, job, report)
             else:
                 report.reused += reused
-                self._stored(job, report, got)
+                await self._write(self._stored, job, report, got)
 
     async def _store(self, spool: BinaryIO, got: Downloaded) -> bool:
         """Put the spooled bytes in S3 unless held already; True when they were."""
@@ -150,18 +157,33 @@ class Fetcher:
             return await self._store_once(spool, got)
 
     async def _store_once(self, spool: BinaryIO, got: Downloaded) -> bool:
+        # The blobs table knows what S3 holds (verify catches any drift): bytes it lists
+        # are not sent again.  Bytes it does not list are sent without asking S3 first;
+        # under a content key, storing the same bytes twice changes nothing.
+        if got.sha256 in self._held or await asyncio.to_thread(self._known, got.sha256):
+            return True
         try:
-            if await asyncio.to_thread(self.store.exists, got.sha256):
-                return True
             spool.seek(0)
             await asyncio.to_thread(
                 self.store.put_file, got.sha256, spool, got.size, got.media_type
             )
         except ObjectStoreError as exc:
             raise StoreDown(str(exc)) from exc
+        self._held.add(got.sha256)
         return False
 
+    def _known(self, sha256: str) -> bool:
+        """Held in S3 by what the blobs table says (and verification did not doubt)."""
+        with session_scope(self.engine) as session:
+            blob = repository.get_blob(session, sha256)
+            return blob is not None and blob.verify_status not in {"corrupt", "missing"}
+
     # --- recording outcomes: one short transaction each ------------------------------------
+
+    async def _write(self, record: Callable[..., None], *args: object) -> None:
+        """Run ``record`` on the one writer thread: downloads go on meanwhile, and the
+        database (and the report) see one writer at a time."""
+        await asyncio.get_running_loop().run_in_executor(self._writer, record, *args)
 
     def _stored(self, job: Job, report: FetchReport, got: Downloaded) -> None:
         now = utcnow()
@@ -174,6 +196,8 @@ class Fetcher:
                 file_name=got.file_name,
                 stored_at=now,
             )
+            if got.sha256 in self._held:  # written just now, hashed on the way: intact
+                repository.record_verification(session, got.sha256, "ok", now)
             for row in repository.objects_by_ids(session, job.row_ids):
                 row.status = "stored"
                 row.status_reason = None
@@ -188,7 +212,7 @@ class Fetcher:
         report.stored += 1
         report.outcomes["stored"] += len(job.row_ids)
 
-    def _record(self, job: Job, report: FetchReport, status: str, *, reason: str) -> None:
+    def _record(self, job: Job, report: FetchReport, status: str, reason: str) -> None:
         with session_scope(self.engine) as session:
             for row in repository.objects_by_ids(session, job.row_ids):
                 row.status = status
@@ -200,7 +224,7 @@ class Fetcher:
     def _failed(self, job: Job, report: FetchReport, failed: DownloadFailed) -> None:
         attempts = job.attempts + 1
         if not failed.retryable or attempts >= self.settings.objects_max_attempts:
-            self._record(job, report, "failed", reason=failed.reason)
+            self._record(job, report, "failed", failed.reason)
             if failed.status in {404, 410}:
                 with session_scope(self.engine) as session:
                     repository.mark_links(session, job.row_ids, "broken", utcnow())

@@ -127,6 +127,8 @@ def lease_object(session: Session, object_id: int, now: datetime, until: datetim
             )
         )
         .values(next_attempt_at=until)
+        # Rows loaded in the session need no refresh: the caller only reads their ids.
+        .execution_options(synchronize_session=False)
     )
     result: Any = session.execute(statement)
     return bool(result.rowcount == 1)

@@ -31,20 +31,29 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-@router.api_route(
+_OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "the bytes (proxy mode, or HEAD)"},
+    206: {"description": "the requested byte range (proxy mode)"},
+    304: {"description": "If-None-Match names this object's ETag"},
+    307: {"description": "redirect to a short-lived presigned S3 URL (redirect mode)"},
+    404: {"description": "no stored object with this sha256"},
+    416: {"description": "the Range starts past the end"},
+    422: {"description": "not a sha256 (64 lowercase hex digits)"},
+    503: {"description": "the object store is unavailable"},
+}
+
+
+@router.get(
     "/objects/{sha256}",
-    methods=["GET", "HEAD"],
     response_class=Response,
-    responses={
-        200: {"description": "the bytes (proxy mode, or HEAD)"},
-        206: {"description": "the requested byte range (proxy mode)"},
-        304: {"description": "If-None-Match names this object's ETag"},
-        307: {"description": "redirect to a short-lived presigned S3 URL (redirect mode)"},
-        404: {"description": "no stored object with this sha256"},
-        416: {"description": "the Range starts past the end"},
-        422: {"description": "not a sha256 (64 lowercase hex digits)"},
-        503: {"description": "the object store is unavailable"},
-    },
+    responses=_OBJECT_RESPONSES,
+    operation_id="get_object",
+)
+@router.head(
+    "/objects/{sha256}",
+    response_class=Response,
+    responses=_OBJECT_RESPONSES,
+    operation_id="head_object",
 )
 def get_object(sha256: str, request: Request, state: StateDep) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""

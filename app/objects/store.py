@@ -10,6 +10,7 @@ boto3 exception leaves this module.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +32,9 @@ MiB = 1024 * 1024
 # (but the last), and boto3 raises a smaller chunk size to that minimum by itself.
 MULTIPART_THRESHOLD = 16 * MiB
 MAX_CONCURRENCY = 8
-STREAM_CHUNK = 256 * 1024
+# Bytes per read while proxying.  Each read is a hop to a worker thread: reads of 256 KiB
+# held proxied 50 MiB downloads to about 70 % of the speed that reads of 1 MiB reach.
+STREAM_CHUNK = MiB
 KEY_PREFIX = "sha256/"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -209,10 +212,21 @@ class ObjectStore:
     ) -> None:
         """Store a file (a path or an open binary file) whose sha256 the caller computed.
 
-        Files above the multipart threshold go up in parts, several at once.  The stored
-        size is checked afterwards, so a truncated upload is an error, not an object.
+        Files above the multipart threshold go up in parts, several at once, and the
+        stored size is checked afterwards.  Smaller ones go up in one ``PutObject`` whose
+        length is checked before sending: S3 stores exactly the Content-Length it is
+        given, so a short file is an error, and nothing is stored under its key.
         """
         key = content_key(sha256)
+        if size < self._transfer.multipart_threshold:
+            if isinstance(source, str | Path):
+                with Path(source).open("rb") as handle:
+                    self._put_once(key, sha256, handle, size, media_type)
+                return
+            # botocore rewinds a body to offset 0 to retry: only a file read from its start.
+            if source.seekable() and source.tell() == 0:
+                self._put_once(key, sha256, source, size, media_type)
+                return
         extra = {"ContentType": media_type}
         with self._translated("store", sha256):
             if isinstance(source, str | Path):
@@ -226,6 +240,20 @@ class ObjectStore:
         stored = self.head(sha256).size
         if stored != size:
             raise ObjectStoreError(f"S3 holds {stored} bytes for {key}, {size} were sent")
+
+    def _put_once(
+        self, key: str, sha256: str, source: BinaryIO, size: int, media_type: str
+    ) -> None:
+        # One request instead of boto3's transfer manager (a thread pool per call) and a
+        # HEAD afterwards: a third of the client CPU per small object.
+        held = source.seek(0, os.SEEK_END)
+        source.seek(0)
+        if held != size:
+            raise ObjectStoreError(f"the file for {key} holds {held} bytes, {size} were sent")
+        with self._translated("store", sha256):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=source, ContentLength=size, ContentType=media_type
+            )
 
     def presigned_get(
         self, sha256: str, *, file_name: str | None, media_type: str | None, expires: int

@@ -10,7 +10,13 @@ pytestmark = pytest.mark.services
 
 def test_openapi_documents_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert {"/api/v1/search", "/api/v1/resources/{resource_id}", "/readyz"} <= set(spec["paths"])
+    paths = {"/api/v1/search", "/api/v1/resources/{resource_id}", "/readyz"}
+    assert paths <= set(spec["paths"])
+    objects = spec["paths"]["/api/v1/objects/{sha256}"]
+    assert {objects["get"]["operationId"], objects["head"]["operationId"]} == {
+        "get_object",
+        "head_object",
+    }
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
