@@ -26,16 +26,16 @@ import logging
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from app.catalogue.models import DigitalObject
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import Downloaded, DownloadFailed, ObjectRefused, download
@@ -51,6 +51,8 @@ STATUS_OF_REFUSAL = {
     "unsupported_type": "unsupported",
 }
 MAX_BACKOFF = timedelta(days=1)
+SPOOL_IN_MEMORY = 1 << 20  # files up to this size are spooled in memory, larger ones on disk
+WRITE_BATCH = 50  # outcomes per transaction
 
 
 def utcnow() -> datetime:
@@ -89,8 +91,25 @@ class StoreDown(Exception):
     """S3 failed: stop the round, keep every row pending."""
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job, to be written to its rows."""
+
+    job: Job
+    status: str  # stored | failed | not_allowed | too_large | unsupported | retry | postpone
+    reason: str | None = None
+    got: Downloaded | None = None
+    verified: bool = False  # stored by this round: the bytes were hashed on their way in
+    next_attempt_at: datetime | None = None
+    link_broken: bool = False
+
+
 class Fetcher:
-    """Downloads claimed jobs concurrently (bounded in all and per host) and stores them."""
+    """Downloads claimed jobs concurrently (bounded in all and per host) and stores them.
+
+    Outcomes are written in batches on one writer thread, so downloads go on while the
+    database works, and a thousand small files cost a few dozen commits, not a thousand.
+    """
 
     def __init__(self, engine: Engine, settings: Settings, store: ObjectStore) -> None:
         self.engine = engine
@@ -104,16 +123,19 @@ class Fetcher:
         self._storing: dict[str, asyncio.Lock] = {}
         self._held: set[str] = set()  # stored in this round
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objects-writer")
+        self._outcomes: list[Outcome] = []
+        self._writing: asyncio.Future[None] | None = None
 
     async def run(self, jobs: list[Job], report: FetchReport) -> None:
         self.spool.mkdir(parents=True, exist_ok=True)
         timeout = httpx.Timeout(self.settings.objects_timeout, connect=10.0)
         limits = httpx.Limits(max_connections=max(1, self.settings.objects_concurrency))
-        # trust_env=False: a proxy from the environment would choose the address we
-        # connect to, after the downloader checked it.
         try:
+            # trust_env=False: a proxy from the environment would choose the address we
+            # connect to, after the downloader checked it.
             async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
                 await asyncio.gather(*(self._one(client, job, report) for job in jobs))
+            await self._flush(wait=True)
         finally:
             self._writer.shutdown(wait=True)
 
@@ -126,10 +148,10 @@ class Fetcher:
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
         async with self._all, self._host(job.url):
             if self._store_down is not None:
-                await self._write(self._postpone, job, report)
+                await self._done(self._postponed(job), report)
                 return
             try:
-                with tempfile.TemporaryFile(dir=self.spool) as spool:
+                with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, dir=str(self.spool)) as spool:
                     got = await download(
                         job.url,
                         spool,
@@ -140,23 +162,24 @@ class Fetcher:
                     reused = await self._store(spool, got)
             except ObjectRefused as refused:
                 status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
-                await self._write(self._record, job, report, status, refused.reason)
+                await self._done(Outcome(job, status, refused.reason), report)
             except DownloadFailed as failed:
-                await self._write(self._failed, job, report, failed)
+                await self._done(self._failed(job, failed), report)
             except StoreDown as down:
                 self._store_down = str(down)
                 report.store_error = str(down)
-                await self._write(self._postpone, job, report)
+                await self._done(self._postponed(job), report)
             else:
                 report.reused += reused
-                await self._write(self._stored, job, report, got)
+                verified = not reused and got.sha256 in self._held
+                await self._done(Outcome(job, "stored", got=got, verified=verified), report)
 
-    async def _store(self, spool: BinaryIO, got: Downloaded) -> bool:
+    async def _store(self, spool: IO[bytes], got: Downloaded) -> bool:
         """Put the spooled bytes in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
             return await self._store_once(spool, got)
 
-    async def _store_once(self, spool: BinaryIO, got: Downloaded) -> bool:
+    async def _store_once(self, spool: IO[bytes], got: Downloaded) -> bool:
         # The blobs table knows what S3 holds (verify catches any drift): bytes it lists
         # are not sent again.  Bytes it does not list are sent without asking S3 first;
         # under a content key, storing the same bytes twice changes nothing.
@@ -178,76 +201,105 @@ class Fetcher:
             blob = repository.get_blob(session, sha256)
             return blob is not None and blob.verify_status not in {"corrupt", "missing"}
 
-    # --- recording outcomes: one short transaction each ------------------------------------
+    # --- outcomes ------------------------------------------------------------------------------
 
-    async def _write(self, record: Callable[..., None], *args: object) -> None:
-        """Run ``record`` on the one writer thread: downloads go on meanwhile, and the
-        database (and the report) see one writer at a time."""
-        await asyncio.get_running_loop().run_in_executor(self._writer, record, *args)
-
-    def _stored(self, job: Job, report: FetchReport, got: Downloaded) -> None:
-        now = utcnow()
-        with session_scope(self.engine) as session:
-            repository.upsert_blob(
-                session,
-                sha256=got.sha256,
-                size=got.size,
-                media_type=got.media_type,
-                file_name=got.file_name,
-                stored_at=now,
-            )
-            if got.sha256 in self._held:  # written just now, hashed on the way: intact
-                repository.record_verification(session, got.sha256, "ok", now)
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.status = "stored"
-                row.status_reason = None
-                row.sha256 = got.sha256
-                row.size = got.size
-                row.media_type = got.media_type
-                row.file_name = row.file_name or got.file_name
-                row.fetched_at = row.last_verified_at = row.link_checked_at = now
-                row.link_status = "ok"
-                row.next_attempt_at = None
-                session.add(row)
-        report.stored += 1
-        report.outcomes["stored"] += len(job.row_ids)
-
-    def _record(self, job: Job, report: FetchReport, status: str, reason: str) -> None:
-        with session_scope(self.engine) as session:
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.status = status
-                row.status_reason = reason[:2000]
-                row.next_attempt_at = None
-                session.add(row)
-        report.outcomes[status] += len(job.row_ids)
-
-    def _failed(self, job: Job, report: FetchReport, failed: DownloadFailed) -> None:
+    def _failed(self, job: Job, failed: DownloadFailed) -> Outcome:
         attempts = job.attempts + 1
         if not failed.retryable or attempts >= self.settings.objects_max_attempts:
-            self._record(job, report, "failed", failed.reason)
-            if failed.status in {404, 410}:
-                with session_scope(self.engine) as session:
-                    repository.mark_links(session, job.row_ids, "broken", utcnow())
-            return
+            return Outcome(job, "failed", failed.reason, link_broken=failed.status in {404, 410})
         delay = retry_delay(attempts, self.settings.objects_retry_base_seconds)
         if failed.retry_after is not None:
             delay = max(delay, timedelta(seconds=failed.retry_after))
-        with session_scope(self.engine) as session:
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.attempts = attempts
-                row.status_reason = f"attempt {attempts} failed: {failed.reason}"[:2000]
-                row.next_attempt_at = utcnow() + delay
-                session.add(row)
-        report.retrying += len(job.row_ids)
+        reason = f"attempt {attempts} failed: {failed.reason}"
+        return Outcome(job, "retry", reason, next_attempt_at=utcnow() + delay)
 
-    def _postpone(self, job: Job, report: FetchReport) -> None:
+    def _postponed(self, job: Job) -> Outcome:
         wait = timedelta(seconds=self.settings.objects_store_retry_seconds)
+        reason = f"object store unavailable: {self._store_down}"
+        return Outcome(job, "postpone", reason, next_attempt_at=utcnow() + wait)
+
+    async def _done(self, outcome: Outcome, report: FetchReport) -> None:
+        rows = len(outcome.job.row_ids)
+        if outcome.status == "stored":
+            report.stored += 1
+            report.outcomes["stored"] += rows
+        elif outcome.status == "retry":
+            report.retrying += rows
+        elif outcome.status == "postpone":
+            report.postponed += rows
+        else:
+            report.outcomes[outcome.status] += rows
+        self._outcomes.append(outcome)
+        if len(self._outcomes) >= WRITE_BATCH:
+            await self._flush(wait=False)
+
+    async def _flush(self, *, wait: bool) -> None:
+        """Hand the outcomes so far to the writer thread (one batch in flight at a time)."""
+        if self._writing is not None and (wait or self._writing.done()):
+            await self._writing
+            self._writing = None
+        if self._writing is not None or not self._outcomes:
+            return
+        batch, self._outcomes = self._outcomes, []
+        loop = asyncio.get_running_loop()
+        self._writing = loop.run_in_executor(self._writer, self._write, batch)
+        if wait:
+            await self._writing
+            self._writing = None
+
+    def _write(self, batch: list[Outcome]) -> None:
+        """One transaction for a batch of outcomes."""
+        now = utcnow()
         with session_scope(self.engine) as session:
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.next_attempt_at = utcnow() + wait
-                row.status_reason = f"object store unavailable: {self._store_down}"[:2000]
-                session.add(row)
-        report.postponed += len(job.row_ids)
+            for outcome in batch:
+                got = outcome.got
+                if got is not None:
+                    repository.upsert_blob(
+                        session,
+                        sha256=got.sha256,
+                        size=got.size,
+                        media_type=got.media_type,
+                        file_name=got.file_name,
+                        stored_at=now,
+                    )
+                    if outcome.verified:
+                        repository.record_verification(session, got.sha256, "ok", now)
+            rows = repository.objects_by_ids(
+                session, [row_id for outcome in batch for row_id in outcome.job.row_ids]
+            )
+            by_id = {row.id: row for row in rows}
+            for outcome in batch:
+                for row_id in outcome.job.row_ids:
+                    row = by_id.get(row_id)
+                    if row is not None:
+                        _apply(row, outcome, now)
+                        session.add(row)
+
+
+def _apply(row: DigitalObject, outcome: Outcome, now: datetime) -> None:
+    got = outcome.got
+    if outcome.status == "stored" and got is not None:
+        row.status = "stored"
+        row.status_reason = None
+        row.sha256 = got.sha256
+        row.size = got.size
+        row.media_type = got.media_type
+        row.file_name = row.file_name or got.file_name
+        row.fetched_at = row.last_verified_at = row.link_checked_at = now
+        row.link_status = "ok"
+        row.next_attempt_at = None
+        return
+    row.status_reason = (outcome.reason or "")[:2000] or None
+    if outcome.status in {"retry", "postpone"}:
+        row.next_attempt_at = outcome.next_attempt_at
+        if outcome.status == "retry":
+            row.attempts = outcome.job.attempts + 1
+        return
+    row.status = outcome.status
+    row.next_attempt_at = None
+    if outcome.link_broken:
+        row.link_status = "broken"
+        row.link_checked_at = now
 
 
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -208,7 +208,7 @@ class ObjectStore:
         )
 
     def put_file(
-        self, sha256: str, source: Path | str | BinaryIO, size: int, media_type: str
+        self, sha256: str, source: Path | str | IO[bytes], size: int, media_type: str
     ) -> None:
         """Store a file (a path or an open binary file) whose sha256 the caller computed.
 
@@ -242,7 +242,7 @@ class ObjectStore:
             raise ObjectStoreError(f"S3 holds {stored} bytes for {key}, {size} were sent")
 
     def _put_once(
-        self, key: str, sha256: str, source: BinaryIO, size: int, media_type: str
+        self, key: str, sha256: str, source: IO[bytes], size: int, media_type: str
     ) -> None:
         # One request instead of boto3's transfer manager (a thread pool per call) and a
         # HEAD afterwards: a third of the client CPU per small object.
