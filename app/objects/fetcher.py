@@ -29,13 +29,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
 
-from app.catalogue.models import DigitalObject
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import Downloaded, DownloadFailed, ObjectRefused, download
@@ -198,8 +197,7 @@ class Fetcher:
     def _known(self, sha256: str) -> bool:
         """Held in S3 by what the blobs table says (and verification did not doubt)."""
         with session_scope(self.engine) as session:
-            blob = repository.get_blob(session, sha256)
-            return blob is not None and blob.verify_status not in {"corrupt", "missing"}
+            return repository.blob_is_held(session, sha256)
 
     # --- outcomes ------------------------------------------------------------------------------
 
@@ -248,58 +246,66 @@ class Fetcher:
             self._writing = None
 
     def _write(self, batch: list[Outcome]) -> None:
-        """One transaction for a batch of outcomes."""
+        """One transaction for a batch of outcomes, a few statements for all of them."""
         now = utcnow()
+        blobs = [
+            {
+                "sha256": o.got.sha256,
+                "size": o.got.size,
+                "media_type": o.got.media_type,
+                "file_name": o.got.file_name,
+                "stored_at": now,
+                "verified": o.verified,
+            }
+            for o in batch
+            if o.got is not None
+        ]
+        changes = [_change(row_id, o, now) for o in batch for row_id in o.job.row_ids]
         with session_scope(self.engine) as session:
-            for outcome in batch:
-                got = outcome.got
-                if got is not None:
-                    repository.upsert_blob(
-                        session,
-                        sha256=got.sha256,
-                        size=got.size,
-                        media_type=got.media_type,
-                        file_name=got.file_name,
-                        stored_at=now,
-                    )
-                    if outcome.verified:
-                        repository.record_verification(session, got.sha256, "ok", now)
-            rows = repository.objects_by_ids(
-                session, [row_id for outcome in batch for row_id in outcome.job.row_ids]
-            )
-            by_id = {row.id: row for row in rows}
-            for outcome in batch:
-                for row_id in outcome.job.row_ids:
-                    row = by_id.get(row_id)
-                    if row is not None:
-                        _apply(row, outcome, now)
-                        session.add(row)
+            repository.record_fetched_blobs(session, blobs)
+            repository.update_objects(session, changes)
+            # A stored row keeps the name it was declared with; the download's fills a gap.
+            named = [
+                (row_id, o.got.file_name)
+                for o in batch
+                if o.got is not None and o.got.file_name
+                for row_id in o.job.row_ids
+            ]
+            repository.fill_file_names(session, named)
 
 
-def _apply(row: DigitalObject, outcome: Outcome, now: datetime) -> None:
+def _change(row_id: int, outcome: Outcome, now: datetime) -> dict[str, Any]:
+    """The columns an outcome sets on one of its rows."""
     got = outcome.got
     if outcome.status == "stored" and got is not None:
-        row.status = "stored"
-        row.status_reason = None
-        row.sha256 = got.sha256
-        row.size = got.size
-        row.media_type = got.media_type
-        row.file_name = row.file_name or got.file_name
-        row.fetched_at = row.last_verified_at = row.link_checked_at = now
-        row.link_status = "ok"
-        row.next_attempt_at = None
-        return
-    row.status_reason = (outcome.reason or "")[:2000] or None
+        return {
+            "id": row_id,
+            "status": "stored",
+            "status_reason": None,
+            "sha256": got.sha256,
+            "size": got.size,
+            "media_type": got.media_type,
+            "fetched_at": now,
+            "last_verified_at": now,
+            "link_checked_at": now,
+            "link_status": "ok",
+            "next_attempt_at": None,
+        }
+    change: dict[str, Any] = {
+        "id": row_id,
+        "status_reason": (outcome.reason or "")[:2000] or None,
+    }
     if outcome.status in {"retry", "postpone"}:
-        row.next_attempt_at = outcome.next_attempt_at
+        change["next_attempt_at"] = outcome.next_attempt_at
         if outcome.status == "retry":
-            row.attempts = outcome.job.attempts + 1
-        return
-    row.status = outcome.status
-    row.next_attempt_at = None
+            change["attempts"] = outcome.job.attempts + 1
+        return change
+    change["status"] = outcome.status
+    change["next_attempt_at"] = None
     if outcome.link_broken:
-        row.link_status = "broken"
-        row.link_checked_at = now
+        change["link_status"] = "broken"
+        change["link_checked_at"] = now
+    return change
 
 
 def retry_delay(attempts: int, base_seconds: float) -> timedelta:

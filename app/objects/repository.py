@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, update
+from sqlalchemy import bindparam, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -289,3 +289,82 @@ def note_reason(session: Session, ids: Sequence[int], reason: str) -> None:
         .where(col(DigitalObject.id).in_(ids))
         .values(status_reason=reason[:2000])
     )
+
+
+# --- the fetcher's batches ----------------------------------------------------------------------
+
+
+def blob_is_held(session: Session, sha256: str) -> bool:
+    """S3 holds these bytes, as far as we know (verification found nothing wrong)."""
+    statement = (
+        select(Blob.sha256)
+        .where(col(Blob.sha256) == sha256)
+        .where(or_(col(Blob.verify_status).is_(None), col(Blob.verify_status) == "ok"))
+    )
+    return session.exec(statement).first() is not None
+
+
+def record_fetched_blobs(session: Session, blobs: Sequence[dict[str, Any]]) -> None:
+    """Upsert many blobs at once (``upsert_blob`` semantics); ``verified`` ones were hashed
+    on their way into S3 just now, so their copy is known to be intact."""
+    if not blobs:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("sha256", "size", "media_type", "file_name", "stored_at")
+    statement = insert(Blob)
+    statement = statement.on_conflict_do_update(
+        index_elements=[col(Blob.sha256)],
+        set_={"file_name": func.coalesce(col(Blob.file_name), statement.excluded.file_name)},
+    )
+    rows = {blob["sha256"]: {k: blob[k] for k in columns} for blob in blobs}
+    session.execute(statement, [rows[sha] for sha in sorted(rows)])
+    verified = sorted({blob["sha256"] for blob in blobs if blob.get("verified")})
+    if verified:
+        session.execute(
+            update(Blob)
+            .where(col(Blob.sha256).in_(verified))
+            .values(verify_status="ok", last_verified_at=blobs[0]["stored_at"])
+            .execution_options(synchronize_session=False)
+        )
+
+
+def update_objects(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Apply per-row changes (each a dict with ``id`` and the columns to set), grouped by
+    the columns they set so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(change)), []).append(change)
+    table = _objects_table()
+    for keys, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({key: bindparam(f"new_{key}") for key in keys if key != "id"})
+        )
+        session.execute(
+            statement,
+            [
+                {"row_id": change["id"], **{f"new_{k}": change[k] for k in keys if k != "id"}}
+                for change in group
+            ],
+        )
+
+
+def fill_file_names(session: Session, names: Sequence[tuple[int, str]]) -> None:
+    """Give rows without a file name the one their download brought."""
+    if not names:
+        return
+    table = _objects_table()
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .where(table.c.file_name.is_(None))
+        .values(file_name=bindparam("name")),
+        [{"row_id": row_id, "name": name[:300]} for row_id, name in names],
+    )
+
+
+def _objects_table() -> Any:
+    """The Core table: executemany updates by id skip the ORM's per-object work."""
+    return DigitalObject.__table__  # type: ignore[attr-defined]
