@@ -22,6 +22,7 @@ before the commit just means the row is fetched again and found in S3.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import random
 import tempfile
@@ -29,6 +30,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -88,6 +90,44 @@ class Job:
 
 class StoreDown(Exception):
     """S3 failed: stop the round, keep every row pending."""
+
+
+class Spool:
+    """The bytes of one download: in memory up to ``limit``, then in a named temporary
+    file, so a large upload reads its parts from disk as they are sent (boto3 holds the
+    parts of an upload from an open file object in memory, several at once)."""
+
+    def __init__(self, directory: Path, limit: int) -> None:
+        self.directory = directory
+        self.limit = limit
+        self._memory: io.BytesIO | None = io.BytesIO()
+        self._file: IO[bytes] | None = None
+
+    def write(self, data: bytes) -> int:
+        if self._memory is not None and self._memory.tell() + len(data) > self.limit:
+            self._file = tempfile.NamedTemporaryFile(dir=self.directory)  # noqa: SIM115
+            self._file.write(self._memory.getbuffer())
+            self._memory = None
+        target = self._memory if self._memory is not None else self._file
+        assert target is not None  # noqa: S101 - one of the two always holds the bytes
+        return target.write(data)
+
+    def contents(self) -> Path | IO[bytes]:
+        """What to upload: the in-memory bytes from their start, or the file's path."""
+        if self._memory is not None:
+            self._memory.seek(0)
+            return self._memory
+        assert self._file is not None  # noqa: S101 - see write()
+        self._file.flush()
+        return Path(self._file.name)
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()  # a NamedTemporaryFile removes itself on close
+        self._memory = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +190,7 @@ class Fetcher:
                 await self._done(self._postponed(job), report)
                 return
             try:
-                with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, dir=str(self.spool)) as spool:
+                with Spool(self.spool, SPOOL_IN_MEMORY) as spool:
                     got = await download(
                         job.url,
                         spool,
@@ -173,21 +213,20 @@ class Fetcher:
                 verified = not reused and got.sha256 in self._held
                 await self._done(Outcome(job, "stored", got=got, verified=verified), report)
 
-    async def _store(self, spool: IO[bytes], got: Downloaded) -> bool:
+    async def _store(self, spool: Spool, got: Downloaded) -> bool:
         """Put the spooled bytes in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
             return await self._store_once(spool, got)
 
-    async def _store_once(self, spool: IO[bytes], got: Downloaded) -> bool:
+    async def _store_once(self, spool: Spool, got: Downloaded) -> bool:
         # The blobs table knows what S3 holds (verify catches any drift): bytes it lists
         # are not sent again.  Bytes it does not list are sent without asking S3 first;
         # under a content key, storing the same bytes twice changes nothing.
         if got.sha256 in self._held or await asyncio.to_thread(self._known, got.sha256):
             return True
         try:
-            spool.seek(0)
             await asyncio.to_thread(
-                self.store.put_file, got.sha256, spool, got.size, got.media_type
+                self.store.put_file, got.sha256, spool.contents(), got.size, got.media_type
             )
         except ObjectStoreError as exc:
             raise StoreDown(str(exc)) from exc

@@ -16,7 +16,6 @@ import socket
 import ssl
 import struct
 import subprocess
-import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -37,6 +36,7 @@ from app.objects.download import (
 )
 from app.objects.safety import check_url, parse_address_literal, system_resolver, why_not_public
 from app.objects.sniff import SNIFF_BYTES, is_allowed, sniff
+from tests.app.memory import PeakMemory
 from tests.app.object_server import (
     ObjectServer,
     Reply,
@@ -122,47 +122,6 @@ def failed(url: str, **options: Any) -> DownloadFailed:
     with pytest.raises(DownloadFailed) as caught:
         fetch(url, **options)
     return caught.value
-
-
-def status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise AssertionError(f"{field} not in /proc/self/status")
-
-
-class PeakMemory:
-    """Peak resident memory during a block, from VmHWM reset at its start (or sampling)."""
-
-    def __init__(self) -> None:
-        self.before = 0
-        self.peak = 0
-        self._stop = threading.Event()
-        self._sampler: threading.Thread | None = None
-
-    def __enter__(self) -> PeakMemory:
-        try:
-            Path("/proc/self/clear_refs").write_text("5", encoding="ascii")  # resets VmHWM
-        except OSError:
-            self._sampler = threading.Thread(target=self._sample, daemon=True)
-            self._sampler.start()
-        self.before = status_kib("VmRSS")
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.002):
-            self.peak = max(self.peak, status_kib("VmRSS"))
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._sampler is not None:
-            self._sampler.join()
-        else:
-            self.peak = status_kib("VmHWM")
-
-    @property
-    def growth_mib(self) -> float:
-        return (self.peak - self.before) / 1024
 
 
 class _Unseekable(io.RawIOBase):

@@ -30,6 +30,7 @@ from app.objects.verify import verify_objects
 from app.settings import Settings
 from app.sources import service as sources
 from metadata.profile import DigitalObjectRef, Provenance, ResourceRecord
+from tests.app.memory import PeakMemory
 from tests.app.object_server import ObjectServer, Reply, expected_sha256
 
 PDF = b"%PDF-1.7\n"
@@ -376,3 +377,26 @@ def test_a_resource_shows_the_state_of_each_of_its_files(
         # The href serves the stored bytes.
         answer = client.get(shown[held]["href"], follow_redirects=False)
         assert answer.status_code == 307
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_200_mb_file_goes_into_s3_with_bounded_memory(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    """Download, hash, spool and multipart upload: peak RSS grows by less than 50 MB."""
+    size = 200 * 1024 * 1024
+    mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom"
+    url = files.serve("/lecture.mp4", Reply(prefix=mp4, size=size, content_type="video/mp4"))
+    source = add_source(live_engine, "college")
+    publish(live_engine, source, 1, [url])
+    discover(live_engine)
+
+    with PeakMemory() as memory:
+        report = fetch(live_engine, objects_live, store)
+
+    assert report.outcomes["stored"] == 1
+    assert memory.growth_mib < 50, f"peak RSS grew by {memory.growth_mib:.1f} MiB"
+    digest = expected_sha256(size, prefix=mp4)
+    row = by_url(live_engine)[url]
+    assert (row.sha256, row.size, row.media_type) == (digest, size + len(mp4), "video/mp4")
+    assert store.head(digest).size == size + len(mp4)
