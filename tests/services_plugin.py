@@ -6,6 +6,9 @@ Registered from ``tests/conftest.py`` (``pytest_plugins = ["tests.services_plugi
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,14 @@ import pytest
 from app.services import ServiceError, services_down, services_status, services_up
 from app.services.ports import free_port, free_port_pair, service_ports
 
-__all__ = ["free_port", "free_port_pair", "live_services", "pid_running", "services_settings"]
+__all__ = [
+    "free_port",
+    "free_port_pair",
+    "live_services",
+    "pid_running",
+    "services_settings",
+    "serving",
+]
 from app.settings import Settings
 
 
@@ -61,3 +71,23 @@ def live_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     stopped = services_down(settings)
     assert [status.state for status in stopped] == ["stopped", "stopped"], stopped
     assert not [pid for pid in pids if pid_running(pid)], "services outlived services_down"
+
+
+@contextlib.contextmanager
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn in a thread on loopback; yields its base URL."""
+    import uvicorn  # noqa: PLC0415 - only the tests that serve an app need it
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -26,7 +29,7 @@ from app.mirror.client import Mirror, MirrorError, RecordFilter
 from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import HarvestOptions, harvest
-from tests.services_plugin import free_port
+from tests.services_plugin import serving
 
 
 @pytest.fixture
@@ -38,21 +41,8 @@ def upstream(settings: Settings, engine: Engine) -> Iterator[str]:
         assert source_id is not None
         run = asyncio.run(harvest(engine, source_id, options=HarvestOptions(max_retries=1)))
         assert run.status == "succeeded"
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -169,9 +159,6 @@ def test_mirror_and_export_from_the_command_line(
 ) -> None:
     import gzip  # noqa: PLC0415
     import json  # noqa: PLC0415
-    import os  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
 
     coursefed = str(Path(sys.executable).with_name("coursefed"))
     env = {
@@ -206,11 +193,6 @@ def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     """``coursefed mirror`` killed between two committed pages resumes from the second."""
-    import os  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import sqlite3  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
 
     app = create_app(settings)
 
@@ -225,13 +207,6 @@ def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
             source_id = sources.add_source(session, base_url=repository.base_url, slug="demo").id
         assert source_id is not None
         assert asyncio.run(harvest(engine, source_id)).status == "succeeded"
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    upstream = f"http://127.0.0.1:{port}"
     coursefed = str(Path(sys.executable).with_name("coursefed"))
     node = tmp_path / "node"
     env = {
@@ -240,50 +215,55 @@ def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
         "COURSEFED_MEILI_URL": "http://127.0.0.1:9",
         "COURSEFED_SCHEDULER": "false",
     }
+    with serving(app) as upstream:
+        mirror_killed_and_restarted(engine, upstream, coursefed, env, node)
+
+
+def mirror_killed_and_restarted(
+    engine: Engine, upstream: str, coursefed: str, env: dict[str, str], node: Path
+) -> None:
+    """Mirror once, change the upstream, SIGKILL a second mirror mid-feed, restart it."""
+
     command = [coursefed, "mirror", upstream, "--once", "--page-size", "4"]
+    subprocess.run([coursefed, "db", "upgrade"], env=env, check=True, capture_output=True)
+    first = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert first.returncode == 0, first.stderr
+    # Upstream changes: 60 deletions, i.e. 15 pages of 4 entries for the mirror.
+    with session_scope(engine) as session:
+        for resource_id in sorted(catalogue_of(engine))[:60]:
+            catalogue.delete(session, resource_id)
+
+    database = node / "coursefed.db"
+
+    def mirror_serial() -> int:
+        with sqlite3.connect(database) as connection:
+            row = connection.execute(
+                "SELECT serial FROM cursors WHERE name LIKE 'mirror-%'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    start = mirror_serial()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while mirror_serial() < start + 12 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+    assert process.returncode == -signal.SIGKILL, "killed mid-feed, not finished"
+    reached = mirror_serial()
+    assert start < reached < start + 60, "some pages committed, not all"
+
+    again = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    mirrored = make_engine(Settings(data_dir=node))
     try:
-        subprocess.run([coursefed, "db", "upgrade"], env=env, check=True, capture_output=True)
-        first = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
-        assert first.returncode == 0, first.stderr
-        # Upstream changes: 60 deletions, i.e. 15 pages of 4 entries for the mirror.
-        with session_scope(engine) as session:
-            for resource_id in sorted(catalogue_of(engine))[:60]:
-                catalogue.delete(session, resource_id)
-
-        database = node / "coursefed.db"
-
-        def mirror_serial() -> int:
-            with sqlite3.connect(database) as connection:
-                row = connection.execute(
-                    "SELECT serial FROM cursors WHERE name LIKE 'mirror-%'"
-                ).fetchone()
-            return int(row[0]) if row else 0
-
-        start = mirror_serial()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while mirror_serial() < start + 12 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
-        assert process.returncode == -signal.SIGKILL, "killed mid-feed, not finished"
-        reached = mirror_serial()
-        assert start < reached < start + 60, "some pages committed, not all"
-
-        again = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
-        assert again.returncode == 0, again.stderr
-        mirrored = make_engine(Settings(data_dir=node))
-        try:
-            assert catalogue_of(mirrored) == catalogue_of(engine)
-            with session_scope(mirrored) as session:
-                deletes = [e for e in session.exec(select(JournalEntry)).all() if e.op == "delete"]
-            assert len(deletes) == 60, "every deletion applied exactly once"
-        finally:
-            mirrored.dispose()
+        assert catalogue_of(mirrored) == catalogue_of(engine)
+        with session_scope(mirrored) as session:
+            deletes = [e for e in session.exec(select(JournalEntry)).all() if e.op == "delete"]
+        assert len(deletes) == 60, "every deletion applied exactly once"
     finally:
-        server.should_exit = True
-        thread.join(10)
+        mirrored.dispose()

@@ -7,16 +7,11 @@ SeaweedFS S3, A served by uvicorn over loopback HTTP, files fetched from a local
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -32,9 +27,9 @@ from app.search.gateway import SearchIndex
 from app.search.service import search
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import DigitalObjectRef, Provenance, ResourceRecord
 from tests.app.object_server import ObjectServer, Reply
-from tests.services_plugin import free_port
+from tests.app.records import publish as publish_record
+from tests.services_plugin import free_port, serving
 
 PDF = b"%PDF-1.7\n"
 MP4 = b"\0\0\0\x18ftypmp42\0\0\0\0"
@@ -87,54 +82,20 @@ def node_b(live: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Engine]]:
 @pytest.fixture
 def served_a(node_a: tuple[Settings, Engine]) -> Iterator[str]:
     settings, _engine = node_a
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(settings)) as url:
+        yield url
 
 
 def publish(engine: Engine, source_id: int, n: int, title: str, urls: list[str]) -> str:
-    oai_id = f"oai:college:{n}"
-    rid = catalogue.resource_id_for("college", oai_id)
-    raw = f"<record n='{n}'>{title}{urls}</record>".encode()
-    record = ResourceRecord(
-        id=rid,
+    return publish_record(
+        engine,
+        source_id,
+        n,
+        urls,
         title={"zh" if not title.isascii() else "en": f"{title}（{n}）"},
         description={"en": f"An open course, number {n}, about {title}."},
-        objects=[DigitalObjectRef(url=url, name=url.rsplit("/", 1)[-1]) for url in urls],
-        provenance=Provenance(
-            source="college",
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="oai_dc",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-        ),
+        names=True,
     )
-    item = catalogue.StoredRecord(
-        record=record,
-        issues=[],
-        source_id=source_id,
-        oai_identifier=oai_id,
-        datestamp="2026-01-01T00:00:00Z",
-        metadata_prefix="oai_dc",
-        raw_xml=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
-    )
-    with session_scope(engine) as session:
-        catalogue.upsert(session, item)
-    return rid
 
 
 def catalogue_of(engine: Engine) -> dict[str, str]:

@@ -4,8 +4,6 @@ harvester, each harvesting our /oai served by uvicorn over real HTTP."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from oaipmh.client import Client
 from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 from oaipmh_scythe import Scythe
@@ -31,7 +28,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import harvest
 from tests.app.test_oai_provider import build_app, oai_id, populate, spread_change_times
-from tests.services_plugin import free_port
+from tests.services_plugin import free_port, serving
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -79,18 +76,8 @@ def served(settings: Settings, engine: Engine) -> Iterator[Served]:
     port = free_port()
     root = f"http://127.0.0.1:{port}"
     app = build_app(settings.model_copy(update={"public_url": root}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with serving(app, port):
         yield Served(f"{root}/oai", engine, live, deleted, stamps, subject_08)
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _in_window(served: Served) -> set[str]:

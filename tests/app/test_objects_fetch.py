@@ -7,7 +7,6 @@ keep them honest.  Nothing here is mocked: the bytes travel over loopback HTTP i
 
 from __future__ import annotations
 
-import hashlib
 import io
 import uuid
 from collections.abc import Iterator
@@ -29,9 +28,9 @@ from app.objects.store import ObjectStore, content_key
 from app.objects.verify import verify_objects
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import DigitalObjectRef, Provenance, ResourceRecord
 from tests.app.memory import PeakMemory
 from tests.app.object_server import ObjectServer, Reply, expected_sha256
+from tests.app.records import publish as publish_record
 
 PDF = b"%PDF-1.7\n"
 
@@ -79,35 +78,7 @@ def add_source(engine: Engine, slug: str, *, private: bool = True, cap: int | No
 
 def publish(engine: Engine, source_id: int, n: int, urls: list[str], title: str = "课程") -> str:
     """Store record ``n`` of a source naming ``urls`` as its files; returns its id."""
-    oai_id = f"oai:college:{n}"
-    rid = catalogue.resource_id_for(f"s{source_id}", oai_id)
-    raw = f"<record n='{n}'>{title}{urls}</record>".encode()
-    record = ResourceRecord(
-        id=rid,
-        title={"zh": title},
-        objects=[DigitalObjectRef(url=url, format="application/pdf") for url in urls],
-        provenance=Provenance(
-            source=f"s{source_id}",
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="oai_dc",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-        ),
-    )
-    item = catalogue.StoredRecord(
-        record=record,
-        issues=[],
-        source_id=source_id,
-        oai_identifier=oai_id,
-        datestamp="2026-01-01T00:00:00Z",
-        metadata_prefix="oai_dc",
-        raw_xml=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
-    )
-    with session_scope(engine) as session:
-        catalogue.upsert(session, item)
-    return rid
+    return publish_record(engine, source_id, n, urls, title={"zh": title}, slug=f"s{source_id}")
 
 
 def rows(engine: Engine) -> dict[tuple[str, str], DigitalObject]:

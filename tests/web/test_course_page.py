@@ -5,13 +5,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from lxml import html
 from playwright.sync_api import Browser
 from sqlalchemy.engine import Engine
@@ -26,7 +23,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.sources import service as sources
 from metadata.profile import ResourceRecord
-from tests.services_plugin import free_port
+from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services]
 
@@ -51,20 +48,8 @@ def site(live: Settings, live_engine: Engine) -> Iterator[tuple[str, Settings]]:
         assert jobs.run_objects(live_engine, live).outcomes["stored"] > 30
     app_port = free_port()
     settings = live.model_copy(update={"public_url": f"http://127.0.0.1:{app_port}"})
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=app_port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield settings.resolved_public_url, settings
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(settings), app_port) as url:
+        yield url, settings
 
 
 def jsonld_of(page: str) -> dict[str, object]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser
 from sqlalchemy.engine import Engine
 
@@ -19,7 +16,7 @@ from app.jobs import run_harvest
 from app.main import create_app
 from app.settings import Settings
 from app.sources import service as sources
-from tests.services_plugin import free_port
+from tests.services_plugin import serving
 
 pytestmark = [pytest.mark.services, pytest.mark.browser]
 
@@ -33,22 +30,8 @@ def site(live: Settings, live_engine: Engine) -> Iterator[str]:
             source_id = source.id
         assert source_id is not None
         assert run_harvest(live_engine, live, source_id).status == "succeeded"
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
+    with serving(create_app(live)) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,0 +1,67 @@
+"""Catalogue records written as a harvest writes them, for tests that need files named."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from app.catalogue import service as catalogue
+from app.db import session_scope
+from metadata.profile import DigitalObjectRef, LangMap, Provenance, ResourceRecord
+
+
+def publish(
+    engine: Engine,
+    source_id: int,
+    n: int,
+    urls: list[str],
+    *,
+    title: LangMap,
+    description: LangMap | None = None,
+    slug: str = "college",
+    names: bool = False,
+) -> str:
+    """Store record ``n`` of a source naming ``urls`` as its files; returns its id.
+
+    ``names`` declares each file's name (the last segment of its URL), as LOM and DC
+    records often do; otherwise only the format is declared.
+    """
+    oai_id = f"oai:college:{n}"
+    rid = catalogue.resource_id_for(slug, oai_id)
+    raw = f"<record n='{n}'>{title}{urls}</record>".encode()
+    record = ResourceRecord(
+        id=rid,
+        title=title,
+        description=description or {},
+        objects=[
+            DigitalObjectRef(
+                url=url,
+                format=None if names else "application/pdf",
+                name=url.rsplit("/", 1)[-1] if names else None,
+            )
+            for url in urls
+        ],
+        provenance=Provenance(
+            source=slug,
+            oai_identifier=oai_id,
+            datestamp="2026-01-01T00:00:00Z",
+            metadata_prefix="oai_dc",
+            harvested_at=datetime.now(UTC),
+            raw_sha256=hashlib.sha256(raw).hexdigest(),
+        ),
+    )
+    item = catalogue.StoredRecord(
+        record=record,
+        issues=[],
+        source_id=source_id,
+        oai_identifier=oai_id,
+        datestamp="2026-01-01T00:00:00Z",
+        metadata_prefix="oai_dc",
+        raw_xml=raw,
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+    )
+    with session_scope(engine) as session:
+        catalogue.upsert(session, item)
+    return rid
