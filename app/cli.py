@@ -203,14 +203,16 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from app import jobs  # noqa: PLC0415
+    from app.objects.store import ObjectStore  # noqa: PLC0415
 
     migrate.require_head(settings)
     engine = make_engine(settings)
+    store = ObjectStore(settings)
     while True:
         for run in jobs.run_due(engine, settings):
             _report(settings, run)
         jobs.sync_search_quietly(engine, settings)
-        jobs.run_objects_quietly(engine, settings)
+        jobs.run_objects_quietly(engine, settings, store)
         if args.once:
             return 0
         time.sleep(settings.scheduler_interval)

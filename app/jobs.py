@@ -131,12 +131,14 @@ def run_objects(
     return run_sync(fetch_due(engine, settings, store, limit=limit, source_id=source_id))
 
 
-def run_objects_quietly(engine: Engine, settings: Settings) -> FetchReport | None:
+def run_objects_quietly(
+    engine: Engine, settings: Settings, store: ObjectStore | None = None
+) -> FetchReport | None:
     """One background round of object fetching; failures are logged, never raised."""
     if not settings.objects_fetch:
         return None
     try:
-        report = run_objects(engine, settings)
+        report = run_objects(engine, settings, store=store)
         if settings.objects_check_sample > 0:
             # A few source links a round: colleges are never asked for all at once.
             run_sync(check_links(engine, settings, sample=settings.objects_check_sample))
@@ -181,6 +183,7 @@ class Scheduler:
         self.settings = settings
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="coursefed-scheduler", daemon=True)
+        self._store = ObjectStore(settings)  # one S3 client for every round
 
     def start(self) -> None:
         self._thread.start()
@@ -194,7 +197,7 @@ class Scheduler:
             try:
                 run_due(self.engine, self.settings)
                 sync_search_quietly(self.engine, self.settings)
-                run_objects_quietly(self.engine, self.settings)
+                run_objects_quietly(self.engine, self.settings, self._store)
             except Exception:  # the loop must outlive any one failing round
                 log.exception("scheduler round failed")
             self._stop.wait(self.settings.scheduler_interval)
