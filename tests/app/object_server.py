@@ -277,3 +277,28 @@ class RoutedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+@dataclass(frozen=True)
+class GeneratedPdf:
+    """A file to serve at ``path``: a PDF header, then ``size`` bytes generated from ``seed``
+    (equal seeds and sizes: equal bytes, whatever the path)."""
+
+    path: str
+    seed: int
+    size: int
+    prefix: bytes = b"%PDF-1.7\n"
+
+    @property
+    def sha256(self) -> str:
+        return expected_sha256(self.size, self.seed, self.prefix)
+
+    @property
+    def content(self) -> bytes:
+        return self.prefix + b"".join(generated(self.size, self.seed))
+
+    @property
+    def reply(self) -> Reply:
+        return Reply(
+            prefix=self.prefix, size=self.size, seed=self.seed, content_type="application/pdf"
+        )

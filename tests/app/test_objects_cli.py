@@ -31,7 +31,7 @@ from app.main import create_app
 from app.objects.store import ObjectStore
 from app.services.ports import free_port
 from app.settings import Settings
-from tests.app.object_server import ObjectServer, Reply, expected_sha256, generated
+from tests.app.object_server import GeneratedPdf, ObjectServer, Reply
 
 pytestmark = pytest.mark.services
 
@@ -40,18 +40,8 @@ PDF = b"%PDF-1.7\n"
 SIZE = 30_000
 
 
-@dataclasses.dataclass(frozen=True)
-class File:
-    path: str
-    seed: int
-
-    @property
-    def sha256(self) -> str:
-        return expected_sha256(SIZE, self.seed, PDF)
-
-    @property
-    def content(self) -> bytes:
-        return PDF + b"".join(generated(SIZE, self.seed))
+def File(path: str, seed: int) -> GeneratedPdf:
+    return GeneratedPdf(path, seed, SIZE)
 
 
 INTRO = File("/files/1/intro.pdf", seed=1)
@@ -73,7 +63,7 @@ def objects_settings(live: Settings) -> Settings:
 def files() -> Iterator[ObjectServer]:
     with ObjectServer() as server:
         for file in {*NAMED}:
-            reply = Reply(prefix=PDF, size=SIZE, seed=file.seed, content_type="application/pdf")
+            reply = file.reply
             server.serve(file.path, reply)
         yield server
 

@@ -36,7 +36,7 @@ from app.services.ports import service_ports
 from app.settings import Settings
 from app.sources import service as sources
 from tests.app.oai_faults import FaultyRepository
-from tests.app.object_server import ObjectServer, Reply, expected_sha256
+from tests.app.object_server import GeneratedPdf, ObjectServer, Reply
 
 pytestmark = pytest.mark.services
 
@@ -45,14 +45,8 @@ SIZE = 40_000
 SLUG = "college"
 
 
-@dataclasses.dataclass(frozen=True)
-class File:
-    path: str
-    seed: int
-
-    @property
-    def sha256(self) -> str:
-        return expected_sha256(SIZE, self.seed, PDF)
+def File(path: str, seed: int) -> GeneratedPdf:
+    return GeneratedPdf(path, seed, SIZE)
 
 
 class HeldFiles(ObjectServer):
@@ -101,9 +95,7 @@ def naming(
 
 def serve_files(files: ObjectServer, chosen: Sequence[File]) -> None:
     for file in chosen:
-        files.serve(
-            file.path, Reply(prefix=PDF, size=SIZE, seed=file.seed, content_type="application/pdf")
-        )
+        files.serve(file.path, file.reply)
 
 
 def object_rows(engine: Engine) -> list[DigitalObject]:
