@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     )
     objects_concurrency: int = Field(default=4, description="downloads in flight in all")
     objects_host_concurrency: int = Field(default=2, description="downloads in flight per host")
+    objects_store_concurrency: int = Field(
+        default=4, description="uploads to S3 in flight, apart from the downloads"
+    )
     objects_timeout: float = Field(default=60.0, description="seconds without progress")
     objects_max_attempts: int = Field(
         default=6, description="transient failures before an object is marked failed"

@@ -6,7 +6,8 @@ One SeaweedFS S3, the same bytes, the same concurrency, in one run:
   until nothing is due (download, hash, sniff, spool, S3 upload, rows recorded).
   Direct: boto3 ``put_object`` (small files) or ``upload_fileobj`` with the default
   ``TransferConfig`` (large ones) of the same bytes from memory, in a thread pool as wide
-  as the fetcher.  Each repeat uses a fresh database and fresh buckets, so every repeat
+  as the fetcher's S3 uploads (``--concurrency`` is both the downloads and the uploads in
+  flight).  Each repeat uses a fresh database and fresh buckets, so every repeat
   uploads for real.
 * GET, ours: ``GET /api/v1/objects/{sha256}`` through uvicorn, following the 307 to the
   presigned URL (``objects_serve=redirect``) or streamed through the app
@@ -427,6 +428,7 @@ def main() -> None:
             meili_url="http://127.0.0.1:9",  # not needed: only S3 is started
             objects_concurrency=args.concurrency,
             objects_host_concurrency=args.concurrency,
+            objects_store_concurrency=args.concurrency,
             **{k: v for k, v in service_ports().items() if k != "meili_port"},
         )
         services_up(base)
@@ -488,7 +490,7 @@ def measure_put(
                             direct_bucket,
                             files.bodies[kind],
                             files.keys[kind],
-                            workers=settings.objects_concurrency,
+                            workers=settings.objects_store_concurrency,
                             large=kind == "large",
                         )
                     )

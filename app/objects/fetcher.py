@@ -156,6 +156,10 @@ class Fetcher:
         self.store = store
         self.spool = settings.data_dir / "tmp"
         self._all = asyncio.Semaphore(max(1, settings.objects_concurrency))
+        self._uploads = asyncio.Semaphore(max(1, settings.objects_store_concurrency))
+        self._spools = asyncio.Semaphore(
+            max(1, settings.objects_concurrency) + max(1, settings.objects_store_concurrency)
+        )
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._store_down: str | None = None
         # Two URLs can bring the same bytes: one of them stores, the other finds them held.
@@ -185,33 +189,41 @@ class Fetcher:
         return self._hosts[host]
 
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
-        async with self._all, self._host(job.url):
-            if self._store_down is not None:
-                await self._done(self._postponed(job), report)
-                return
-            try:
-                with Spool(self.spool, SPOOL_IN_MEMORY) as spool:
-                    got = await download(
-                        job.url,
-                        spool,
-                        client=client,
-                        allow_private=job.allow_private,
-                        max_bytes=job.max_bytes,
-                    )
-                    reused = await self._store(spool, got)
-            except ObjectRefused as refused:
-                status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
-                await self._done(Outcome(job, status, refused.reason), report)
-            except DownloadFailed as failed:
-                await self._done(self._failed(job, failed), report)
-            except StoreDown as down:
-                self._store_down = str(down)
-                report.store_error = str(down)
-                await self._done(self._postponed(job), report)
-            else:
-                report.reused += reused
-                verified = not reused and got.sha256 in self._held
-                await self._done(Outcome(job, "stored", got=got, verified=verified), report)
+        # A download frees its slot once the bytes are spooled, and waits for an upload
+        # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
+        # both limits' worth of spools are alive at once.
+        async with self._spools:
+            with Spool(self.spool, SPOOL_IN_MEMORY) as spool:
+                async with self._all, self._host(job.url):
+                    if self._store_down is not None:
+                        await self._done(self._postponed(job), report)
+                        return
+                    try:
+                        got = await download(
+                            job.url,
+                            spool,
+                            client=client,
+                            allow_private=job.allow_private,
+                            max_bytes=job.max_bytes,
+                        )
+                    except ObjectRefused as refused:
+                        status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
+                        await self._done(Outcome(job, status, refused.reason), report)
+                        return
+                    except DownloadFailed as failed:
+                        await self._done(self._failed(job, failed), report)
+                        return
+                try:
+                    async with self._uploads:
+                        reused = await self._store(spool, got)
+                except StoreDown as down:
+                    self._store_down = str(down)
+                    report.store_error = str(down)
+                    await self._done(self._postponed(job), report)
+                    return
+        report.reused += reused
+        verified = not reused and got.sha256 in self._held
+        await self._done(Outcome(job, "stored", got=got, verified=verified), report)
 
     async def _store(self, spool: Spool, got: Downloaded) -> bool:
         """Put the spooled bytes in S3 unless held already; True when they were."""
@@ -235,8 +247,8 @@ class Fetcher:
 
     def _known(self, sha256: str) -> bool:
         """Held in S3 by what the blobs table says (and verification did not doubt)."""
-        with session_scope(self.engine) as session:
-            return repository.blob_is_held(session, sha256)
+        with self.engine.connect() as connection:
+            return repository.blob_is_held(connection, sha256)
 
     # --- outcomes ------------------------------------------------------------------------------
 
@@ -360,17 +372,13 @@ def claim(
     now = utcnow()
     with session_scope(engine) as session:
         candidates = repository.due_objects(session, now, limit=limit, source_id=source_id)
-        claimed = [
-            row
-            for row in candidates
-            if row.id is not None and repository.lease_object(session, row.id, now, now + LEASE)
-        ]
+        taken = repository.lease_objects(session, [row.id for row in candidates], now, now + LEASE)
+        claimed = [row for row in candidates if row.id in taken]
         policies = repository.source_policies(session, {r.source_id for r in claimed})
     by_url: dict[str, list[int]] = {}
     attempts: dict[str, int] = {}
     policy_of: dict[str, tuple[bool, int | None]] = {}
     for row in claimed:
-        assert row.id is not None  # noqa: S101 - claimed rows were read from the table
         by_url.setdefault(row.url, []).append(row.id)
         attempts[row.url] = max(attempts.get(row.url, 0), row.attempts)
         allow, cap = policies.get(row.source_id, (False, None))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import DigitalObject
@@ -91,47 +92,75 @@ def objects_by_ids(session: Session, ids: Sequence[int]) -> list[DigitalObject]:
     return list(session.exec(statement))
 
 
+class DueObject(NamedTuple):
+    """What the fetcher needs of a due row (whole ORM rows cost more than the download)."""
+
+    id: int
+    url: str
+    source_id: int | None
+    attempts: int
+
+
 def due_objects(
     session: Session, now: datetime, *, limit: int, source_id: int | None = None
-) -> list[DigitalObject]:
+) -> list[DueObject]:
     """Pending rows whose next attempt is due, the longest waiting first."""
     statement = (
-        select(DigitalObject)
+        select(
+            col(DigitalObject.id),
+            col(DigitalObject.url),
+            col(DigitalObject.source_id),
+            col(DigitalObject.attempts),
+        )
         .where(DigitalObject.status == "pending")
         # A pending row that knows its sha256 awaits a copy from a mirror's upstream.
         .where(col(DigitalObject.sha256).is_(None))
-        .where(
-            or_(
-                col(DigitalObject.next_attempt_at).is_(None),
-                col(DigitalObject.next_attempt_at) <= now,
-            )
-        )
+        .where(_due(now))
         .order_by(col(DigitalObject.next_attempt_at).is_not(None), col(DigitalObject.id))
         .limit(limit)
     )
     if source_id is not None:
         statement = statement.where(DigitalObject.source_id == source_id)
-    return list(session.exec(statement))
+    return [
+        DueObject(row_id, url, source, attempts)
+        for row_id, url, source, attempts in session.exec(statement)
+        if row_id is not None
+    ]
 
 
-def lease_object(session: Session, object_id: int, now: datetime, until: datetime) -> bool:
-    """Compare-and-set: take a due pending row until ``until``; False if another took it."""
-    statement = (
-        update(DigitalObject)
-        .where(col(DigitalObject.id) == object_id)
-        .where(col(DigitalObject.status) == "pending")
-        .where(
-            or_(
-                col(DigitalObject.next_attempt_at).is_(None),
-                col(DigitalObject.next_attempt_at) <= now,
-            )
-        )
-        .values(next_attempt_at=until)
-        # Rows loaded in the session need no refresh: the caller only reads their ids.
-        .execution_options(synchronize_session=False)
+def _due(now: datetime) -> Any:
+    return or_(
+        col(DigitalObject.next_attempt_at).is_(None),
+        col(DigitalObject.next_attempt_at) <= now,
     )
-    result: Any = session.execute(statement)
-    return bool(result.rowcount == 1)
+
+
+LEASE_CHUNK = 500  # ids per statement, well under every database's parameter limit
+
+
+def lease_objects(
+    session: Session, object_ids: Sequence[int], now: datetime, until: datetime
+) -> set[int]:
+    """Compare-and-set: take the due pending rows of ``object_ids`` until ``until``.
+
+    Returns the ids taken; a row another worker took (its lease in the future) or
+    finished meanwhile is left out.  One statement per ``LEASE_CHUNK`` ids.
+    """
+    taken: set[int] = set()
+    for first in range(0, len(object_ids), LEASE_CHUNK):
+        chunk = list(object_ids[first : first + LEASE_CHUNK])
+        statement = (
+            update(DigitalObject)
+            .where(col(DigitalObject.id).in_(chunk))
+            .where(col(DigitalObject.status) == "pending")
+            .where(_due(now))
+            .values(next_attempt_at=until)
+            .returning(col(DigitalObject.id))
+            # No ORM rows of these ids are loaded in the session: nothing to refresh.
+            .execution_options(synchronize_session=False)
+        )
+        taken.update(session.execute(statement).scalars())
+    return taken
 
 
 def source_policies(
@@ -294,14 +323,20 @@ def note_reason(session: Session, ids: Sequence[int], reason: str) -> None:
 # --- the fetcher's batches ----------------------------------------------------------------------
 
 
-def blob_is_held(session: Session, sha256: str) -> bool:
-    """S3 holds these bytes, as far as we know (verification found nothing wrong)."""
-    statement = (
-        select(Blob.sha256)
-        .where(col(Blob.sha256) == sha256)
-        .where(or_(col(Blob.verify_status).is_(None), col(Blob.verify_status) == "ok"))
-    )
-    return session.exec(statement).first() is not None
+_HELD = (
+    select(Blob.sha256)
+    .where(col(Blob.sha256) == bindparam("sha256"))
+    .where(or_(col(Blob.verify_status).is_(None), col(Blob.verify_status) == "ok"))
+)
+
+
+def blob_is_held(connection: Connection, sha256: str) -> bool:
+    """S3 holds these bytes, as far as we know (verification found nothing wrong).
+
+    On a plain connection: the fetcher asks once per download, and an ORM session
+    costs several times the query.
+    """
+    return connection.execute(_HELD, {"sha256": sha256}).first() is not None
 
 
 def record_fetched_blobs(session: Session, blobs: Sequence[dict[str, Any]]) -> None:

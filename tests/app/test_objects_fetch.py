@@ -318,6 +318,31 @@ def test_rows_are_claimed_by_one_fetcher_only(
     assert len(leased) == 6
 
 
+def test_a_row_read_as_due_by_two_fetchers_is_leased_to_one(
+    objects_live: Settings, live_engine: Engine, files: ObjectServer
+) -> None:
+    from app.objects import repository  # noqa: PLC0415
+
+    source = add_source(live_engine, "college")
+    publish(live_engine, source, 1, [files.url(f"/{n}.pdf") for n in range(3)])
+    discover(live_engine)
+    now = datetime.now(UTC)
+    with session_scope(live_engine) as session:
+        # Both fetchers read the same due rows before either leases them.
+        seen = [row.id for row in repository.due_objects(session, now, limit=10)]
+    assert len(seen) == 3
+    with session_scope(live_engine) as session:
+        first = repository.lease_objects(session, seen, now, now + timedelta(minutes=5))
+    with session_scope(live_engine) as session:
+        second = repository.lease_objects(session, seen, now, now + timedelta(minutes=5))
+    assert first == set(seen)
+    assert second == set()
+    # Once the lease has run out, the rows are due again.
+    later = now + timedelta(minutes=6)
+    with session_scope(live_engine) as session:
+        assert repository.lease_objects(session, seen[:2], later, later) == set(seen[:2])
+
+
 def test_a_resource_shows_the_state_of_each_of_its_files(
     objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
 ) -> None:
