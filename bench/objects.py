@@ -31,10 +31,12 @@ Target: ours at ≥ 70 % of direct boto3 throughput.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import io
 import multiprocessing
 import random
+import socket
 import statistics
 import tempfile
 import time
@@ -43,7 +45,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -111,40 +112,55 @@ class Corpus:
 
 
 def serve_files(port: int, corpus: Corpus) -> None:
-    """The file server's process: every file of the corpus, from memory, over HTTP/1.1."""
+    """The file server's process: every file of the corpus, from memory, over HTTP/1.1.
+
+    It stands for the colleges' servers, which are not on this machine, so it takes as
+    little of the machine's CPU as it can: a few lines of asyncio (keep-alive, one
+    header write, the body in ``PIECE`` slices of one buffer) rather than ``http.server``,
+    which spends several times more per request.
+    """
     pool = memoryview(corpus.pool())
     files = {
-        corpus.path(kind, n): corpus.parts(pool, kind, n)
+        corpus.path(kind, n).encode(): corpus.parts(pool, kind, n)
         for kind in ("small", "large")
         for n in range(corpus.count(kind))
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers, then the body: without TCP_NODELAY the second small write waits for the
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = writer.get_extra_info("socket")
+        # Without TCP_NODELAY a small body written after its header waits for the
         # client's delayed ACK (40 ms a file).
-        disable_nagle_algorithm = True
-
-        def do_GET(self) -> None:
-            found = files.get(self.path)
-            if found is None:
-                self.send_error(404)
-                return
-            header, rest = found
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(len(header) + len(rest)))
-            self.end_headers()
-            self.wfile.write(header)
-            for start in range(0, len(rest), PIECE):
-                self.wfile.write(rest[start : start + PIECE])
-
-        def log_message(self, format: str, *args: Any) -> None:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                request = await reader.readuntil(b"\r\n\r\n")
+                method, target, _ = request.split(b" ", 2)
+                found = files.get(target)
+                if found is None:
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                    continue
+                header, rest = found
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                    b"Content-Length: %d\r\n\r\n" % (len(header) + len(rest))
+                )
+                if method == b"HEAD":
+                    continue
+                writer.write(header)
+                for start in range(0, len(rest), PIECE):
+                    writer.write(rest[start : start + PIECE])
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
+        finally:
+            writer.close()
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.serve_forever()
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
 
 
 def serve_app(settings: Settings) -> None:
