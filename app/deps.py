@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import session_scope
+from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
 from app.search.gateway import SearchIndex
 from app.settings import Settings
@@ -22,9 +23,12 @@ class AppState:
     engine: Engine
     search: SearchIndex
     objects: ObjectStore
+    blobs: BlobCache  # rows of stored files, for downloads
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async, though it awaits nothing: FastAPI runs a plain function dependency on a
+    # worker thread, a hop that cost every request about a tenth of a millisecond.
     state: AppState = request.app.state.coursefed
     return state
 

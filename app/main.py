@@ -16,6 +16,7 @@ from app.jobs import Scheduler
 from app.mirror import routes as mirror_routes
 from app.oai import routes as oai_routes
 from app.objects import routes as object_routes
+from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
@@ -34,7 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # One S3 client for the process: creating a boto3 client costs tens of milliseconds.
         objects = ObjectStore(settings, connect_timeout=2)
         app.state.coursefed = AppState(
-            settings=settings, engine=engine, search=search, objects=objects
+            settings=settings,
+            engine=engine,
+            search=search,
+            objects=objects,
+            blobs=BlobCache(settings.objects_blob_cache_seconds),
         )
         scheduler = Scheduler(engine, settings) if settings.scheduler else None
         if scheduler:

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     objects_presign_seconds: int = Field(
         default=300, ge=1, le=604800, description="lifetime of presigned object URLs"
     )
+    objects_blob_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long the app remembers a stored file's record for downloads, so a"
+        " removed file may still be served this long (0 = ask the database every time)",
+    )
     objects_max_bytes: int = Field(
         default=2 * 1024**3,
         gt=0,

@@ -55,10 +55,10 @@ _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
     responses=_OBJECT_RESPONSES,
     operation_id="head_object",
 )
-def get_object(sha256: str, request: Request, state: StateDep) -> Response:
+async def get_object(sha256: str, request: Request, state: StateDep) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""
-    blob = service.find_blob(state.engine, sha256)
-    return service.serve(
+    blob = await service.find_blob(state.engine, state.blobs, sha256)
+    return await service.serve(
         blob,
         method=request.method,
         headers=request.headers,
@@ -93,7 +93,7 @@ async def upload_object(
     )
     try:
         blob = await run_in_threadpool(
-            service.store_upload, state.engine, state.objects, source_id, received
+            service.store_upload, state.engine, state.objects, source_id, received, state.blobs
         )
     finally:
         await run_in_threadpool(service.discard, received.path)

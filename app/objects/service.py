@@ -1,21 +1,27 @@
 """Serve stored objects (redirect or proxy, with ranges and ETags) and take uploads.
 
 Unlike other domains these functions open their own short transactions
-(``session_scope``) instead of using the request's: a download or an upload may stream
+(``session_scope``, or a bare connection for the one read a download makes) instead of
+using the request's: a download or an upload may stream
 for minutes and must not hold a database connection meanwhile.  Bytes go to S3 before
 the ``blobs`` row that names them is committed, so a row never points at nothing (an
 interrupted upload can at worst leave unreferenced content in S3, which is harmless).
+
+Serving runs on the event loop and goes to a worker thread only to wait: for the
+database when the row is not cached, and for S3 in proxy mode.  A redirect, a ``HEAD``,
+a 304 and a 416 of a cached row cost no thread hop at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from app.db import session_scope
 from app.errors import (
@@ -26,17 +32,17 @@ from app.errors import (
     UnsupportedMediaType,
 )
 from app.objects import repository
-from app.objects.http import (
-    ByteRange,
-    Unsatisfiable,
-    content_disposition,
-    etag,
-    etag_matches,
-    parse_range,
-)
+from app.objects.cache import BlobCache, ServedBlob
+from app.objects.http import ByteRange, Unsatisfiable, etag_matches, parse_range
 from app.objects.models import Blob
 from app.objects.sniff import SNIFF_BYTES, is_allowed, sniff
-from app.objects.store import ObjectNotFound, ObjectStore, ObjectStoreError, is_sha256
+from app.objects.store import (
+    ObjectNotFound,
+    ObjectStore,
+    ObjectStoreError,
+    ObjectStream,
+    is_sha256,
+)
 from app.objects.upload import ReceivedFile
 from app.settings import Settings
 from app.sources.models import utcnow
@@ -54,10 +60,19 @@ def require_sha256(value: str) -> str:
     return value
 
 
-def find_blob(engine: Engine, sha256: str) -> Blob:
+async def find_blob(engine: Engine, blobs: BlobCache, sha256: str) -> ServedBlob:
+    """The row of a stored file: remembered for a few seconds, else from the database."""
     require_sha256(sha256)
-    with session_scope(engine) as session:
-        blob = repository.get_blob(session, sha256)
+    blob = blobs.get(sha256)
+    if blob is None:
+        blob = await run_in_threadpool(load_blob, engine, sha256)
+        blobs.put(blob)
+    return blob
+
+
+def load_blob(engine: Engine, sha256: str) -> ServedBlob:
+    with engine.connect() as connection:  # one read: no session, nothing to commit
+        blob = repository.served_blob(connection, sha256)
     if blob is None:
         raise NotFound(f"no stored object with sha256 {sha256}")
     return blob
@@ -66,8 +81,8 @@ def find_blob(engine: Engine, sha256: str) -> Blob:
 # --- serving --------------------------------------------------------------------------------
 
 
-def serve(
-    blob: Blob,
+async def serve(
+    blob: ServedBlob,
     *,
     method: str,
     headers: Mapping[str, str],
@@ -80,22 +95,21 @@ def serve(
     method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
     presigned S3 URL or, in proxy mode, streamed through with ranges.
     """
-    tag = etag(blob.sha256)
     common = {
-        "ETag": tag,
+        "ETag": blob.etag,
         "Accept-Ranges": "bytes",
         "Cache-Control": CACHE_CONTROL,
         "X-Content-Type-Options": "nosniff",
     }
-    if etag_matches(headers.get("if-none-match"), tag):
+    if etag_matches(headers.get("if-none-match"), blob.etag):
         return Response(status_code=304, headers=common)
     if method == "GET" and settings.objects_serve == "redirect":
         return _redirect(blob, store, settings)
-    wanted = _wanted_range(blob, headers, tag)
+    wanted = _wanted_range(blob, headers)
     entity = {
         **common,
         "Content-Type": blob.media_type,
-        "Content-Disposition": content_disposition(blob.file_name, blob.media_type, blob.sha256),
+        "Content-Disposition": blob.disposition,
     }
     if wanted is None:
         status, length = 200, blob.size
@@ -105,12 +119,12 @@ def serve(
     entity["Content-Length"] = str(length)
     if method == "HEAD":
         return Response(status_code=status, headers=entity)
-    return _proxy(blob, wanted, status, entity, store)
+    return await _proxy(blob, wanted, status, entity, store)
 
 
-def _wanted_range(blob: Blob, headers: Mapping[str, str], tag: str) -> ByteRange | None:
+def _wanted_range(blob: ServedBlob, headers: Mapping[str, str]) -> ByteRange | None:
     if_range = headers.get("if-range")
-    if if_range is not None and if_range.strip() != tag:
+    if if_range is not None and if_range.strip() != blob.etag:
         return None  # the client's partial copy is of other bytes: send them all
     try:
         return parse_range(headers.get("range"), blob.size)
@@ -120,48 +134,80 @@ def _wanted_range(blob: Blob, headers: Mapping[str, str], tag: str) -> ByteRange
         ) from None
 
 
-def _redirect(blob: Blob, store: ObjectStore, settings: Settings) -> Response:
-    try:
-        url = store.presigned_get(
-            blob.sha256,
-            file_name=blob.file_name,
-            media_type=blob.media_type,
-            expires=settings.objects_presign_seconds,
-        )
-    except ObjectStoreError as exc:
-        raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
+def _redirect(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
+    # Signing is local and quick (no network): it runs on the event loop.
+    url = store.presigned_get(
+        blob.sha256,
+        file_name=blob.file_name,
+        media_type=blob.media_type,
+        expires=settings.objects_presign_seconds,
+    )
     # The URL expires soon: nobody may cache the redirect for longer.
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
-def _proxy(
-    blob: Blob,
+async def _proxy(
+    blob: ServedBlob,
     wanted: ByteRange | None,
     status: int,
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
     try:
-        if wanted is None:
-            stream = store.open_range(blob.sha256)
-        else:
-            stream = store.open_range(blob.sha256, wanted.start, wanted.end)
+        stream, first = await run_in_threadpool(_open, blob, wanted, store)
     except ObjectNotFound:
         log.error("object %s is recorded but S3 does not hold it", blob.sha256)
         raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
     except ObjectStoreError as exc:
         raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
-    if stream.total != blob.size:
+    return _ObjectResponse(stream, first, status_code=status, headers=headers)
+
+
+def _open(
+    blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore
+) -> tuple[ObjectStream, bytes]:
+    """Open the bytes in S3 and read their first chunk, in one trip to a worker thread
+    (a small file is then sent without another)."""
+    if wanted is None:
+        stream = store.open_range(blob.sha256)
+    else:
+        stream = store.open_range(blob.sha256, wanted.start, wanted.end)
+    try:
+        if stream.total != blob.size:
+            log.error(
+                "object %s: S3 holds %d bytes, %d recorded", blob.sha256, stream.total, blob.size
+            )
+            raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
+        return stream, stream.read()
+    except BaseException:
         stream.close()
-        log.error("object %s: S3 holds %d bytes, %d recorded", blob.sha256, stream.total, blob.size)
-        raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
-    # Closing twice is harmless; the task covers a client that leaves mid-stream.
-    return StreamingResponse(
-        stream.chunks(),
-        status_code=status,
-        headers=headers,
-        background=BackgroundTask(stream.close),
-    )
+        raise
+
+
+class _ObjectResponse(StreamingResponse):
+    """Bytes streamed from S3: the first chunk at once, each next one read on a worker
+    thread.  The S3 read is closed however the response ends: every byte sent, S3
+    failing, the client leaving, or the response never starting."""
+
+    def __init__(
+        self, stream: ObjectStream, first: bytes, *, status_code: int, headers: dict[str, str]
+    ) -> None:
+        super().__init__(_relay(stream, first), status_code=status_code, headers=headers)
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # A read in flight is waited for, not abandoned, when the request is cancelled.
+            self._stream.close()
+
+
+async def _relay(stream: ObjectStream, first: bytes) -> AsyncIterator[bytes]:
+    chunk = first
+    while chunk:
+        yield chunk
+        chunk = b"" if stream.done else await run_in_threadpool(stream.read)
 
 
 # --- uploads --------------------------------------------------------------------------------
@@ -187,9 +233,16 @@ def upload_media_type(received: ReceivedFile) -> str:
 
 
 def store_upload(
-    engine: Engine, store: ObjectStore, source_id: int, received: ReceivedFile
+    engine: Engine,
+    store: ObjectStore,
+    source_id: int,
+    received: ReceivedFile,
+    blobs: BlobCache | None = None,
 ) -> Blob:
-    """Put the file in S3 unless held already, and record it; the ``blobs`` row."""
+    """Put the file in S3 unless held already, and record it; the ``blobs`` row.
+
+    ``blobs`` forgets the row, which may have gained a file name.
+    """
     media_type = upload_media_type(received)
     try:
         stored_now = not store.exists(received.sha256)
@@ -209,6 +262,8 @@ def store_upload(
         if stored_now and blob.verify_status in {"missing", "corrupt"}:
             # The bytes a check found bad were just stored again from a hashed upload.
             repository.record_verification(session, blob.sha256, "ok", utcnow())
+    if blobs is not None:
+        blobs.forget(blob.sha256)
     return blob
 
 

@@ -5,6 +5,11 @@ fetched from two sources, or uploaded twice, are one S3 object.  Every method ra
 ``ObjectNotFound`` for a key S3 does not hold and ``ObjectStoreError`` for anything
 else that goes wrong (S3 down, bucket missing, refused credentials); no botocore or
 boto3 exception leaves this module.
+
+Reads (``open_range``, so proxied downloads and checks) and presigned URLs skip boto3:
+they are GETs signed by ``app.objects.presign`` and sent on a urllib3 pool of our own,
+which costs a fraction of the CPU of a botocore call per request.  Everything else
+(uploads, heads, listings, deletes) goes through boto3.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import boto3
+import urllib3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.httpsession import get_cert_path
 
 from app.objects.http import content_disposition
+from app.objects.presign import Presigner
 from app.settings import Settings
 
 MiB = 1024 * 1024
@@ -37,9 +46,15 @@ MAX_CONCURRENCY = 8
 # held proxied 50 MiB downloads to about 70 % of the speed that reads of 1 MiB reach.
 STREAM_CHUNK = MiB
 KEY_PREFIX = "sha256/"
+READ_TIMEOUT = 30.0
+POOL_CONNECTIONS = 32
+# A read's URL is used at once: a minute covers clock steps and retries.
+READ_URL_SECONDS = 60
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MISSING_KEY_CODES = {"404", "NoSuchKey", "NotFound"}
+_ERROR_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
 class ObjectStoreError(Exception):
@@ -70,32 +85,70 @@ class ObjectInfo:
 
 
 class ObjectStream:
-    """An open S3 GET: what a proxy needs for its headers, and the bytes, read once."""
+    """An open S3 GET: what a proxy needs for its headers, and the bytes, read once.
+
+    The connection goes back to the pool after the last byte; ``close()`` before that
+    drops it (its unread bytes must not reach the next request on it).
+    """
 
     def __init__(
-        self, body: Any, *, start: int, end: int, total: int, media_type: str | None
+        self,
+        response: urllib3.BaseHTTPResponse,
+        *,
+        start: int,
+        end: int,
+        total: int,
+        media_type: str | None,
+        what: str,
     ) -> None:
-        self._body = body
+        self._response = response
         self.start = start
         self.end = end  # inclusive; start - 1 for an empty object
         self.total = total
         self.media_type = media_type
+        self._left = self.length
+        self._what = what
+        if not self._left:
+            response.drain_conn()  # lets the connection serve the next request
+            self.close()
 
     @property
     def length(self) -> int:
         return self.end - self.start + 1
 
+    @property
+    def done(self) -> bool:
+        """Every byte has been read (or the stream was closed)."""
+        return self._left <= 0
+
+    def read(self, size: int = STREAM_CHUNK) -> bytes:
+        """The next at most ``size`` bytes; ``b""`` once every byte was read."""
+        if self._left <= 0:
+            return b""
+        try:
+            chunk = self._response.read(min(size, self._left), decode_content=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            self.close()
+            raise ObjectStoreError(f"reading {self._what} from S3 failed: {exc}") from exc
+        if not chunk:
+            self.close()
+            raise ObjectStoreError(f"S3 ended {self._what} {self._left} bytes short")
+        self._left -= len(chunk)
+        return chunk
+
     def chunks(self, size: int = STREAM_CHUNK) -> Iterator[bytes]:
         """The bytes in chunks of ``size``; the connection is released at the end."""
         try:
-            yield from self._body.iter_chunks(size)
-        except (BotoCoreError, OSError) as exc:
-            raise ObjectStoreError(f"reading from S3 failed: {exc}") from exc
+            while chunk := self.read(size):
+                yield chunk
         finally:
             self.close()
 
     def close(self) -> None:
-        self._body.close()
+        if self._left > 0:
+            self._left = 0
+            self._response.close()  # unread bytes: the connection cannot be reused
+        self._response.release_conn()
 
 
 _SESSION: boto3.session.Session | None = None
@@ -142,19 +195,42 @@ class ObjectStore:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
+        secret = settings.s3_secret_key.get_secret_value()
         credentials = {
             "aws_access_key_id": settings.s3_access_key,
-            "aws_secret_access_key": settings.s3_secret_key.get_secret_value(),
+            "aws_secret_access_key": secret,
             "region_name": settings.s3_region,
         }
         self._client: Any = _client(endpoint_url=self.endpoint, config=config, **credentials)
+        signing = {
+            "bucket": self.bucket,
+            "region": self.region,
+            "access_key": settings.s3_access_key,
+            "secret_key": secret,
+        }
+        self._signer = Presigner(self.endpoint, **signing)
         # Presigning needs no network, but the URL must name a host learners can reach.
-        public = settings.s3_public_endpoint
-        self.public_endpoint = public or self.endpoint
-        self._presigner: Any = (
-            _client(endpoint_url=public, config=config, **credentials)
-            if public and public != self.endpoint
-            else self._client
+        self.public_endpoint = settings.s3_public_endpoint or self.endpoint
+        self._public_signer = Presigner(self.public_endpoint, **signing)
+        https = {"ca_certs": get_cert_path(True)}  # the CA bundle botocore verifies S3 with
+        self._reads = urllib3.connection_from_url(
+            self.endpoint,
+            maxsize=POOL_CONNECTIONS,
+            timeout=urllib3.Timeout(connect=connect_timeout, read=READ_TIMEOUT),
+            # As botocore's standard mode: connection failures, a dropped pooled
+            # connection and S3's transient 5xx answers are tried again, briefly.
+            retries=urllib3.Retry(
+                total=3,
+                connect=2,
+                read=1,
+                status=2,
+                other=0,
+                redirect=0,
+                status_forcelist=(500, 502, 503, 504),
+                backoff_factor=0.1,
+                raise_on_status=False,
+            ),
+            **(https if urlsplit(self.endpoint).scheme == "https" else {}),
         )
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
@@ -168,8 +244,7 @@ class ObjectStore:
     def close(self) -> None:
         """Close the pooled connections (a store is otherwise kept for the process)."""
         self._client.close()
-        if self._presigner is not self._client:
-            self._presigner.close()
+        self._reads.close()
 
     # --- the bucket ---------------------------------------------------------------------
 
@@ -279,18 +354,12 @@ class ObjectStore:
         S3 answers it with our Content-Type and a Content-Disposition carrying the file's
         original name.
         """
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": content_key(sha256),
-            "ResponseContentDisposition": content_disposition(file_name, media_type, sha256),
+        params = {
+            "response-content-disposition": content_disposition(file_name, media_type, sha256)
         }
         if media_type:
-            params["ResponseContentType"] = media_type
-        with self._translated("presign", sha256):
-            url: str = self._presigner.generate_presigned_url(
-                "get_object", Params=params, ExpiresIn=expires
-            )
-        return url
+            params["response-content-type"] = media_type
+        return self._public_signer.url(content_key(sha256), expires=expires, params=params)
 
     def open_range(
         self, sha256: str, start: int | None = None, end: int | None = None
@@ -300,22 +369,60 @@ class ObjectStore:
         Without ``start`` the whole object is opened.  The caller reads ``chunks()`` to
         the end or calls ``close()``.
         """
-        request: dict[str, Any] = {"Bucket": self.bucket, "Key": content_key(sha256)}
+        what = f"{sha256} in bucket {self.bucket!r} at {self.endpoint}"
+        headers = {}
         if start is not None:
-            request["Range"] = f"bytes={start}-{'' if end is None else end}"
-        with self._translated("read", sha256):
-            found = self._client.get_object(**request)
-        length = int(found["ContentLength"])
-        content_range = found.get("ContentRange")
-        if start is not None and content_range:
-            # "bytes 0-9/100"
-            span, _, total = content_range.removeprefix("bytes ").partition("/")
-            first, _, last = span.partition("-")
-            begin, finish, size = int(first), int(last), int(total)
-        else:
+            headers["Range"] = f"bytes={start}-{'' if end is None else end}"
+        target = self._signer.target(content_key(sha256), expires=READ_URL_SECONDS)
+        try:
+            response = self._reads.urlopen(
+                "GET", target, headers=headers, preload_content=False, decode_content=False
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ObjectStoreError(f"read {what}: {exc}") from exc
+        try:
+            return self._stream(response, what, start, end)
+        except BaseException:
+            response.close()
+            response.release_conn()
+            raise
+
+    def _stream(
+        self, response: urllib3.BaseHTTPResponse, what: str, start: int | None, end: int | None
+    ) -> ObjectStream:
+        if response.status not in {200, 206}:
+            body = response.read(4096, decode_content=False)
+            found = _ERROR_CODE.search(body)
+            code = found.group(1).decode("ascii", "replace") if found else str(response.status)
+            if code in _MISSING_KEY_CODES:  # but not NoSuchBucket
+                raise ObjectNotFound(f"read {what}: no such object")
+            raise ObjectStoreError(f"read {what}: S3 answered HTTP {response.status} ({code})")
+        declared = response.headers.get("Content-Length", "")
+        length = int(declared) if declared.isdigit() else -1
+        span = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
+        if response.status == 206 and span:
+            begin, finish, size = (int(n) for n in span.groups())
+        elif (
+            response.status == 200
+            and length >= 0
+            and start in {None, 0}
+            and (end is None or end >= length - 1)
+        ):
+            # The whole object: asked for, or how S3 may answer a range that spans it.
             begin, finish, size = 0, length - 1, length
+        else:
+            raise ObjectStoreError(
+                f"read {what}: S3 answered HTTP {response.status} without the range asked for"
+            )
+        if length != finish - begin + 1:
+            raise ObjectStoreError(f"read {what}: S3 sent {length} bytes for {begin}-{finish}")
         return ObjectStream(
-            found["Body"], start=begin, end=finish, total=size, media_type=found.get("ContentType")
+            response,
+            start=begin,
+            end=finish,
+            total=size,
+            media_type=response.headers.get("Content-Type"),
+            what=what,
         )
 
     def digest(self, sha256: str) -> tuple[str, int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -18,11 +20,12 @@ from sqlmodel import Session
 from app.db import make_engine, session_scope
 from app.main import create_app
 from app.objects import repository
+from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
 from app.settings import Settings
 from app.sources.service import add_source
-from tests.app.test_objects_store import count_calls
-from tests.services_plugin import free_port
+from tests.app.test_objects_store import count_calls, remove_bucket
+from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres]
 
@@ -38,11 +41,12 @@ def sha(data: bytes) -> str:
 
 
 @pytest.fixture
-def objects_settings(live: Settings) -> Settings:
-    """The live services with a bucket of this test's own."""
+def objects_settings(live: Settings) -> Iterator[Settings]:
+    """The live services with a bucket of this test's own, removed afterwards."""
     settings = live.model_copy(update={"s3_bucket": f"objects-{uuid.uuid4().hex[:12]}"})
     ObjectStore(settings).ensure_bucket()
-    return settings
+    yield settings
+    remove_bucket(settings)
 
 
 @pytest.fixture
@@ -401,6 +405,34 @@ def test_html_is_offered_as_a_download_never_shown_in_place(
     assert answer.headers["x-content-type-options"] == "nosniff"
 
 
+def test_downloads_abandoned_midway_give_back_their_s3_connections(
+    objects_settings: Settings, source_id: int
+) -> None:
+    """A learner closing the tab mid-file must neither leak the S3 connection behind the
+    download nor leave its unread bytes to the next download that takes it."""
+    data = b"%PDF-1.7\n" + hashlib.shake_256(b"large lecture").digest(3 * 1024 * 1024)
+    app = create_app(objects_settings.model_copy(update={"objects_serve": "proxy"}))
+    with serving(app) as base:
+        answer = httpx.post(
+            f"{base}/api/v1/sources/{source_id}/objects",
+            files={"file": ("lecture.pdf", data, "application/pdf")},
+            headers=ADMIN,
+        )
+        assert answer.status_code == 201, answer.text
+        url = f"{base}/api/v1/objects/{sha(data)}"
+        for _ in range(3):
+            with httpx.stream("GET", url) as partial:
+                assert next(partial.iter_raw(65536)) == data[:65536]
+        reads = app.state.coursefed.objects._reads.pool  # the store's pool of S3 connections
+        deadline = time.monotonic() + 10
+        while reads.qsize() < reads.maxsize:  # each connection comes back, closed or whole
+            assert time.monotonic() < deadline, f"{reads.maxsize - reads.qsize()} still out"
+            time.sleep(0.05)
+        for _ in range(3):
+            assert httpx.get(url).content == data
+            assert httpx.get(url, headers={"Range": "bytes=5-9"}).content == data[5:10]
+
+
 # --- S3 down --------------------------------------------------------------------------------
 
 
@@ -466,3 +498,81 @@ def test_blob_upsert_keeps_the_first_row_and_fills_a_missing_name(
             session.close()
     finally:
         engine.dispose()
+
+
+# --- serving: the rows of stored files, remembered for a few seconds -----------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def delete_blob(settings: Settings, digest: str) -> None:
+    """Remove a row the way a takedown would: from the database, by another process."""
+    engine = make_engine(settings)
+    with session_scope(engine) as session:
+        blob = repository.get_blob(session, digest)
+        assert blob is not None
+        session.delete(blob)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("mode", ["redirect", "proxy"])
+def test_a_deleted_blob_is_not_served_once_its_cache_entry_expires(
+    make_client: MakeClient, objects_settings: Settings, source_id: int, mode: str
+) -> None:
+    client = make_client(objects_serve=mode)
+    clock = Clock()
+    client.app.state.coursefed.blobs = BlobCache(30, clock=clock)
+    upload(client, source_id, PDF)
+    url = f"/api/v1/objects/{sha(PDF)}"
+    served = 307 if mode == "redirect" else 200
+    assert client.get(url, follow_redirects=False).status_code == served
+    delete_blob(objects_settings, sha(PDF))
+    clock.now += 29  # remembered: still served, as the setting says
+    assert client.get(url, follow_redirects=False).status_code == served
+    clock.now += 1
+    for method in ("GET", "HEAD"):
+        assert client.request(method, url, follow_redirects=False).status_code == 404
+
+
+def test_without_the_cache_a_deleted_blob_is_404_at_once(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client(objects_blob_cache_seconds=0)
+    upload(client, source_id, PDF)
+    url = f"/api/v1/objects/{sha(PDF)}"
+    assert client.get(url, follow_redirects=False).status_code == 307
+    delete_blob(objects_settings, sha(PDF))
+    assert client.get(url, follow_redirects=False).status_code == 404
+
+
+def test_a_404_is_not_remembered(make_client: MakeClient, source_id: int) -> None:
+    client = make_client()
+    url = f"/api/v1/objects/{sha(PDF)}"
+    assert client.get(url, follow_redirects=False).status_code == 404
+    upload(client, source_id, PDF)
+    assert client.get(url, follow_redirects=False).status_code == 307
+
+
+def test_an_upload_naming_a_nameless_blob_is_served_with_the_name_at_once(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    """Bytes first stored without a name (a link with none) gain one from an upload."""
+    ObjectStore(objects_settings).put_file(sha(PDF), io.BytesIO(PDF), len(PDF), "application/pdf")
+    engine = make_engine(objects_settings)
+    with session_scope(engine) as session:
+        repository.upsert_blob(
+            session, sha256=sha(PDF), size=len(PDF), media_type="application/pdf", file_name=None
+        )
+    engine.dispose()
+    client = make_client(objects_serve="proxy")
+    url = f"/api/v1/objects/{sha(PDF)}"
+    unnamed = client.get(url).headers["content-disposition"]
+    assert f'filename="{sha(PDF)[:16]}.pdf"' in unnamed
+    assert upload(client, source_id, PDF, name="syllabus.pdf").status_code == 201
+    assert 'filename="syllabus.pdf"' in client.get(url).headers["content-disposition"]

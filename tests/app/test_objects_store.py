@@ -6,12 +6,13 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from app.objects.store import (
     MiB,
@@ -29,9 +30,25 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def remove_bucket(settings: Settings) -> None:
+    """Empty and remove a test's bucket: SeaweedFS gives each bucket a volume of its own,
+    and a disk holds only so many (one per free GB), so a session must not keep them all."""
+    client = ObjectStore(settings)._client
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=settings.s3_bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=settings.s3_bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=settings.s3_bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+            raise
+
+
 @pytest.fixture
-def store_settings(live_services: Settings) -> Settings:
-    return live_services.model_copy(update={"s3_bucket": f"store-{uuid.uuid4().hex[:12]}"})
+def store_settings(live_services: Settings) -> Iterator[Settings]:
+    settings = live_services.model_copy(update={"s3_bucket": f"store-{uuid.uuid4().hex[:12]}"})
+    yield settings
+    remove_bucket(settings)
 
 
 @pytest.fixture
@@ -140,6 +157,34 @@ def test_open_range_returns_exactly_those_bytes(
     assert b"".join(stream.chunks(7)) == data[expected]
     assert (stream.start, stream.total) == (start, len(data))
     assert stream.length == len(data[expected])
+
+
+def test_a_stream_closed_halfway_leaves_the_next_read_whole(store: ObjectStore) -> None:
+    """Unread bytes of an abandoned read must never reach the next request."""
+    data = os.urandom(3 * MiB)
+    digest = put_bytes(store, data)
+    for _ in range(3):
+        stream = store.open_range(digest)
+        assert stream.read(1000) == data[:1000]
+        stream.close()
+        assert stream.done
+        assert store.digest(digest) == (digest, len(data))
+        assert b"".join(store.open_range(digest, 5, 9).chunks()) == data[5:10]
+
+
+def test_an_empty_object_reads_as_nothing(store: ObjectStore) -> None:
+    digest = put_bytes(store, b"", "text/plain")
+    stream = store.open_range(digest)
+    assert (stream.length, stream.total, stream.done) == (0, 0, True)
+    assert list(stream.chunks()) == []
+    assert store.digest(digest) == (digest, 0)  # and the connection serves the next read
+
+
+def test_a_missing_bucket_is_an_error_not_a_missing_object(store_settings: Settings) -> None:
+    store = ObjectStore(store_settings.model_copy(update={"s3_bucket": "no-such-bucket-here"}))
+    with pytest.raises(ObjectStoreError) as caught:
+        store.open_range(sha(b"x"))
+    assert not isinstance(caught.value, ObjectNotFound)
 
 
 def test_presigned_url_serves_the_bytes_with_name_and_type(store: ObjectStore) -> None:

@@ -1,0 +1,84 @@
+"""The ``blobs`` rows downloads need, kept in memory for a few seconds (bounded, LRU).
+
+A row's bytes, size and type never change (it is named by their sha256), so a download
+need not ask the database each time; but a row can be removed (a takedown) or gain the
+file name it lacked (a later upload of the same bytes).  So an entry lives ``ttl``
+seconds, this process forgets a row it changes itself, and a sha256 the database does not
+hold is never remembered (a file uploaded after a 404 is served at once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.objects.http import content_disposition, etag
+
+MAX_ENTRIES = 10_000  # a few hundred bytes each
+
+
+@dataclass(frozen=True, slots=True)
+class ServedBlob:
+    """What serving a stored file needs of its ``blobs`` row."""
+
+    sha256: str
+    size: int
+    media_type: str
+    file_name: str | None
+    etag: str = field(init=False)
+    disposition: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", etag(self.sha256))
+        object.__setattr__(
+            self, "disposition", content_disposition(self.file_name, self.media_type, self.sha256)
+        )
+
+
+class BlobCache:
+    """sha256 → ``ServedBlob`` for ``ttl`` seconds; ``ttl`` 0 remembers nothing."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, ServedBlob]] = OrderedDict()
+        # Requests run on the event loop and on worker threads alike.
+        self._lock = threading.Lock()
+
+    def get(self, sha256: str) -> ServedBlob | None:
+        with self._lock:
+            found = self._entries.get(sha256)
+            if found is None:
+                return None
+            if found[0] <= self._clock():
+                del self._entries[sha256]
+                return None
+            self._entries.move_to_end(sha256)
+            return found[1]
+
+    def put(self, blob: ServedBlob) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[blob.sha256] = (self._clock() + self.ttl, blob)
+            self._entries.move_to_end(blob.sha256)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def forget(self, sha256: str) -> None:
+        """Drop a row this process changed or removed."""
+        with self._lock:
+            self._entries.pop(sha256, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
