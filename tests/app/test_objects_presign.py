@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -78,6 +80,34 @@ def test_urls_are_the_ones_botocore_signs(
     assert ("X-Amz-Signature", dict(parse_qsl(other.query))["X-Amz-Signature"]) in parse_qsl(
         mine.query
     )
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:8333", "https://files.example.edu.cn:443/s3/"]
+)
+def test_puts_are_signed_as_botocore_signs_them(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(s3_endpoint=endpoint, s3_region="cn-north-1")
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: AT.replace(tzinfo=None))
+    body = b"%PDF-1.7 syllabus"
+    digest = hashlib.sha256(body).hexdigest()
+    path, headers = signer(settings).put_request(
+        content_key(digest), sha256=digest, size=len(body), media_type="application/pdf", now=AT
+    )
+    origin = endpoint.rstrip("/").removesuffix("/s3")
+    request = botocore.awsrequest.AWSRequest(
+        method="PUT",
+        url=origin.replace(":443", "") + path,
+        data=body,
+        headers={"Content-Type": "application/pdf", "Content-Length": str(len(body))},
+    )
+    credentials = botocore.credentials.Credentials(
+        settings.s3_access_key, settings.s3_secret_key.get_secret_value()
+    )
+    botocore.auth.S3SigV4Auth(credentials, "s3", "cn-north-1").add_auth(request)
+    assert headers["authorization"] == request.headers["Authorization"]
+    assert headers["x-amz-content-sha256"] == request.headers["X-Amz-Content-SHA256"] == digest
 
 
 def test_lifetimes_s3_refuses_are_refused_here() -> None:

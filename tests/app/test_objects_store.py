@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from pydantic import SecretStr
 
 from app.objects.store import (
     MiB,
@@ -132,10 +133,20 @@ def test_large_file_goes_up_in_parts(store_settings: Settings, tmp_path: Path) -
     assert store.digest(sha(data)) == (sha(data), len(data))
 
 
-def test_small_file_goes_up_in_one_put(store: ObjectStore) -> None:
-    calls = count_calls(store, "PutObject", "CreateMultipartUpload")
-    put_bytes(store, b"short")
-    assert calls == ["PutObject"]
+def test_small_file_goes_up_in_one_signed_put(store: ObjectStore) -> None:
+    calls = count_calls(store, "PutObject", "CreateMultipartUpload", "HeadObject")
+    digest = put_bytes(store, b"%PDF-1.7 short", "application/pdf")
+    assert calls == []  # not through botocore: one request of our own
+    info = store.head(digest)
+    assert (info.size, info.media_type) == (14, "application/pdf")
+    assert b"".join(store.open_range(digest).chunks()) == b"%PDF-1.7 short"
+
+
+def test_a_put_with_the_wrong_secret_is_refused(store_settings: Settings) -> None:
+    wrong = store_settings.model_copy(update={"s3_secret_key": SecretStr("not-the-secret")})
+    data = b"%PDF-1.7 refused"
+    with pytest.raises(ObjectStoreError, match="HTTP 403"):
+        ObjectStore(wrong).put_file(sha(data), io.BytesIO(data), len(data), "application/pdf")
 
 
 def test_truncated_upload_is_an_error_not_an_object(store: ObjectStore) -> None:
