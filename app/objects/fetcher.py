@@ -231,24 +231,28 @@ class Fetcher:
             return await self._store_once(spool, got)
 
     async def _store_once(self, spool: Spool, got: Downloaded) -> bool:
-        # The blobs table knows what S3 holds (verify catches any drift): bytes it lists
-        # are not sent again.  Bytes it does not list are sent without asking S3 first;
-        # under a content key, storing the same bytes twice changes nothing.
-        if got.sha256 in self._held or await asyncio.to_thread(self._known, got.sha256):
+        if got.sha256 in self._held:
             return True
         try:
-            await asyncio.to_thread(
-                self.store.put_file, got.sha256, spool.contents(), got.size, got.media_type
-            )
+            held = await asyncio.to_thread(self._put_unless_held, spool, got)
         except ObjectStoreError as exc:
             raise StoreDown(str(exc)) from exc
         self._held.add(got.sha256)
-        return False
+        return held
 
-    def _known(self, sha256: str) -> bool:
-        """Held in S3 by what the blobs table says (and verification did not doubt)."""
+    def _put_unless_held(self, spool: Spool, got: Downloaded) -> bool:
+        """Put the bytes in S3 unless the blobs table lists them; True when it does.
+
+        The blobs table knows what S3 holds (verify catches any drift): bytes it lists
+        are not sent again.  Bytes it does not list are sent without asking S3 first;
+        under a content key, storing the same bytes twice changes nothing.  One worker
+        thread hop for both steps.
+        """
         with self.engine.connect() as connection:
-            return repository.blob_is_held(connection, sha256)
+            if repository.blob_is_held(connection, got.sha256):
+                return True
+        self.store.put_file(got.sha256, spool.contents(), got.size, got.media_type)
+        return False
 
     # --- outcomes ------------------------------------------------------------------------------
 
