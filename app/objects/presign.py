@@ -79,10 +79,7 @@ class Presigner:
         """The path and query of ``url()``: what an HTTP client of this endpoint asks for."""
         if not 1 <= expires <= MAX_EXPIRES:
             raise ValueError(f"a presigned URL lives 1 to {MAX_EXPIRES} seconds, not {expires}")
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
-        stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-        day = stamp[:8]
-        scope = f"{day}/{self._region}/s3/aws4_request"
+        stamp, scope = self._moment(now)
         query = {
             "X-Amz-Algorithm": ALGORITHM,
             "X-Amz-Credential": f"{self._access_key}/{scope}",
@@ -98,12 +95,7 @@ class Presigner:
         canonical_request = (
             f"GET\n{path}\n{canonical_query}\nhost:{self.host}\n\nhost\nUNSIGNED-PAYLOAD"
         )
-        string_to_sign = "\n".join(
-            (ALGORITHM, stamp, scope, hashlib.sha256(canonical_request.encode()).hexdigest())
-        )
-        signature = hmac.new(
-            self._key_for(day), string_to_sign.encode(), hashlib.sha256
-        ).hexdigest()
+        signature = self._signature(stamp, scope, canonical_request)
         return f"{path}?{canonical_query}&X-Amz-Signature={signature}"
 
     def put_request(
@@ -116,10 +108,7 @@ class Presigner:
         refuses a body that differs.  ``Host`` is left to the HTTP client, which sends
         ``self.host`` for this endpoint.
         """
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
-        stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-        day = stamp[:8]
-        scope = f"{day}/{self._region}/s3/aws4_request"
+        stamp, scope = self._moment(now)
         path = self._bucket_path + quote(key, safe="/~")
         headers = {
             "content-length": str(size),
@@ -132,18 +121,24 @@ class Presigner:
         signed = ";".join(names)
         canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in names)
         canonical_request = f"PUT\n{path}\n\n{canonical_headers}\n{signed}\n{sha256}"
-        string_to_sign = "\n".join(
-            (ALGORITHM, stamp, scope, hashlib.sha256(canonical_request.encode()).hexdigest())
-        )
-        signature = hmac.new(
-            self._key_for(day), string_to_sign.encode(), hashlib.sha256
-        ).hexdigest()
+        signature = self._signature(stamp, scope, canonical_request)
         del headers["host"]
         headers["authorization"] = (
             f"{ALGORITHM} Credential={self._access_key}/{scope}, "
             f"SignedHeaders={signed}, Signature={signature}"
         )
         return path, headers
+
+    def _moment(self, now: datetime | None) -> tuple[str, str]:
+        """(``X-Amz-Date`` stamp, credential scope) of a request signed at ``now``."""
+        stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return stamp, f"{stamp[:8]}/{self._region}/s3/aws4_request"
+
+    def _signature(self, stamp: str, scope: str, canonical_request: str) -> str:
+        digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+        string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{digest}"
+        key = self._key_for(stamp[:8])
+        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
     def _key_for(self, day: str) -> bytes:
         cached_day, cached = self._signing_key  # one tuple: threads see a whole pair
