@@ -1,4 +1,5 @@
-"""Catalogue records written as a harvest writes them, for tests that need files named."""
+"""Catalogue records written as a harvest writes them (``stored``), and records that name
+files (``publish``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from sqlalchemy.engine import Engine
 
 from app.catalogue import service as catalogue
 from app.db import session_scope
-from metadata.profile import DigitalObjectRef, LangMap, Provenance, ResourceRecord
+from metadata.profile import DigitalObjectRef, Issue, LangMap, Provenance, ResourceRecord
+
+DATESTAMP = "2026-01-01T00:00:00Z"
 
 
 def publish(
@@ -52,16 +55,27 @@ def publish(
             raw_sha256=hashlib.sha256(raw).hexdigest(),
         ),
     )
-    item = catalogue.StoredRecord(
+    with session_scope(engine) as session:
+        catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
+    return rid
+
+
+def stored(
+    record: ResourceRecord,
+    raw: bytes,
+    *,
+    oai_id: str,
+    source_id: int | None,
+    issues: list[Issue] | None = None,
+) -> catalogue.StoredRecord:
+    """``record`` as a harvest hands it to the catalogue: with its raw XML and OAI header."""
+    return catalogue.StoredRecord(
         record=record,
-        issues=[],
+        issues=issues or [],
         source_id=source_id,
         oai_identifier=oai_id,
-        datestamp="2026-01-01T00:00:00Z",
+        datestamp=DATESTAMP,
         metadata_prefix="oai_dc",
         raw_xml=raw,
         raw_sha256=hashlib.sha256(raw).hexdigest(),
     )
-    with session_scope(engine) as session:
-        catalogue.upsert(session, item)
-    return rid

@@ -13,6 +13,7 @@ from app.catalogue.models import JournalEntry, Resource
 from app.db import session_scope
 from app.sources import service as sources
 from metadata.profile import Issue, Provenance, ResourceRecord
+from tests.app.records import stored
 
 
 def _item(source_id: int, oai_id: str, title: str, raw: bytes) -> catalogue.StoredRecord:
@@ -29,16 +30,7 @@ def _item(source_id: int, oai_id: str, title: str, raw: bytes) -> catalogue.Stor
             raw_sha256="0" * 64,
         ),
     )
-    return catalogue.StoredRecord(
-        record=record,
-        issues=[],
-        source_id=source_id,
-        oai_identifier=oai_id,
-        datestamp="2026-01-01T00:00:00Z",
-        metadata_prefix="oai_dc",
-        raw_xml=raw,
-        raw_sha256=str(hash(raw)),
-    )
+    return stored(record, raw, oai_id=oai_id, source_id=source_id)
 
 
 def _source(engine: Engine) -> int:
@@ -63,11 +55,11 @@ def test_upsert_unchanged_and_delete_write_the_journal(engine: Engine) -> None:
         assert catalogue.delete(session, item.record.id) is catalogue.Outcome.ALREADY_ABSENT
     with session_scope(engine) as session:
         ops = [(e.op, e.resource_id) for e in repository.journal_since(session, 0, 100)]
-        stored = session.get(Resource, item.record.id)
-        assert stored is not None
-        assert stored.deleted, "a deletion leaves a tombstone, not a hole"
-        assert stored.record["title"] == {"zh": "计算机科学导论（第二版）"}
-        assert stored.raw_xml == b"<record>2</record>"
+        row = session.get(Resource, item.record.id)
+        assert row is not None
+        assert row.deleted, "a deletion leaves a tombstone, not a hole"
+        assert row.record["title"] == {"zh": "计算机科学导论（第二版）"}
+        assert row.raw_xml == b"<record>2</record>"
     rid = item.record.id
     assert ops == [("upsert", rid), ("upsert", rid), ("delete", rid)]
 
@@ -111,10 +103,10 @@ def test_errors_keep_a_record_out_of_the_public_catalogue(engine: Engine) -> Non
     with session_scope(engine) as session:
         catalogue.upsert(session, bad)
     with session_scope(engine) as session:
-        stored = session.get(Resource, item.record.id)
-        assert stored is not None
-        assert stored.publishable is False
-        assert stored.issues[0]["code"] == "missing_title"
+        row = session.get(Resource, item.record.id)
+        assert row is not None
+        assert row.publishable is False
+        assert row.issues[0]["code"] == "missing_title"
 
 
 def test_cursor_round_trip(engine: Engine) -> None:

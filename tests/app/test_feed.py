@@ -22,6 +22,7 @@ from app.main import create_app
 from app.mirror import repository
 from app.settings import Settings
 from metadata.profile import DigitalObjectRef, Issue, Provenance, ResourceRecord
+from tests.app.records import stored
 
 pytestmark = pytest.mark.postgres
 
@@ -63,16 +64,7 @@ def store(
         ),
     )
     issues = [] if publishable else [Issue(severity="error", code="no_title", message="x")]
-    item = catalogue.StoredRecord(
-        record=record,
-        issues=issues,
-        source_id=None,
-        oai_identifier=oai_id,
-        datestamp="2026-01-01T00:00:00Z",
-        metadata_prefix="oai_dc",
-        raw_xml=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
-    )
+    item = stored(record, raw, oai_id=oai_id, source_id=None, issues=issues)
     with session_scope(engine) as session:
         assert catalogue.upsert(session, item) is not catalogue.Outcome.UNCHANGED
     return rid

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Iterator
 
@@ -23,6 +22,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.sources import service as sources
 from metadata.profile import ResourceRecord
+from tests.app.records import stored
 from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services]
@@ -96,18 +96,8 @@ def test_missing_removed_and_hostile_courses(
     hostile = "</script><script>alert(1)</script> & <!-- 课程"
     raw = b"<record>hostile</record>"
     record = ResourceRecord(id="local-hostile", title={"zh": hostile}, description={"en": hostile})
-    item = catalogue.StoredRecord(
-        record=record,
-        issues=[],
-        source_id=None,
-        oai_identifier="oai:local:hostile",
-        datestamp="2026-01-01T00:00:00Z",
-        metadata_prefix="oai_dc",
-        raw_xml=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(),
-    )
     with session_scope(live_engine) as session:
-        catalogue.upsert(session, item)
+        catalogue.upsert(session, stored(record, raw, oai_id="oai:local:hostile", source_id=None))
     page = httpx.get(f"{url}/courses/local-hostile")
     assert page.status_code == 200
     assert "<script>alert(1)" not in page.text
