@@ -2,10 +2,10 @@
 
 Unlike other domains these functions open their own short transactions
 (``session_scope``, or a bare connection for the one read a download makes) instead of
-using the request's: a download or an upload may stream
-for minutes and must not hold a database connection meanwhile.  Bytes go to S3 before
-the ``blobs`` row that names them is committed, so a row never points at nothing (an
-interrupted upload can at worst leave unreferenced content in S3, which is harmless).
+using the request's: a download or an upload may stream for minutes and must not hold a
+database connection meanwhile.  Bytes go to S3 before the ``blobs`` row that names them
+is committed, so a row never points at nothing (an interrupted upload can at worst leave
+unreferenced content in S3, which is harmless).
 
 Serving runs on the event loop and goes to a worker thread only to wait: for the
 database when the row is not cached, and for S3 in proxy mode.  A redirect, a ``HEAD``,
