@@ -375,14 +375,13 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn  # noqa: PLC0415
-
+    from app import server  # noqa: PLC0415
     from app.main import create_app  # noqa: PLC0415
 
     migrate.require_head(settings)
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    server.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 

@@ -165,11 +165,10 @@ def serve_files(port: int, corpus: Corpus) -> None:
 
 def serve_app(settings: Settings) -> None:
     """An app instance's process."""
-    import uvicorn  # noqa: PLC0415
-
+    from app import server  # noqa: PLC0415
     from app.main import create_app  # noqa: PLC0415
 
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=settings.port, log_level="error")
+    server.run(create_app(settings), host="127.0.0.1", port=settings.port, log_level="error")
 
 
 def start_process(target: Callable[..., None], *args: Any) -> multiprocessing.process.BaseProcess:

@@ -74,12 +74,20 @@ def live_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 
 
 @contextlib.contextmanager
-def serving(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a thread on loopback; yields its base URL."""
+def serving(app: Any, port: int | None = None, *, relay: bool = True) -> Iterator[str]:
+    """Serve an ASGI app as ``coursefed serve`` does (uvicorn, ``app.server``'s protocol),
+    in a thread on loopback; yields its base URL.  ``relay=False``: plain uvicorn, whose
+    requests are not offered the socket relay."""
     import uvicorn  # noqa: PLC0415 - only the tests that serve an app need it
 
+    from app.server import config  # noqa: PLC0415
+
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if relay:
+        settings = config(app, host="127.0.0.1", port=port, log_level="warning")
+    else:
+        settings = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(settings)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

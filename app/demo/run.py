@@ -13,9 +13,8 @@ import logging
 import sys
 import time
 
-import uvicorn
-
 from app import jobs, migrate
+from app import server as http_server
 from app.db import make_engine, session_scope
 from app.demo.corpus import HOST, generate_corpus
 from app.demo.repository import DemoRepository
@@ -91,7 +90,7 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
         _say(f"  API docs:      {url}/docs")
         _say("  Press Ctrl-C to stop.")
         _say("")
-        uvicorn.run(
+        http_server.run(
             create_app(settings), host=settings.host, port=settings.port, log_level="warning"
         )
     finally:

@@ -12,6 +12,7 @@ from app.deps import StateDep
 from app.objects import service
 from app.objects.schemas import StoredObject
 from app.objects.upload import FIELD, receive_file
+from app.server import SOCKET_RELAY
 
 router = APIRouter(prefix="/api/v1", tags=["objects"])
 
@@ -64,6 +65,7 @@ async def get_object(sha256: str, request: Request, state: StateDep) -> Response
         headers=request.headers,
         store=state.objects,
         settings=state.settings,
+        relay=SOCKET_RELAY in request.scope.get("extensions", {}),
     )
 
 

@@ -41,9 +41,11 @@ from app.objects.store import (
     ObjectStore,
     ObjectStoreError,
     ObjectStream,
+    SocketStream,
     is_sha256,
 )
 from app.objects.upload import ReceivedFile
+from app.server import SOCKET_RELAY, RelayFailed
 from app.settings import Settings
 from app.sources.models import utcnow
 from app.sources.service import find_source
@@ -52,6 +54,10 @@ log = logging.getLogger(__name__)
 
 # Content-addressed bytes never change; a day still lets a takedown reach caches.
 CACHE_CONTROL = "public, max-age=86400"
+# Proxied bodies from this size on are relayed by the server in the kernel, on an S3
+# connection of their own; smaller ones are read here, on pooled connections, which
+# saves a connection per request where the copying costs little.
+RELAY_MIN_BYTES = 1024 * 1024
 
 
 def require_sha256(value: str) -> str:
@@ -88,12 +94,14 @@ async def serve(
     headers: Mapping[str, str],
     store: ObjectStore,
     settings: Settings,
+    relay: bool = False,
 ) -> Response:
     """The response to ``GET`` or ``HEAD`` of a stored object.
 
     ``HEAD`` is always answered here from the ``blobs`` row (a presigned URL signs one
     method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
-    presigned S3 URL or, in proxy mode, streamed through with ranges.
+    presigned S3 URL or, in proxy mode, streamed through with ranges.  ``relay``: the
+    server offers ``coursefed.socket_relay``, which large proxied bodies then take.
     """
     common = {
         "ETag": blob.etag,
@@ -119,6 +127,8 @@ async def serve(
     entity["Content-Length"] = str(length)
     if method == "HEAD":
         return Response(status_code=status, headers=entity)
+    if relay and length >= RELAY_MIN_BYTES and store.can_open_socket:
+        return await _relayed(blob, wanted, status, entity, store)
     return await _proxy(blob, wanted, status, entity, store)
 
 
@@ -201,6 +211,68 @@ class _ObjectResponse(StreamingResponse):
         finally:
             # A read in flight is waited for, not abandoned, when the request is cancelled.
             self._stream.close()
+
+
+async def _relayed(
+    blob: ServedBlob,
+    wanted: ByteRange | None,
+    status: int,
+    headers: dict[str, str],
+    store: ObjectStore,
+) -> Response:
+    try:
+        opened = await run_in_threadpool(_open_socket, blob, wanted, store)
+    except ObjectNotFound:
+        log.error("object %s is recorded but S3 does not hold it", blob.sha256)
+        raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
+    except ObjectStoreError as exc:
+        raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
+    return _RelayedResponse(opened, blob.sha256, status_code=status, headers=headers)
+
+
+def _open_socket(blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore) -> SocketStream:
+    if wanted is None:
+        opened = store.open_socket(blob.sha256)
+    else:
+        opened = store.open_socket(blob.sha256, wanted.start, wanted.end)
+    if opened.total != blob.size:
+        opened.close()
+        log.error("object %s: S3 holds %d bytes, %d recorded", blob.sha256, opened.total, blob.size)
+        raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
+    return opened
+
+
+class _RelayedResponse(Response):
+    """Bytes relayed from an S3 socket to the client by the server (``app.server``).
+
+    The S3 connection is closed however the response ends."""
+
+    def __init__(
+        self, opened: SocketStream, sha256: str, *, status_code: int, headers: dict[str, str]
+    ) -> None:
+        super().__init__(status_code=status_code, headers=headers)
+        self._opened = opened
+        self._sha256 = sha256
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        opened = self._opened
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            if opened.prefix:
+                await send({"type": "http.response.body", "body": opened.prefix, "more_body": True})
+            await send({"type": SOCKET_RELAY, "socket": opened.socket, "count": opened.unread})
+        except RelayFailed as exc:
+            log.warning(
+                "object %s: S3 stopped mid-download, connection dropped: %s", self._sha256, exc
+            )
+        finally:
+            opened.close()
 
 
 async def _relay(stream: ObjectStream, first: bytes) -> AsyncIterator[bytes]:

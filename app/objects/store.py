@@ -15,13 +15,16 @@ else (multipart uploads, heads, listings, deletes) goes through boto3.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
 import os
 import re
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -51,6 +54,7 @@ READ_TIMEOUT = 30.0
 POOL_CONNECTIONS = 32
 # A read's URL is used at once: a minute covers clock steps and retries.
 READ_URL_SECONDS = 60
+MAX_HEAD_BYTES = 64 * 1024
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MISSING_KEY_CODES = {"404", "NoSuchKey", "NotFound"}
@@ -152,6 +156,91 @@ class ObjectStream:
         self._response.release_conn()
 
 
+class SocketStream:
+    """An S3 GET on a connection of its own: its socket, and the body bytes already read."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        *,
+        prefix: bytes,
+        start: int,
+        end: int,
+        total: int,
+        media_type: str | None,
+    ) -> None:
+        self.socket = sock
+        self.prefix = prefix
+        self.start = start
+        self.end = end  # inclusive
+        self.total = total
+        self.media_type = media_type
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def unread(self) -> int:
+        """Bytes still in the socket after ``prefix``."""
+        return self.length - len(self.prefix)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def _read_refused(status: int, body: bytes, what: str) -> ObjectStoreError:
+    """The error for an S3 answer to a read other than 200 or 206."""
+    found = _ERROR_CODE.search(body)
+    code = found.group(1).decode("ascii", "replace") if found else str(status)
+    if code in _MISSING_KEY_CODES:  # but not NoSuchBucket
+        return ObjectNotFound(f"read {what}: no such object")
+    return ObjectStoreError(f"read {what}: S3 answered HTTP {status} ({code})")
+
+
+def _span(
+    status: int, header: Callable[[str], str | None], what: str, start: int | None, end: int | None
+) -> tuple[int, int, int]:
+    """(first, last, total) of the bytes S3 answered with; an error unless they are what
+    was asked for and the body is as long as they are.  ``header`` looks a header up."""
+    declared = header("Content-Length") or ""
+    length = int(declared) if declared.isdigit() else -1
+    span = _CONTENT_RANGE.fullmatch(header("Content-Range") or "")
+    if status == 206 and span:
+        begin, finish, size = (int(n) for n in span.groups())
+    elif (
+        status == 200 and length >= 0 and start in {None, 0} and (end is None or end >= length - 1)
+    ):
+        # The whole object: asked for, or how S3 may answer a range that spans it.
+        begin, finish, size = 0, length - 1, length
+    else:
+        raise ObjectStoreError(
+            f"read {what}: S3 answered HTTP {status} without the range asked for"
+        )
+    if length != finish - begin + 1:
+        raise ObjectStoreError(f"read {what}: S3 sent {length} bytes for {begin}-{finish}")
+    return begin, finish, size
+
+
+def _read_head(sock: socket.socket) -> tuple[int, Message, bytes]:
+    """Status, headers and the bytes read past them, of an HTTP/1.1 answer on ``sock``."""
+    data = b""
+    while (ends := data.find(b"\r\n\r\n")) < 0:
+        if len(data) > MAX_HEAD_BYTES:
+            raise ObjectStoreError(f"an S3 answer's headers pass {MAX_HEAD_BYTES} bytes")
+        more = sock.recv(65536)
+        if not more:
+            raise ObjectStoreError("S3 closed the connection before answering")
+        data += more
+    status_line, _, head = data[:ends].partition(b"\r\n")
+    version, _, rest = status_line.partition(b" ")
+    code = rest[:3]
+    if not version.startswith(b"HTTP/1.") or not code.isdigit():
+        raise ObjectStoreError(f"S3 answered with no HTTP status line: {status_line[:80]!r}")
+    headers = http.client.parse_headers(io.BytesIO(head + b"\r\n\r\n"))
+    return int(code), headers, data[ends + 4 :]
+
+
 _SESSION: boto3.session.Session | None = None
 _SESSION_LOCK = threading.Lock()
 
@@ -180,6 +269,8 @@ class ObjectStore:
     ) -> None:
         self.bucket = settings.s3_bucket
         self.endpoint = settings.resolved_s3_endpoint
+        self._endpoint = urlsplit(self.endpoint)
+        self._connect_timeout = connect_timeout
         self.region = settings.s3_region
         config = Config(
             connect_timeout=connect_timeout,
@@ -231,7 +322,7 @@ class ObjectStore:
                 backoff_factor=0.1,
                 raise_on_status=False,
             ),
-            **(https if urlsplit(self.endpoint).scheme == "https" else {}),
+            **(https if self._endpoint.scheme == "https" else {}),
         )
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
@@ -407,31 +498,8 @@ class ObjectStore:
         self, response: urllib3.BaseHTTPResponse, what: str, start: int | None, end: int | None
     ) -> ObjectStream:
         if response.status not in {200, 206}:
-            body = response.read(4096, decode_content=False)
-            found = _ERROR_CODE.search(body)
-            code = found.group(1).decode("ascii", "replace") if found else str(response.status)
-            if code in _MISSING_KEY_CODES:  # but not NoSuchBucket
-                raise ObjectNotFound(f"read {what}: no such object")
-            raise ObjectStoreError(f"read {what}: S3 answered HTTP {response.status} ({code})")
-        declared = response.headers.get("Content-Length", "")
-        length = int(declared) if declared.isdigit() else -1
-        span = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
-        if response.status == 206 and span:
-            begin, finish, size = (int(n) for n in span.groups())
-        elif (
-            response.status == 200
-            and length >= 0
-            and start in {None, 0}
-            and (end is None or end >= length - 1)
-        ):
-            # The whole object: asked for, or how S3 may answer a range that spans it.
-            begin, finish, size = 0, length - 1, length
-        else:
-            raise ObjectStoreError(
-                f"read {what}: S3 answered HTTP {response.status} without the range asked for"
-            )
-        if length != finish - begin + 1:
-            raise ObjectStoreError(f"read {what}: S3 sent {length} bytes for {begin}-{finish}")
+            raise _read_refused(response.status, response.read(4096, decode_content=False), what)
+        begin, finish, size = _span(response.status, response.headers.get, what, start, end)
         return ObjectStream(
             response,
             start=begin,
@@ -440,6 +508,55 @@ class ObjectStore:
             media_type=response.headers.get("Content-Type"),
             what=what,
         )
+
+    @property
+    def can_open_socket(self) -> bool:
+        """Reads can be had as a bare socket (plain HTTP: TLS bytes are not the file's)."""
+        return self._endpoint.scheme == "http"
+
+    def open_socket(
+        self, sha256: str, start: int | None = None, end: int | None = None
+    ) -> SocketStream:
+        """As ``open_range``, on a connection of its own, read by the caller from its socket.
+
+        For relaying large files in the kernel (``app.server``); plain HTTP endpoints only.
+        The connection is not pooled: the caller reads ``length`` bytes (the first
+        ``len(prefix)`` of them already read) and closes it.
+        """
+        if not self.can_open_socket:
+            raise ObjectStoreError(f"{self.endpoint}: a TLS endpoint has no plain socket to read")
+        what = f"{sha256} in bucket {self.bucket!r} at {self.endpoint}"
+        target = self._signer.target(content_key(sha256), expires=READ_URL_SECONDS)
+        lines = [f"GET {target} HTTP/1.1", f"Host: {self._signer.host}"]
+        if start is not None:
+            lines.append(f"Range: bytes={start}-{'' if end is None else end}")
+        lines += ["Accept-Encoding: identity", "Connection: close", "", ""]
+        address = (self._endpoint.hostname or "", self._endpoint.port or 80)
+        try:
+            sock = socket.create_connection(address, timeout=self._connect_timeout)
+        except OSError as exc:
+            raise ObjectStoreError(f"read {what}: {exc}") from exc
+        try:
+            sock.settimeout(READ_TIMEOUT)
+            sock.sendall("\r\n".join(lines).encode("ascii"))
+            status, headers, rest = _read_head(sock)
+            if status not in {200, 206}:
+                raise _read_refused(status, rest, what)
+            begin, finish, size = _span(status, headers.get, what, start, end)
+            return SocketStream(
+                sock,
+                prefix=rest[: finish - begin + 1],
+                start=begin,
+                end=finish,
+                total=size,
+                media_type=headers.get("Content-Type"),
+            )
+        except OSError as exc:
+            sock.close()
+            raise ObjectStoreError(f"read {what}: {exc}") from exc
+        except BaseException:
+            sock.close()
+            raise
 
     def digest(self, sha256: str) -> tuple[str, int]:
         """Re-read the stored bytes: their actual sha256 and size."""

@@ -416,7 +416,7 @@ def test_downloads_abandoned_midway_give_back_their_s3_connections(
     download nor leave its unread bytes to the next download that takes it."""
     data = b"%PDF-1.7\n" + hashlib.shake_256(b"large lecture").digest(3 * 1024 * 1024)
     app = create_app(objects_settings.model_copy(update={"objects_serve": "proxy"}))
-    with serving(app) as base:
+    with serving(app, relay=False) as base:  # app.server's relay: tests/app/test_objects_relay.py
         answer = httpx.post(
             f"{base}/api/v1/sources/{source_id}/objects",
             files={"file": ("lecture.pdf", data, "application/pdf")},
