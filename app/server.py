@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import os
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -148,6 +147,8 @@ async def _splice(source: socket.socket, client_fd: int, count: int) -> None:
     """Move ``count`` bytes from ``source`` to the client, through a pipe, in the kernel."""
     # A descriptor of our own for the client's socket: the event loop refuses to watch
     # the one its transport owns, and closing ours leaves the connection open.
+    import fcntl  # noqa: PLC0415 - POSIX only, and only reached where splice exists
+
     client = os.dup(client_fd)
     read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     try:
