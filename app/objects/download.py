@@ -14,9 +14,10 @@ the hash and the file.
 * ``Accept-Encoding: identity`` is asked for; a server that compresses anyway (gzip,
   deflate) is decoded in bounded steps, so a small compressed body cannot expand in memory.
 * https requests to a host name carry ``Connection: close``: the connection was opened to
-  an address, and a pooled one verified for another name at the same address must not
-  carry this request.  The caller's client must not use a proxy (``trust_env=False``), or
-  the proxy, not us, would choose the address.
+  an address for one name, and is never kept for another request.
+
+The requests go through ``app.objects.client.ObjectClient``, an HTTP/1.1 client that
+does what the downloader needs and nothing else.
 
 ``out`` receives partial bytes when an error is raised; the caller discards them.
 """
@@ -40,6 +41,15 @@ from urllib.parse import unquote, unquote_to_bytes
 
 import httpx
 
+from app.objects.client import (
+    ConnectError,
+    ConnectTimeout,
+    LocalProtocolError,
+    ObjectClient,
+    Response,
+    Timeout,
+    TransportError,
+)
 from app.objects.safety import (
     DownloadFailed,
     ObjectDownloadError,
@@ -66,6 +76,9 @@ __all__ = [
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_FILE_NAME = 255
+USER_AGENT = "coursefed/0.1 (+object fetcher)"
+# Asked of every server: any type (the bytes decide), and no compression (see _body).
+REQUEST_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 
 
 class BinarySink(Protocol):
@@ -91,7 +104,7 @@ async def download(
     url: str,
     out: BinarySink,
     *,
-    client: httpx.AsyncClient,
+    client: ObjectClient,
     max_bytes: int,
     allow_private: bool = False,
     max_redirects: int = 5,
@@ -103,7 +116,7 @@ async def download(
 
     ``client`` is the caller's (shared) client; its timeouts apply to each step, and
     ``total_timeout`` (seconds) bounds the whole download, so a server trickling bytes
-    cannot hold a worker forever.  Redirects are followed here, not by the client.
+    cannot hold a worker forever.  Redirects are followed here: the client never does.
     """
     try:
         async with asyncio.timeout(total_timeout):
@@ -128,14 +141,14 @@ async def _download(
     url: str,
     out: BinarySink,
     *,
-    client: httpx.AsyncClient,
+    client: ObjectClient,
     max_bytes: int,
     allow_private: bool,
     max_redirects: int,
     chunk_size: int,
     resolver: Resolver,
 ) -> Downloaded:
-    async def receive(response: httpx.Response, target: Target) -> Downloaded:
+    async def receive(response: Response, target: Target) -> Downloaded:
         _check_status(response, target)
         return await _receive(response, out, target, max_bytes, chunk_size)
 
@@ -152,7 +165,7 @@ async def _download(
 async def probe(
     url: str,
     *,
-    client: httpx.AsyncClient,
+    client: ObjectClient,
     allow_private: bool = False,
     max_redirects: int = 5,
     resolver: Resolver = system_resolver,
@@ -163,7 +176,7 @@ async def probe(
     the body.  Refusals and network failures raise as in ``download``.
     """
 
-    async def status(response: httpx.Response, _target: Target) -> int:
+    async def status(response: Response, _target: Target) -> int:
         return response.status_code
 
     return await _follow(
@@ -181,9 +194,9 @@ T = TypeVar("T")
 
 async def _follow(
     url: str,
-    handle: Callable[[httpx.Response, Target], Awaitable[T]],
+    handle: Callable[[Response, Target], Awaitable[T]],
     *,
-    client: httpx.AsyncClient,
+    client: ObjectClient,
     allow_private: bool,
     max_redirects: int,
     resolver: Resolver,
@@ -209,48 +222,39 @@ async def _follow(
                     continue
                 return await handle(response, target)
             finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:
+                response.close()
+        except TransportError as exc:
             raise _failure(exc, target) from exc
     raise ObjectRefused("not_allowed", f"{url}: more than {max_redirects} redirects")
 
 
-async def _send(client: httpx.AsyncClient, target: Target) -> httpx.Response:
+async def _send(client: ObjectClient, target: Target) -> Response:
     """GET the target from its checked address, trying the other address family next."""
     *first, last = target.candidates()
     for pinned in first:
-        with contextlib.suppress(httpx.ConnectError, httpx.ConnectTimeout):
-            return await client.send(_request(client, pinned), stream=True, follow_redirects=False)
-    return await client.send(_request(client, last), stream=True, follow_redirects=False)
+        with contextlib.suppress(ConnectError, ConnectTimeout):
+            return await _get(client, pinned)
+    return await _get(client, last)
 
 
-def _request(client: httpx.AsyncClient, target: Target) -> httpx.Request:
-    return client.build_request(
-        "GET", target.request_url, headers=_headers(target), extensions=target.extensions
-    )
+async def _get(client: ObjectClient, target: Target) -> Response:
+    # https to a host name: the connection is not kept for another request (the pool,
+    # keyed by TLS name, would not hand it to another name either).
+    return await client.get(target, REQUEST_HEADERS, keep_alive=not target.extensions)
 
 
-def _headers(target: Target) -> dict[str, str]:
-    headers = {"Host": target.host_header, "Accept-Encoding": "identity"}
-    if target.extensions:  # https to a host name: no connection reuse across names
-        headers["Connection"] = "close"
-    return headers
-
-
-def _check_tls_name(response: httpx.Response, target: Target) -> None:
+def _check_tls_name(response: Response, target: Target) -> None:
     """Refuse an answer that came over TLS verified for another name (a reused connection)."""
     expected = target.extensions.get("sni_hostname")
     if expected is None:
         return
-    stream = response.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    verified = getattr(ssl_object, "server_hostname", None)
+    verified = response.tls_name
     if verified != expected:
         reason = f"{target.url}: TLS connection verified for {verified!r}, not {expected!r}"
         raise DownloadFailed(reason, retryable=True)
 
 
-def _redirect_location(response: httpx.Response, target: Target) -> httpx.URL:
+def _redirect_location(response: Response, target: Target) -> httpx.URL:
     location = response.headers.get("location")
     if not location:
         reason = f"{target.url}: HTTP {response.status_code} without a Location"
@@ -262,7 +266,7 @@ def _redirect_location(response: httpx.Response, target: Target) -> httpx.URL:
         raise DownloadFailed(reason, retryable=False, status=response.status_code) from None
 
 
-def _check_status(response: httpx.Response, target: Target) -> None:
+def _check_status(response: Response, target: Target) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -276,12 +280,14 @@ def _check_status(response: httpx.Response, target: Target) -> None:
     raise DownloadFailed(reason, retryable=retryable, retry_after=retry_after, status=status)
 
 
-def _failure(exc: httpx.HTTPError, target: Target) -> DownloadFailed:
-    if isinstance(exc, httpx.TimeoutException):
+def _failure(exc: TransportError, target: Target) -> DownloadFailed:
+    if isinstance(exc, Timeout):
         return DownloadFailed(f"{target.url}: timed out ({type(exc).__name__})", retryable=True)
     if _certificate_error(exc):
         return DownloadFailed(f"{target.url}: TLS certificate refused: {exc}", retryable=False)
-    retryable = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+    # The network or the server misbehaving is worth another try later; a request we
+    # could not even write is not.
+    retryable = not isinstance(exc, LocalProtocolError)
     detail = str(exc) or type(exc).__name__
     return DownloadFailed(f"{target.url}: {detail}", retryable=retryable)
 
@@ -296,14 +302,15 @@ def _certificate_error(exc: BaseException) -> bool:
 
 
 async def _receive(
-    response: httpx.Response, out: BinarySink, target: Target, max_bytes: int, chunk_size: int
+    response: Response, out: BinarySink, target: Target, max_bytes: int, chunk_size: int
 ) -> Downloaded:
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    headers = response.headers
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     length = _content_length(response)
     if length is not None and length > max_bytes and encoding in {"", "identity"}:
         reason = f"{target.url}: Content-Length {length} is over the limit of {max_bytes} bytes"
         raise ObjectRefused("too_large", reason)
-    declared = response.headers.get("content-type")
+    declared = headers.get("content-type")
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -326,13 +333,13 @@ async def _receive(
         media_type=verdict.media_type,
         declared_type=declared,
         final_url=str(target.url),
-        file_name=file_name_from_disposition(response.headers.get("content-disposition"))
+        file_name=file_name_from_disposition(headers.get("content-disposition"))
         or file_name_from_url(target.url),
         package=verdict.package,
     )
 
 
-def _content_length(response: httpx.Response) -> int | None:
+def _content_length(response: Response) -> int | None:
     value = response.headers.get("content-length", "").strip()
     return int(value) if value.isdigit() else None
 
@@ -353,7 +360,7 @@ class _Verdict:
 
 
 async def _body(
-    response: httpx.Response, encoding: str, chunk_size: int, target: Target
+    response: Response, encoding: str, chunk_size: int, target: Target
 ) -> AsyncIterator[bytes]:
     """The body in pieces of at most ``chunk_size``, decoded from gzip/deflate if need be."""
     if encoding in {"", "identity"}:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.objects import repository
+from app.objects.client import ObjectClient
 from app.objects.download import DownloadFailed, ObjectRefused, probe
 from app.settings import Settings
 
@@ -58,9 +58,8 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         allow[row.url] = allow.get(row.url, True) and allowed
     report = LinkReport()
     hosts: dict[str, asyncio.Semaphore] = {}
-    timeout = httpx.Timeout(settings.objects_timeout, connect=10.0)
 
-    async def check(client: httpx.AsyncClient, url: str) -> None:
+    async def check(client: ObjectClient, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
         async with limit:
@@ -75,12 +74,12 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         with session_scope(engine) as session:
             repository.mark_links(session, by_url[url], mark, datetime.now(UTC))
 
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+    async with ObjectClient(timeout=settings.objects_timeout, connect_timeout=10.0) as client:
         await asyncio.gather(*(check(client, url) for url in by_url))
     return report
 
 
-async def _mark(client: httpx.AsyncClient, url: str, *, allow: bool) -> str | None:
+async def _mark(client: ObjectClient, url: str, *, allow: bool) -> str | None:
     """``ok``, ``broken``, or None when the answer says nothing lasting."""
     try:
         status = await probe(url, client=client, allow_private=allow)

@@ -10,7 +10,7 @@ serve 200 MB and check the sha256 with ``expected_sha256`` computed the same str
         url = server.redirect("/old", "/doc.pdf")
         url = server.serve("/busy", Reply(status=429, headers={"Retry-After": "7"}))
 
-``ssl_context`` serves https.  ``RoutedTransport`` lets tests pretend that a public address
+``ssl_context`` serves https.  ``RoutedClient`` lets tests pretend that a public address
 is this server, so the downloader's address policy can be exercised on loopback.
 """
 
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Literal, Self, cast
+from typing import Any, Literal, Self, cast
 from urllib.parse import urlsplit
 
-import httpx
+from app.objects.client import ObjectClient
 
 logger = logging.getLogger(__name__)
 
@@ -255,28 +255,26 @@ class ObjectServer:
         self.stop()
 
 
-class RoutedTransport(httpx.AsyncBaseTransport):
-    """A pretend network in which some (public) addresses are local servers.
+class RoutedClient(ObjectClient):
+    """The downloader's client in a pretend network where some (public) addresses are
+    local servers.
 
-    Requests whose URL host is a key of ``routes`` go to ``127.0.0.1:<port>`` instead,
-    headers untouched; ``seen_hosts`` records the host each request was addressed to.
-    Everything else passes through to a real transport.
+    Connections to an address that is a key of ``routes`` go to ``127.0.0.1:<port>``
+    instead, requests untouched; ``seen_hosts`` records the address each connection was
+    opened for.  Everything else is connected as usual.
     """
 
-    def __init__(self, routes: Mapping[str, int]) -> None:
+    def __init__(self, routes: Mapping[str, int], **options: Any) -> None:
+        super().__init__(**options)
         self.routes = dict(routes)
         self.seen_hosts: list[str] = []
-        self._inner = httpx.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen_hosts.append(request.url.host)
-        port = self.routes.get(request.url.host)
-        if port is not None:
-            request.url = request.url.copy_with(host="127.0.0.1", port=port)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+    async def _connect(self, key: tuple[bool, str, int, str | None]) -> Any:
+        tls, address, _, name = key
+        self.seen_hosts.append(address)
+        if address in self.routes:
+            key = (tls, "127.0.0.1", self.routes[address], name)
+        return await super()._connect(key)
 
 
 @dataclass(frozen=True)

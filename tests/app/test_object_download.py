@@ -1,7 +1,7 @@
 """The object downloader against a real local HTTP server: streaming, hashing, sniffing,
 file names, and every URL, size, type and HTTP failure it must refuse or report.
 
-Only DNS is simulated (the injectable resolver); a ``RoutedTransport`` stands in for the
+Only DNS is simulated (the injectable resolver); a ``RoutedClient`` stands in for the
 internet where a test needs a public address to reach this machine.
 """
 
@@ -18,13 +18,14 @@ import struct
 import subprocess
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 import pytest
 
+from app.objects.client import ObjectClient
 from app.objects.download import (
     Downloaded,
     DownloadFailed,
@@ -40,13 +41,13 @@ from tests.app.memory import PeakMemory
 from tests.app.object_server import (
     ObjectServer,
     Reply,
-    RoutedTransport,
+    RoutedClient,
     expected_sha256,
     generated,
 )
 from tests.services_plugin import free_port
 
-PUBLIC = "93.184.216.34"  # a public address; RoutedTransport makes it this machine
+PUBLIC = "93.184.216.34"  # a public address; RoutedClient makes it this machine
 MB = 1 << 20
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -93,20 +94,18 @@ def fetch(
     url: str,
     out: Any = None,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    client: ObjectClient | None = None,
     timeout: float = 5.0,
     **options: Any,
 ) -> Downloaded:
-    """Download with a fresh client.  The test server is on loopback, so private
-    addresses are allowed unless a test passes ``allow_private=False``."""
+    """Download with ``client`` or a fresh one.  The test server is on loopback, so
+    private addresses are allowed unless a test passes ``allow_private=False``."""
     options = {"max_bytes": 1 << 30, "allow_private": True, "resolver": no_dns, **options}
 
     async def run() -> Downloaded:
-        async with httpx.AsyncClient(
-            trust_env=False, timeout=timeout, transport=transport
-        ) as client:
+        async with client or ObjectClient(timeout=timeout) as active:
             return await download(
-                url, io.BytesIO() if out is None else out, client=client, **options
+                url, io.BytesIO() if out is None else out, client=active, **options
             )
 
     return asyncio.run(run())
@@ -427,9 +426,9 @@ def test_public_host_redirecting_to_loopback_is_refused(server: ObjectServer) ->
     server.serve("/admin", Reply(prefix=b"the admin page", content_type="text/plain"))
     server.redirect("/moved", server.url("/admin"))
     dns = FakeDNS({"files.example.org": [PUBLIC]})
-    transport = RoutedTransport({PUBLIC: server.port})
+    client = RoutedClient({PUBLIC: server.port})
     error = refused(
-        "http://files.example.org/moved", allow_private=False, resolver=dns, transport=transport
+        "http://files.example.org/moved", allow_private=False, resolver=dns, client=client
     )
     assert error.kind == "not_allowed"
     assert error.reason == (
@@ -448,7 +447,7 @@ def test_public_host_redirecting_to_a_name_for_the_metadata_service_is_refused(
         "http://files.example.org/to-metadata",
         allow_private=False,
         resolver=dns,
-        transport=RoutedTransport({PUBLIC: server.port}),
+        client=RoutedClient({PUBLIC: server.port}),
     )
     assert error.reason.endswith(
         "redirects to http://metadata.example.org/latest/meta-data/: "
@@ -461,16 +460,16 @@ def test_connection_goes_to_the_checked_address_so_rebinding_cannot_follow(
 ) -> None:
     # A rebinding DNS: public when checked, loopback for any later lookup.
     dns = FakeDNS({"files.example.org": [[PUBLIC], ["127.0.0.1"]]})
-    transport = RoutedTransport({PUBLIC: server.port})
+    client = RoutedClient({PUBLIC: server.port})
     server.serve("/pinned.pdf", Reply(prefix=PDF_HEAD, size=1000))
     got = fetch(
         "http://files.example.org/pinned.pdf",
         allow_private=False,
         resolver=dns,
-        transport=transport,
+        client=client,
     )
     assert dns.calls == ["files.example.org"]  # one lookup, and its answer was used
-    assert transport.seen_hosts == [PUBLIC]
+    assert client.seen_hosts == [PUBLIC]
     assert server.requests[-1].headers["Host"] == "files.example.org"
     assert got.final_url == "http://files.example.org/pinned.pdf"
     assert got.media_type == "application/pdf"
@@ -563,7 +562,7 @@ def test_https_to_a_pinned_address_verifies_the_host_name(
     verify = ssl.create_default_context(cafile=str(tls_files[0]))
 
     async def run() -> tuple[Downloaded, DownloadFailed]:
-        async with httpx.AsyncClient(verify=verify, trust_env=False, timeout=5) as client:
+        async with ObjectClient(verify=verify, timeout=5) as client:
             options: dict[str, Any] = {
                 "client": client,
                 "allow_private": True,
@@ -912,12 +911,12 @@ def test_redirect_without_location_is_a_permanent_failure(server: ObjectServer) 
     assert "without a Location" in error.reason
 
 
-def test_client_level_follow_redirects_is_not_relied_on(server: ObjectServer) -> None:
+def test_the_client_never_follows_a_redirect_itself(server: ObjectServer) -> None:
     server.serve("/followed/end.pdf", Reply(prefix=PDF_HEAD))
     server.redirect("/followed/start", "/followed/end.pdf")
 
     async def run() -> ObjectRefused:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=True) as client:
+        async with ObjectClient() as client:
             with pytest.raises(ObjectRefused) as caught:
                 await download(server.url("/followed/start"), io.BytesIO(), client=client,
                                max_bytes=MB, allow_private=True, max_redirects=0)  # fmt: skip
@@ -925,3 +924,112 @@ def test_client_level_follow_redirects_is_not_relied_on(server: ObjectServer) ->
 
     assert "more than 0 redirects" in asyncio.run(run()).reason
     assert server.requests[-1].path == "/followed/start"  # the client did not follow on its own
+
+
+# --- the client's connections ----------------------------------------------------------------
+
+
+def test_a_connection_is_kept_for_the_next_download(server: ObjectServer) -> None:
+    url = server.serve("/kept.pdf", Reply(prefix=PDF_HEAD, size=70_000))
+
+    async def run() -> list[str]:
+        async with RoutedClient({}, timeout=5) as client:  # routes nothing, counts connections
+            for _ in range(3):
+                got = await download(url, io.BytesIO(), client=client, max_bytes=MB,
+                                     allow_private=True, resolver=no_dns)  # fmt: skip
+                assert got.size == 70_000 + len(PDF_HEAD)
+            return client.seen_hosts
+
+    assert asyncio.run(run()) == ["127.0.0.1"]
+
+
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
+
+
+def fetch_from_script(script: Script, downloads: int = 1) -> list[Downloaded | DownloadFailed]:
+    """Download ``downloads`` times, one after the other on one client, from a raw server
+    that runs ``script(reader, writer, connection number)`` for each connection."""
+
+    async def run() -> list[Downloaded | DownloadFailed]:
+        connections = 0
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal connections
+            connections += 1
+            try:
+                await script(reader, writer, connections)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        listening = await asyncio.start_server(handle, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/notes.pdf"
+        results: list[Downloaded | DownloadFailed] = []
+        async with listening, ObjectClient(timeout=5) as client:
+            for _ in range(downloads):
+                try:
+                    results.append(await download(url, io.BytesIO(), client=client, max_bytes=MB,
+                                                  allow_private=True, resolver=no_dns))  # fmt: skip
+                except DownloadFailed as error:
+                    results.append(error)
+        return results
+
+    return asyncio.run(run())
+
+
+PDF_REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(PDF_HEAD), PDF_HEAD)
+
+
+def test_interim_answers_before_the_final_one_are_skipped() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")
+        writer.write(PDF_REPLY)
+        await writer.drain()
+
+    [got] = fetch_from_script(script)
+    assert isinstance(got, Downloaded)
+    assert (got.media_type, got.size) == ("application/pdf", len(PDF_HEAD))
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced_not_failed() -> None:
+    # The first connection answers once, then closes on the next request unanswered (a
+    # server's keep-alive timeout racing our request): it is asked again on a new one.
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(PDF_REPLY)
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        if n > 1:
+            writer.write(PDF_REPLY)
+            await writer.drain()
+
+    results = fetch_from_script(script, downloads=2)
+    assert all(isinstance(result, Downloaded) for result in results), results
+
+
+def test_an_answer_that_is_not_http_is_a_retryable_failure() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await writer.drain()
+
+    [error] = fetch_from_script(script)
+    assert isinstance(error, DownloadFailed)
+    assert error.retryable
+    assert "invalid HTTP answer" in error.reason
+
+
+def test_headers_that_never_end_are_refused_before_they_fill_memory() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        for n in range(100_000):  # 2.6 MB of headers, and no end to them
+            writer.write(b"X-Padding-%06d: yes\r\n" % n)
+            if n % 1000 == 0:
+                await writer.drain()
+
+    [error] = fetch_from_script(script)
+    assert isinstance(error, DownloadFailed)
+    assert "headers longer than 65536 bytes" in error.reason
