@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from app import server
 from app.server import SOCKET_RELAY, RelayFailed
 from tests.services_plugin import serving
 
@@ -22,26 +23,30 @@ BODY = hashlib.shake_256(b"relayed lecture").digest(5 * 1024 * 1024 + 17)
 class Feeder:
     """The far end of a socket pair: writes ``data`` (then closes) in a thread of its own."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, *, hold: bool = False) -> None:
         self.near, far = socket.socketpair()
         self.near.settimeout(10)
-        self._thread = threading.Thread(target=self._feed, args=(far, data), daemon=True)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._feed, args=(far, data, hold), daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _feed(far: socket.socket, data: bytes) -> None:
+    def _feed(self, far: socket.socket, data: bytes, hold: bool) -> None:
         # OSError: the relay stopped reading, the client having gone away.
         with far, contextlib.suppress(OSError):
             far.sendall(data)
+            if hold:  # silent, but open: a stalled S3
+                self._closed.wait(30)
 
     def close(self) -> None:
+        self._closed.set()
         self.near.close()
         self._thread.join(10)
 
 
 def relaying_app(body: bytes, *, prefix: int = 0) -> Any:
     """An ASGI app that answers ``body[:prefix]`` itself and relays the rest from a socket
-    (which holds ``body[prefix:]``).  At ``/short`` the socket ends 1 MB into the body."""
+    (which holds ``body[prefix:]``).  At ``/short`` the socket ends 1 MB into the body; at
+    ``/stall`` it sends 1 MB, then nothing, and stays open."""
     seen: dict[str, Any] = {"clients": []}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -50,7 +55,7 @@ def relaying_app(body: bytes, *, prefix: int = 0) -> Any:
         seen["extensions"] = scope.get("extensions") or {}
         seen["clients"].append(scope["client"])
         length = len(body)
-        body_sent = body[:1_000_000] if scope["path"] == "/short" else body
+        body_sent = body[:1_000_000] if scope["path"] in {"/short", "/stall"} else body
         headers = [(b"content-type", b"application/pdf"), (b"content-length", str(length).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         if SOCKET_RELAY not in seen["extensions"]:
@@ -58,7 +63,7 @@ def relaying_app(body: bytes, *, prefix: int = 0) -> Any:
             return
         if prefix:
             await send({"type": "http.response.body", "body": body[:prefix], "more_body": True})
-        feeder = Feeder(body_sent[prefix:])
+        feeder = Feeder(body_sent[prefix:], hold=scope["path"] == "/stall")
         try:
             await send({"type": SOCKET_RELAY, "socket": feeder.near, "count": length - prefix})
         except RelayFailed as exc:
@@ -129,3 +134,15 @@ def test_a_client_leaving_midway_leaves_the_server_serving() -> None:
                 assert next(partial.iter_raw(65536)) == BODY[:65536]
         assert httpx.get(base).content == BODY
     assert "failed" not in app.seen  # a client leaving is not the socket's failure
+
+
+def test_a_socket_gone_silent_is_given_up_after_the_idle_time(
+    quiet_uvicorn: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "IDLE_SECONDS", 0.5)
+    app = relaying_app(BODY)
+    with serving(app) as base, httpx.Client(timeout=20) as client:
+        with pytest.raises(httpx.RemoteProtocolError, match="received 1000000 bytes"):
+            client.get(f"{base}/stall")
+        assert "no byte for 0.5 s" in str(app.seen["failed"])
+        assert client.get(base).content == BODY
