@@ -9,12 +9,13 @@ One SeaweedFS S3, the same bytes, the same concurrency, in one run:
   as the fetcher's S3 uploads (``--concurrency`` is both the downloads and the uploads in
   flight).  Each repeat uses a fresh database and fresh buckets, so every repeat
   uploads for real.
-* GET, ours: ``GET /api/v1/objects/{sha256}`` through uvicorn, following the 307 to the
-  presigned URL (``objects_serve=redirect``) or streamed through the app
-  (``objects_serve=proxy``).  Direct: boto3 ``get_object`` of the same keys.  Every body
-  is read to the end and its length checked.  Ours is read with urllib3, boto3's own HTTP
-  layer, so the ratio is not the clients' difference (httpx spends about four times
-  urllib3's CPU per byte; ``--client httpx`` shows it).
+* GET, ours: ``GET /api/v1/objects/{sha256}`` served as ``coursefed serve`` serves it
+  (uvicorn with ``app.server``'s protocol), following the 307 to the presigned URL
+  (``objects_serve=redirect``) or streamed through the app (``objects_serve=proxy``;
+  bodies of 1 MiB and more relayed from S3 in the kernel).  Direct: boto3 ``get_object``
+  of the same keys.  Every body is read to the end and its length checked.  Ours is
+  read with urllib3, boto3's own HTTP layer, so the ratio is not the clients' difference
+  (httpx spends about four times urllib3's CPU per byte; ``--client httpx`` shows it).
 
 The file server and both app instances run in processes of their own, so their CPU is not
 charged to the code measured here (the machine is shared, so read medians and ratios).
