@@ -15,8 +15,10 @@ a 304 and a 416 of a cached row cost no thread hop at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -163,14 +165,28 @@ async def _proxy(
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
+    stream, first = await _from_s3(blob, partial(_open, blob, wanted, store))
+    return _ObjectResponse(stream, first, status_code=status, headers=headers)
+
+
+T = TypeVar("T")
+
+
+async def _from_s3(blob: ServedBlob, call: Callable[[], T]) -> T:
+    """``call()`` on a worker thread, S3's errors turned into the API's."""
     try:
-        stream, first = await run_in_threadpool(_open, blob, wanted, store)
+        return await run_in_threadpool(call)
     except ObjectNotFound:
         log.error("object %s is recorded but S3 does not hold it", blob.sha256)
         raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
     except ObjectStoreError as exc:
         raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
-    return _ObjectResponse(stream, first, status_code=status, headers=headers)
+
+
+def _check_total(blob: ServedBlob, total: int) -> None:
+    if total != blob.size:
+        log.error("object %s: S3 holds %d bytes, %d recorded", blob.sha256, total, blob.size)
+        raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
 
 
 def _open(
@@ -183,11 +199,7 @@ def _open(
     else:
         stream = store.open_range(blob.sha256, wanted.start, wanted.end)
     try:
-        if stream.total != blob.size:
-            log.error(
-                "object %s: S3 holds %d bytes, %d recorded", blob.sha256, stream.total, blob.size
-            )
-            raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
+        _check_total(blob, stream.total)
         return stream, stream.read()
     except BaseException:
         stream.close()
@@ -220,13 +232,7 @@ async def _relayed(
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
-    try:
-        opened = await run_in_threadpool(_open_socket, blob, wanted, store)
-    except ObjectNotFound:
-        log.error("object %s is recorded but S3 does not hold it", blob.sha256)
-        raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
-    except ObjectStoreError as exc:
-        raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
+    opened = await _from_s3(blob, partial(_open_socket, blob, wanted, store))
     return _RelayedResponse(opened, blob.sha256, status_code=status, headers=headers)
 
 
@@ -235,10 +241,11 @@ def _open_socket(blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore)
         opened = store.open_socket(blob.sha256)
     else:
         opened = store.open_socket(blob.sha256, wanted.start, wanted.end)
-    if opened.total != blob.size:
+    try:
+        _check_total(blob, opened.total)
+    except BaseException:
         opened.close()
-        log.error("object %s: S3 holds %d bytes, %d recorded", blob.sha256, opened.total, blob.size)
-        raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
+        raise
     return opened
 
 
