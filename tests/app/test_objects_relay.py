@@ -16,7 +16,7 @@ import pytest
 
 from app.main import create_app
 from app.objects.service import RELAY_MIN_BYTES
-from app.objects.store import ObjectStore, SocketStream
+from app.objects.store import ObjectStore, SocketStream, content_key
 from app.settings import Settings
 from tests.app.test_objects_api import ADMIN, objects_settings, sha, source_id
 from tests.services_plugin import serving
@@ -149,3 +149,15 @@ def test_s3_failing_mid_download_drops_the_client_connection(
         httpx.get(served.url)
     assert "S3 stopped mid-download" in caplog.text
     assert served.all_closed()
+
+
+def test_a_stored_copy_of_another_size_is_503_not_sent(served: Served) -> None:
+    """S3 holding other bytes than the record says (a damaged store) is not passed on."""
+    store = served.store
+    store._client.put_object(Bucket=store.bucket, Key=content_key(sha(LARGE)), Body=LARGE[:-1])
+    with httpx.Client() as client:
+        for headers in ({}, {"Range": "bytes=0-"}, {"Range": "bytes=0-9"}):  # relayed, pooled
+            answer = client.get(served.url, headers=headers)
+            assert answer.status_code == 503, headers
+            assert "does not match its record" in answer.json()["detail"]
+    assert served.opened and served.all_closed()
