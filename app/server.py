@@ -132,15 +132,13 @@ class _RelayingApp:
         )
 
 
-async def _drained(transport: asyncio.BaseTransport) -> None:
-    waited = 0.0
-    while getattr(transport, "get_write_buffer_size", lambda: 0)():
-        if transport.is_closing():
-            raise _ClientGone
-        if waited > IDLE_SECONDS:
+async def _drained(transport: asyncio.WriteTransport) -> None:
+    """Until the transport has sent all it holds (rare: usually it holds nothing)."""
+    deadline = asyncio.get_running_loop().time() + IDLE_SECONDS
+    while transport.get_write_buffer_size():
+        if transport.is_closing() or asyncio.get_running_loop().time() > deadline:
             raise _ClientGone
         await asyncio.sleep(0.002)
-        waited += 0.002
 
 
 async def _splice(source: socket.socket, client_fd: int, count: int) -> None:
@@ -149,9 +147,10 @@ async def _splice(source: socket.socket, client_fd: int, count: int) -> None:
     # the one its transport owns, and closing ours leaves the connection open.
     import fcntl  # noqa: PLC0415 - POSIX only, and only reached where splice exists
 
-    client = os.dup(client_fd)
     read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    client = -1
     try:
+        client = os.dup(client_fd)
         with contextlib.suppress(OSError):  # a smaller pipe only means more calls
             fcntl.fcntl(write_end, _F_SETPIPE_SZ, PIPE_BYTES)
         source_fd = source.fileno()
@@ -178,7 +177,8 @@ async def _splice(source: socket.socket, client_fd: int, count: int) -> None:
     finally:
         os.close(read_end)
         os.close(write_end)
-        os.close(client)
+        if client >= 0:
+            os.close(client)
 
 
 async def _ready(fd: int, *, write: bool, gone: bool = False) -> None:
