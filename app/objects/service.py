@@ -189,15 +189,17 @@ def _check_total(blob: ServedBlob, total: int) -> None:
         raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
 
 
+def _bounds(wanted: ByteRange | None) -> tuple[int | None, int | None]:
+    """The first and last byte to read from S3; (None, None) for the whole object."""
+    return (None, None) if wanted is None else (wanted.start, wanted.end)
+
+
 def _open(
     blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore
 ) -> tuple[ObjectStream, bytes]:
     """Open the bytes in S3 and read their first chunk, in one trip to a worker thread
     (a small file is then sent without another)."""
-    if wanted is None:
-        stream = store.open_range(blob.sha256)
-    else:
-        stream = store.open_range(blob.sha256, wanted.start, wanted.end)
+    stream = store.open_range(blob.sha256, *_bounds(wanted))
     try:
         _check_total(blob, stream.total)
         return stream, stream.read()
@@ -237,10 +239,7 @@ async def _relayed(
 
 
 def _open_socket(blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore) -> SocketStream:
-    if wanted is None:
-        opened = store.open_socket(blob.sha256)
-    else:
-        opened = store.open_socket(blob.sha256, wanted.start, wanted.end)
+    opened = store.open_socket(blob.sha256, *_bounds(wanted))
     try:
         _check_total(blob, opened.total)
     except BaseException:
