@@ -60,6 +60,7 @@ from app.objects.safety import (
     system_resolver,
 )
 from app.objects.sniff import SNIFF_BYTES, Package, is_allowed, sniff
+from harvesters.net import AddressPolicy
 from harvesters.oai.client import retry_after_seconds
 
 __all__ = [
@@ -111,12 +112,15 @@ async def download(
     chunk_size: int = 1 << 20,
     resolver: Resolver = system_resolver,
     total_timeout: float | None = None,
+    policy: AddressPolicy | None = None,
 ) -> Downloaded:
     """Fetch ``url`` into ``out`` and describe what arrived.
 
     ``client`` is the caller's (shared) client; its timeouts apply to each step, and
     ``total_timeout`` (seconds) bounds the whole download, so a server trickling bytes
     cannot hold a worker forever.  Redirects are followed here: the client never does.
+    ``policy`` is the deployment's address policy (its allowed networks); ``allow_private``
+    the source's own setting.
     """
     try:
         async with asyncio.timeout(total_timeout):
@@ -129,6 +133,7 @@ async def download(
                 max_redirects=max_redirects,
                 chunk_size=chunk_size,
                 resolver=resolver,
+                policy=policy,
             )
     except TimeoutError:
         if total_timeout is None:
@@ -147,6 +152,7 @@ async def _download(
     max_redirects: int,
     chunk_size: int,
     resolver: Resolver,
+    policy: AddressPolicy | None,
 ) -> Downloaded:
     async def receive(response: Response, target: Target) -> Downloaded:
         _check_status(response, target)
@@ -159,6 +165,7 @@ async def _download(
         allow_private=allow_private,
         max_redirects=max_redirects,
         resolver=resolver,
+        policy=policy,
     )
 
 
@@ -169,24 +176,32 @@ async def probe(
     allow_private: bool = False,
     max_redirects: int = 5,
     resolver: Resolver = system_resolver,
+    total_timeout: float = 60.0,
+    policy: AddressPolicy | None = None,
 ) -> int:
     """The HTTP status ``url`` finally answers, under the same policy as ``download``.
 
     Used to re-check source links: only the status line and headers are read, never
-    the body.  Refusals and network failures raise as in ``download``.
+    the body, within ``total_timeout`` seconds.  Refusals and network failures raise as
+    in ``download``.
     """
 
     async def status(response: Response, _target: Target) -> int:
         return response.status_code
 
-    return await _follow(
-        url,
-        status,
-        client=client,
-        allow_private=allow_private,
-        max_redirects=max_redirects,
-        resolver=resolver,
-    )
+    try:
+        async with asyncio.timeout(total_timeout):
+            return await _follow(
+                url,
+                status,
+                client=client,
+                allow_private=allow_private,
+                max_redirects=max_redirects,
+                resolver=resolver,
+                policy=policy,
+            )
+    except TimeoutError:
+        raise DownloadFailed(f"{url}: no answer within {total_timeout} s", retryable=True) from None
 
 
 T = TypeVar("T")
@@ -200,13 +215,16 @@ async def _follow(
     allow_private: bool,
     max_redirects: int,
     resolver: Resolver,
+    policy: AddressPolicy | None = None,
 ) -> T:
     """GET ``url``, each hop checked and pinned, and hand the final answer to ``handle``."""
     current: httpx.URL | str = url
     previous: Target | None = None
     for _ in range(max_redirects + 1):
         try:
-            target = await check_url(current, allow_private=allow_private, resolver=resolver)
+            target = await check_url(
+                current, allow_private=allow_private, resolver=resolver, policy=policy
+            )
         except ObjectRefused as refused:
             if previous is None:
                 raise

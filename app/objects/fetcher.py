@@ -160,6 +160,7 @@ class Fetcher:
         self.settings = settings
         self.store = store
         self.spool = settings.data_dir / "tmp"
+        self.policy = settings.address_policy()
         self._all = asyncio.Semaphore(max(1, settings.objects_concurrency))
         self._uploads = asyncio.Semaphore(max(1, settings.objects_store_concurrency))
         self._spools = asyncio.Semaphore(
@@ -213,6 +214,8 @@ class Fetcher:
                             client=client,
                             allow_private=job.allow_private,
                             max_bytes=job.max_bytes,
+                            policy=self.policy,
+                            total_timeout=self.settings.objects_download_deadline,
                         )
                     except ObjectRefused as refused:
                         status = STATUS_OF_REFUSAL.get(refused.kind, "failed")

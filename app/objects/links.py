@@ -24,6 +24,7 @@ from app.objects import repository
 from app.objects.client import ObjectClient
 from app.objects.download import DownloadFailed, ObjectRefused, probe
 from app.settings import Settings
+from harvesters.net import AddressPolicy
 
 
 @dataclass
@@ -58,12 +59,16 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         allow[row.url] = allow.get(row.url, True) and allowed
     report = LinkReport()
     hosts: dict[str, asyncio.Semaphore] = {}
+    policy = settings.address_policy()
+    total_timeout = settings.objects_timeout * 2
 
     async def check(client: ObjectClient, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
         async with limit:
-            mark = await _mark(client, url, allow=allow[url])
+            mark = await _mark(
+                client, url, allow=allow[url], policy=policy, total_timeout=total_timeout
+            )
         report.checked += 1
         if mark is None:
             report.unknown += 1
@@ -79,10 +84,18 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
     return report
 
 
-async def _mark(client: ObjectClient, url: str, *, allow: bool) -> str | None:
+async def _mark(
+    client: ObjectClient, url: str, *, allow: bool, policy: AddressPolicy, total_timeout: float
+) -> str | None:
     """``ok``, ``broken``, or None when the answer says nothing lasting."""
     try:
-        status = await probe(url, client=client, allow_private=allow)
+        status = await probe(
+            url,
+            client=client,
+            allow_private=allow,
+            policy=policy,
+            total_timeout=total_timeout,
+        )
     except ObjectRefused:
         return "broken"  # e.g. now redirected somewhere we may not go
     except DownloadFailed as failed:

@@ -342,15 +342,15 @@ def test_loopback_is_refused_unless_private_addresses_are_allowed(server: Object
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata service"),
         ("http://2130706433/", "2130706433 means 127.0.0.1, a loopback address"),
         ("http://017700000001/", "017700000001 means 127.0.0.1, a loopback address"),
         ("http://0x7f.1/", "0x7f.1 means 127.0.0.1, a loopback address"),
         ("http://127.1/", "127.1 means 127.0.0.1, a loopback address"),
-        ("http://0251.254.43518/", "means 169.254.169.254, a link-local address"),
-        ("http://0xa9fea9fe/", "0xa9fea9fe means 169.254.169.254, a link-local address"),
+        ("http://0251.254.43518/", "means 169.254.169.254, a cloud metadata service"),
+        ("http://0xa9fea9fe/", "0xa9fea9fe means 169.254.169.254, a cloud metadata service"),
         ("http://[::ffff:127.0.0.1]/", "a loopback address (127.0.0.1 inside IPv6)"),
-        ("http://[::ffff:a9fe:a9fe]/", "a link-local address (169.254.169.254 inside IPv6)"),
+        ("http://[::ffff:a9fe:a9fe]/", "a cloud metadata service (169.254.169.254 inside IPv6)"),
         ("http://[::1]:8080/", "::1 is a loopback address"),
         ("http://10.1.2.3/", "10.1.2.3 is a private address"),
         ("http://172.16.0.1/", "172.16.0.1 is a private address"),
@@ -377,11 +377,11 @@ def test_private_addresses_are_refused_whatever_their_spelling(url: str, reason:
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
-        ("file:///etc/passwd", "'file' URLs are not fetched"),
-        ("ftp://ftp.example.org/pub/notes.pdf", "'ftp' URLs are not fetched"),
-        ("gopher://example.org:70/", "'gopher' URLs are not fetched"),
-        ("javascript:alert(1)", "'javascript' URLs are not fetched"),
-        ("//example.org/notes.pdf", "no scheme"),
+        ("file:///etc/passwd", "'file' URLs are not requested"),
+        ("ftp://ftp.example.org/pub/notes.pdf", "'ftp' URLs are not requested"),
+        ("gopher://example.org:70/", "'gopher' URLs are not requested"),
+        ("javascript:alert(1)", "'javascript' URLs are not requested"),
+        ("//example.org/notes.pdf", "without a scheme"),
         ("http:///notes.pdf", "has no host"),
         ("http://256.1.1.1/", "Invalid IPv4 address: '256.1.1.1'"),
         ("http://0x100000000/", "'0x100000000' is not a valid IPv4 address"),
@@ -395,6 +395,14 @@ def test_other_schemes_and_malformed_hosts_are_refused(url: str, reason: str) ->
     error = refused(url, allow_private=True)  # the scheme rule holds even for private sources
     assert error.kind == "not_allowed"
     assert reason in error.reason
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/", "http://100.100.100.200/", "http://[fd00:ec2::254]/"]
+)
+def test_cloud_metadata_services_are_refused_even_for_private_sources(url: str) -> None:
+    error = refused(url, allow_private=True)
+    assert "a cloud metadata service" in error.reason
 
 
 def test_host_name_resolving_to_loopback_is_refused() -> None:
@@ -451,7 +459,7 @@ def test_public_host_redirecting_to_a_name_for_the_metadata_service_is_refused(
     )
     assert error.reason.endswith(
         "redirects to http://metadata.example.org/latest/meta-data/: "
-        "metadata.example.org resolves to 169.254.169.254, a link-local address"
+        "metadata.example.org resolves to 169.254.169.254, a cloud metadata service"
     )
 
 
@@ -902,7 +910,7 @@ def test_redirect_to_a_file_url_is_refused(server: ObjectServer) -> None:
     error = refused(server.redirect("/to-file", "file:///etc/passwd"))
     assert error.kind == "not_allowed"
     assert error.reason.startswith(f"{server.url('/to-file')} redirects to file:")
-    assert error.reason.endswith("/etc/passwd: 'file' URLs are not fetched (only http, https)")
+    assert error.reason.endswith("/etc/passwd: 'file' URLs are not requested (only http, https)")
 
 
 def test_redirect_without_location_is_a_permanent_failure(server: ObjectServer) -> None:
