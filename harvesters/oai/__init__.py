@@ -10,10 +10,12 @@ client here would make ``import harvesters.xml`` circular.
 
 from harvesters.oai.errors import (
     OAI_ERROR_CLASSES,
+    AddressNotAllowed,
     BadArgument,
     BadResumptionToken,
     BadVerb,
     CannotDisseminateFormat,
+    DeadlineExceeded,
     DocumentTooLarge,
     HarvestError,
     HTTPStatusError,
@@ -33,14 +35,17 @@ from harvesters.oai.errors import (
     UnsafeXML,
     XMLError,
     oai_error_class,
+    public_description,
 )
 
 __all__ = [
     "OAI_ERROR_CLASSES",
+    "AddressNotAllowed",
     "BadArgument",
     "BadResumptionToken",
     "BadVerb",
     "CannotDisseminateFormat",
+    "DeadlineExceeded",
     "DocumentTooLarge",
     "HTTPStatusError",
     "HarvestError",
@@ -60,4 +65,5 @@ __all__ = [
     "UnsafeXML",
     "XMLError",
     "oai_error_class",
+    "public_description",
 ]

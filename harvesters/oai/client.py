@@ -2,8 +2,12 @@
 
 * Every request is a GET to the base URL; arguments, resumption tokens included, are
   URL-encoded by httpx (tokens such as ``726959|1001`` or ``1!53691!…`` survive).
+* Every request, redirects included, obeys the outbound address policy
+  (``harvesters.net``): a refused address raises ``AddressNotAllowed``, never retried.
 * Timeouts, connection errors and HTTP 408/429/5xx are retried with exponential
   backoff and jitter; ``Retry-After`` (seconds or an HTTP date) is honoured, capped.
+* Each answer has a total deadline besides the idle timeout, so a server trickling one
+  byte at a time cannot hold a harvest: ``DeadlineExceeded``, not retried in the run.
 * An OAI-PMH ``<error>`` is read whatever the HTTP status it came with (200 per the
   spec, 422 from InvenioRDM, 500 ...) and raised as its ``OAIError`` subclass; other
   HTTP errors raise ``HTTPStatusError`` once retries are exhausted.
@@ -20,6 +24,8 @@ The ``*_pages`` iterators yield one ``Page`` per response, for callers that chec
 from __future__ import annotations
 
 import asyncio
+import builtins
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,7 +36,10 @@ from typing import Self, TypeVar
 
 import httpx
 
+from harvesters.net import AddressPolicy, AddressRefused, ResolutionFailed, async_client
 from harvesters.oai.errors import (
+    AddressNotAllowed,
+    DeadlineExceeded,
     DocumentTooLarge,
     HarvestError,
     HTTPStatusError,
@@ -61,6 +70,9 @@ from harvesters.xml import DEFAULT_MAX_BYTES
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "coursefed/0.1 (+OAI-PMH harvester)"
+PEER_NODE_HEADER = "X-Coursefed-Node"  # another coursefed's node id (to refuse ourselves)
+DEFAULT_DEADLINE = 300.0
+"""Seconds one answer may take from request to last byte, however steadily it trickles."""
 RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 DateArg = str | date | datetime | None
 
@@ -78,6 +90,9 @@ class OAIClient:
     ``sleep`` is injectable so tests need not wait; ``on_retry(reason, delay)`` is told
     of every retry, for harvest reports.  Requests to one host are limited to
     ``host_concurrency`` at a time, started at least ``politeness_delay`` seconds apart.
+    ``timeout`` is the idle limit (connect, or between two reads); ``deadline`` bounds a
+    whole answer.  The client's own connection pool obeys ``policy`` (the strict default
+    when None); a shared ``http`` client brings its own.
     """
 
     def __init__(
@@ -97,9 +112,12 @@ class OAIClient:
         on_retry: Callable[[str, float], None] | None = None,
         host_concurrency: int = 2,
         politeness_delay: float = 0.0,
+        policy: AddressPolicy | None = None,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self.deadline = deadline
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
@@ -112,8 +130,9 @@ class OAIClient:
         self.host_concurrency = host_concurrency
         self.politeness_delay = politeness_delay
         self._host = httpx.URL(base_url).host
+        self._last_headers = httpx.Headers()
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(follow_redirects=True)
+        self._http = http if http is not None else async_client(policy or AddressPolicy())
 
     async def __aenter__(self) -> Self:
         return self
@@ -137,7 +156,8 @@ class OAIClient:
         response = parse_response(
             body, max_bytes=self.max_bytes, http_status=status, expected_verb="Identify"
         )
-        return parse_identify(response)
+        peer = self._last_headers.get(PEER_NODE_HEADER, "")[:64]
+        return dataclasses.replace(parse_identify(response), peer_node=peer)
 
     async def list_metadata_formats(self, identifier: str | None = None) -> list[MetadataFormat]:
         params = {"verb": "ListMetadataFormats"}
@@ -293,7 +313,7 @@ class OAIClient:
                 return
             if page.token in used:
                 raise ResumptionTokenLoop(
-                    f"{verb}: the resumption token {page.token!r} was already used",
+                    f"{verb}: a resumption token came back that was already used",
                     token=page.token,
                 )
             size = len(page.records) if isinstance(page, Page) else len(page.sets)
@@ -312,30 +332,48 @@ class OAIClient:
         while True:
             attempt += 1
             retries_left = attempt <= self.max_retries
+            # Messages name the failure in our words only: an exception's text may quote
+            # bytes the server sent (h11 quotes a bad status line), and reports are public.
             try:
                 status, headers, body, url = await self._get(params)
+            except AddressRefused as exc:
+                raise AddressNotAllowed(str(exc), rule=exc.rule, url=self.base_url) from exc
             except httpx.TimeoutException as exc:
+                log.info("OAI-PMH %s: %r", self.base_url, exc)
                 if not retries_left:
                     raise TimeoutError(
-                        f"no answer after {attempt} attempts: {exc!r}",
+                        f"no answer after {attempt} attempts ({type(exc).__name__})",
                         url=self.base_url,
                         attempts=attempt,
                     ) from exc
-                await self._wait(self._backoff(attempt), f"timeout ({exc!r})", params)
+                await self._wait(self._backoff(attempt), f"timeout ({type(exc).__name__})", params)
+                continue
+            except ResolutionFailed as exc:
+                if not retries_left or not exc.retryable:
+                    raise NetworkError(exc.reason, url=self.base_url, attempts=attempt) from exc
+                await self._wait(self._backoff(attempt), exc.reason, params)
                 continue
             except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                log.info("OAI-PMH %s: %r", self.base_url, exc)
+                what = type(exc).__name__
                 if not retries_left:
                     raise NetworkError(
-                        f"connection failed after {attempt} attempts: {exc!r}",
+                        f"connection failed after {attempt} attempts ({what})",
                         url=self.base_url,
                         attempts=attempt,
                     ) from exc
-                await self._wait(self._backoff(attempt), f"network error ({exc!r})", params)
+                await self._wait(self._backoff(attempt), f"network error ({what})", params)
                 continue
-            except httpx.RequestError as exc:  # undecodable gzip, proxy, unsupported scheme
-                raise NetworkError(f"request failed: {exc!r}", url=self.base_url) from exc
+            except httpx.TooManyRedirects as exc:
+                raise NetworkError("too many redirects", url=self.base_url) from exc
+            except httpx.RequestError as exc:  # undecodable gzip, unsupported scheme ...
+                log.info("OAI-PMH %s: %r", self.base_url, exc)
+                raise NetworkError(
+                    f"request failed ({type(exc).__name__})", url=self.base_url
+                ) from exc
 
             if 200 <= status < 300 or _is_oai_error(body):
+                self._last_headers = headers
                 return status, body
             if (status in RETRY_STATUSES or status >= 500) and retries_left:
                 after = retry_after_seconds(headers.get("retry-after"))
@@ -344,12 +382,22 @@ class OAIClient:
                     delay if delay is not None else self._backoff(attempt), f"HTTP {status}", params
                 )
                 continue
-            raise HTTPStatusError(status, url=url, attempts=attempt, body_excerpt=_excerpt(body))
+            raise HTTPStatusError(status, url=url, attempts=attempt)
 
     async def _get(self, params: dict[str, str]) -> tuple[int, httpx.Headers, bytes, str]:
+        slot = polite(self._host, concurrency=self.host_concurrency, delay=self.politeness_delay)
+        async with slot:
+            try:
+                async with asyncio.timeout(self.deadline):
+                    return await self._read(params)
+            except builtins.TimeoutError:
+                raise DeadlineExceeded(
+                    f"the answer took longer than {self.deadline:g} s", url=self.base_url
+                ) from None
+
+    async def _read(self, params: dict[str, str]) -> tuple[int, httpx.Headers, bytes, str]:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         async with (
-            polite(self._host, concurrency=self.host_concurrency, delay=self.politeness_delay),
             self._http.stream(
                 "GET",
                 self.base_url,
@@ -442,12 +490,6 @@ def _is_oai_error(body: bytes) -> bool:
         return bool(parse_response(body).errors)
     except HarvestError:
         return False
-
-
-def _excerpt(body: bytes, limit: int = 200) -> str:
-    text = body[: limit * 4].decode("utf-8", errors="replace")
-    text = " ".join(text.split())
-    return text[:limit]
 
 
 __all__ = [

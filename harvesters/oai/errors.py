@@ -11,7 +11,9 @@ messages::
      │    └── MalformedXML             not well-formed, even after byte repair
      ├── TransportError                no usable HTTP response, after all retries
      │    ├── TimeoutError             (also a builtins.TimeoutError)
+     │    │    └── DeadlineExceeded    an answer took longer than its total deadline (a trickle)
      │    ├── NetworkError             connection refused, reset, DNS, TLS ...
+     │    ├── AddressNotAllowed        the outbound address policy refused the URL or a redirect
      │    └── HTTPStatusError          an HTTP error status without an OAI-PMH <error> body
      ├── ProtocolError                 an answer that is not usable OAI-PMH
      │    ├── NotOAIPMH                well-formed XML (or HTML ...) that is not OAI-PMH 2.0
@@ -29,11 +31,16 @@ messages::
 
 The XML errors live here (not in ``harvesters.xml``) so that the tree is drawn, and
 caught, in one place.  This module imports nothing of ours.
+
+Messages are for operators' logs and may quote what a server sent (an OAI-PMH error's
+text, a token).  ``public_description`` is what reports and API answers show: the error
+class, the OAI-PMH code or HTTP status, and words of our own — never upstream bytes.
 """
 
 from __future__ import annotations
 
 import builtins
+import re
 
 
 class HarvestError(Exception):
@@ -85,25 +92,31 @@ class TimeoutError(TransportError, builtins.TimeoutError):  # the name httpx use
     """The repository did not answer in time (connect, read or pool timeout)."""
 
 
+class DeadlineExceeded(TimeoutError):
+    """One answer took longer than its total deadline, however steadily its bytes came."""
+
+
 class NetworkError(TransportError):
     """The connection failed: refused, reset, name resolution, TLS, decompression."""
 
 
-class HTTPStatusError(TransportError):
-    """An HTTP error status whose body carries no OAI-PMH ``<error>``."""
+class AddressNotAllowed(TransportError):
+    """The outbound address policy refused the URL or one of its redirects (never retried).
 
-    def __init__(
-        self,
-        status_code: int,
-        *,
-        url: str | None = None,
-        attempts: int = 1,
-        body_excerpt: str = "",
-    ) -> None:
-        detail = f": {body_excerpt}" if body_excerpt else ""
-        super().__init__(f"HTTP {status_code}{detail}", url=url, attempts=attempts)
+    ``rule`` names the policy rule (``private-address``, ``scheme``, ``metadata`` ...).
+    """
+
+    def __init__(self, message: str, *, rule: str, url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.rule = rule
+
+
+class HTTPStatusError(TransportError):
+    """An HTTP error status whose body carries no OAI-PMH ``<error>`` (the body is not kept)."""
+
+    def __init__(self, status_code: int, *, url: str | None = None, attempts: int = 1) -> None:
+        super().__init__(f"HTTP {status_code}", url=url, attempts=attempts)
         self.status_code = status_code
-        self.body_excerpt = body_excerpt
 
 
 # --- protocol --------------------------------------------------------------------------
@@ -118,7 +131,10 @@ class NotOAIPMH(ProtocolError):
 
 
 class ResumptionTokenLoop(ProtocolError):
-    """Paging does not progress: a resumption token came back again, or pages stay empty."""
+    """Paging does not progress: a resumption token came back again, or pages stay empty.
+
+    The message is ours; the token itself is kept in ``token``, out of the message.
+    """
 
     def __init__(self, message: str, *, token: str | None = None) -> None:
         super().__init__(message)
@@ -212,3 +228,37 @@ OAI_ERROR_CLASSES: dict[str, type[OAIError]] = {
 def oai_error_class(code: str) -> type[OAIError]:
     """The exception class for an OAI-PMH error code (``UnknownOAIError`` if unknown)."""
     return OAI_ERROR_CLASSES.get(code, UnknownOAIError)
+
+
+_CODE = re.compile(r"[A-Za-z]{1,40}")
+
+
+def public_description(exc: HarvestError) -> str:
+    """What a report or an API answer may say about ``exc``: no byte a server sent.
+
+    The error class, then the OAI-PMH error code, HTTP status or our own words.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, OAIError):
+        code = exc.code if _CODE.fullmatch(exc.code or "") else "(not a valid code)"
+        status = "" if exc.http_status in (None, 200) else f" with HTTP {exc.http_status}"
+        detail = f'the repository answered <error code="{code}">{status}'
+    elif isinstance(exc, HTTPStatusError):
+        detail = f"HTTP {exc.status_code}"
+    elif isinstance(exc, TransportError | DocumentTooLarge | UnsafeXML | ResumptionTokenLoop):
+        detail = str(exc)  # our own words (client.py keeps server text out of them)
+    elif isinstance(exc, MalformedXML):
+        where = f" at line {exc.line}, column {exc.column}" if exc.line is not None else ""
+        detail = f"the answer is not well-formed XML{where}"
+    else:
+        detail = next(
+            (words for kind, words in _PUBLIC_WORDS if isinstance(exc, kind)), "harvest failed"
+        )
+    return f"{name}: {detail}"
+
+
+_PUBLIC_WORDS: tuple[tuple[type[HarvestError], str], ...] = (
+    (NotOAIPMH, "the answer is not an OAI-PMH 2.0 document"),
+    (ProtocolError, "the answer is not usable OAI-PMH"),
+    (XMLError, "the answer is not usable XML"),
+)

@@ -91,6 +91,17 @@ class Identify:
     raw_bytes: bytes = field(repr=False)
     response_date: str = ""
     descriptions: tuple[etree._Element, ...] = field(default=(), compare=False, repr=False)
+    peer_node: str = ""  # a coursefed peer's node id (its X-Coursefed-Node header)
+
+    @property
+    def repository_identifier(self) -> str:
+        """The ``repositoryIdentifier`` of an ``oai-identifier`` description, or ""."""
+        for description in self.descriptions:
+            if isinstance(description.tag, str) and _local(description) == "oai-identifier":
+                for child in description:
+                    if isinstance(child.tag, str) and _local(child) == "repositoryIdentifier":
+                        return (child.text or "").strip()
+        return ""
 
     @property
     def seconds_granularity(self) -> bool:
@@ -733,3 +744,7 @@ __all__ = [
     "parse_response",
     "parse_set_page",
 ]
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
