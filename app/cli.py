@@ -79,7 +79,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "check":
         from app.sources.conformance import check_endpoint, format_checks, has_failures  # noqa: PLC0415
 
-        checks = run_sync(check_endpoint(args.base_url))
+        policy = settings.address_policy().permitting(allow_private=args.allow_private_network)
+        checks = run_sync(check_endpoint(args.base_url, policy=policy))
         for line in format_checks(checks):
             _print(line)
         return 1 if has_failures(checks) else 0
@@ -89,6 +90,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         source = run_sync(
             registration.register(
                 engine,
+                settings,
                 base_url=args.base_url,
                 name=args.name,
                 slug=args.slug,
@@ -330,6 +332,8 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
         record_filter=RecordFilter.parse(args.filter),
         objects=copier,
         page_size=args.page_size,
+        policy=settings.address_policy(),
+        allow_private=args.allow_private_network,
     )
     try:
         while True:
@@ -410,13 +414,19 @@ def _add_harvesting_commands(sub: Any) -> None:
     add.add_argument(
         "--allow-private-network",
         action="store_true",
-        help="allow object URLs on loopback/private addresses (tests, intranets)",
+        help="harvest it and fetch its files although they are on loopback or private"
+        " addresses (intranets, tests); cloud metadata addresses stay refused",
     )
     sources.add_parser("list", help="list sources with their last harvest")
     check = sources.add_parser(
         "check", help="check an OAI-PMH endpoint before asking to be harvested (pass/warn/fail)"
     )
     check.add_argument("base_url", help="the repository's OAI-PMH base URL")
+    check.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="check an endpoint on a loopback or private address (your own machine, intranets)",
+    )
     p.set_defaults(handler=cmd_sources)
 
     p = sub.add_parser("harvest", help="harvest sources now and print the report")
@@ -502,6 +512,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_page_size,
         default=5000,
         help="change-feed entries per request and per committed step (1-5000)",
+    )
+    p.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="the upstream is on a loopback or private address (intranets, tests)",
     )
     p.set_defaults(handler=cmd_mirror)
 

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
+from app.identity import NodeIdentity
 from app.objects.models import Blob
 from app.sources.models import FailedRecord, HarvestRun, Source
 
@@ -11,6 +12,7 @@ __all__ = [
     "FailedRecord",
     "HarvestRun",
     "JournalEntry",
+    "NodeIdentity",
     "Resource",
     "Source",
 ]

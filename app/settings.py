@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from harvesters.net.policy import AddressPolicy, parse_networks
+
 DEV_MEILI_KEY = "coursefed-development-master-key"
 DEV_ADMIN_TOKEN = "coursefed-development-admin-token"  # noqa: S105 - development only
 DEV_S3_ACCESS_KEY = "coursefed"
@@ -105,6 +107,20 @@ class Settings(BaseSettings):
     harvest_politeness_delay: float = Field(
         default=0.0, description="seconds between request starts to one host"
     )
+    # Outbound requests and harvest bounds: every request to another server obeys one
+    # address policy (harvesters.net.policy); a harvest run is bounded in time and pages.
+    outbound_allow_networks: str = Field(
+        default="",
+        description="comma-separated networks treated as public by the address policy, e.g."
+        " 10.20.0.0/16 for repositories on a campus network (cloud metadata stays refused)",
+    )
+    harvest_deadline: float = Field(
+        default=300.0, gt=0, description="seconds one OAI-PMH answer may take in all"
+    )
+    harvest_max_seconds: float = Field(
+        default=4 * 3600.0, gt=0, description="wall-clock limit of one harvest run"
+    )
+    harvest_max_pages: int = Field(default=10_000, ge=1, description="pages per harvest run")
     reconcile_interval_days: float = 7.0
     reconcile_max_share: float = Field(
         default=0.2, description="refuse to delete a larger share of a source without --force"
@@ -131,6 +147,9 @@ class Settings(BaseSettings):
         default=4, description="uploads to S3 in flight, apart from the downloads"
     )
     objects_timeout: float = Field(default=60.0, description="seconds without progress")
+    objects_download_deadline: float = Field(
+        default=3600.0, gt=0, description="seconds one download may take in all (a trickle)"
+    )
     objects_max_attempts: int = Field(
         default=6, description="transient failures before an object is marked failed"
     )
@@ -168,6 +187,16 @@ class Settings(BaseSettings):
                 if value.get_secret_value() == default:
                     raise ValueError(f"COURSEFED_{name.upper()} must be set in production")
         return self
+
+    @model_validator(mode="after")
+    def _check_allowed_networks(self) -> Settings:
+        self.address_policy()  # a bad network is a start-up error, not a surprise later
+        return self
+
+    def address_policy(self) -> AddressPolicy:
+        """The outbound address policy of this deployment (sources may lift it further)."""
+        networks = parse_networks(self.outbound_allow_networks.split(","))
+        return AddressPolicy(allow_networks=networks)
 
     @property
     def resolved_database_url(self) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep, StateDep
+from app.identity import NODE_HEADER, node_id
 from app.oai.provider import Provider
 from app.oai.repository import SqlRepository
 from app.oai.tokens import TokenCodec, derive_key
@@ -75,7 +76,8 @@ async def oai_pmh(
         admin_email=state.settings.oai_admin_email,
     )
     body = await run_in_threadpool(provider.handle, arguments)
-    headers = {"Vary": "Accept-Encoding"}
+    # Our node id, so that a coursefed asked to harvest this endpoint recognises itself.
+    headers = {"Vary": "Accept-Encoding", NODE_HEADER: node_id(state.engine)}
     if len(body) >= MIN_GZIP_BYTES and accepts_gzip(request.headers.get("accept-encoding")):
         body = await run_in_threadpool(gzip.compress, body, 6)
         headers["Content-Encoding"] = "gzip"

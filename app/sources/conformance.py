@@ -30,6 +30,8 @@ fetched raw (through the client's connection pool) to see their bytes and header
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -41,8 +43,15 @@ import httpx
 from lxml import etree
 
 from app.sources.harvest import LOM_NAMESPACES, choose_format
+from harvesters.net import AddressPolicy, async_client
 from harvesters.oai.client import DEFAULT_USER_AGENT, OAIClient
-from harvesters.oai.errors import BadArgument, BadVerb, HarvestError, XMLError
+from harvesters.oai.errors import (
+    BadArgument,
+    BadVerb,
+    HarvestError,
+    XMLError,
+    public_description,
+)
 from harvesters.oai.records import (
     OAI_NS,
     Identify,
@@ -78,6 +87,7 @@ _SECONDS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_ENCODING_LABEL = re.compile(r"[A-Za-z0-9._:-]{1,40}")
 
 _T = TypeVar("_T")
 
@@ -104,19 +114,22 @@ async def check_endpoint(
     base_url: str,
     *,
     timeout: float = 30,  # noqa: ASYNC109 - a per-request limit, not one for the whole check
+    policy: AddressPolicy | None = None,
 ) -> list[Check]:
     """Check the OAI-PMH endpoint at ``base_url``; never raises for what it answers.
 
     The checks come in the order of the module docstring's table; a check whose subject
     is missing (a field Identify lacks, lists when no format is offered) is left out,
     and an endpoint that does not answer Identify gets only ``identify`` and ``errors``.
+    Every request obeys ``policy`` (the strict outbound address policy when None).
     """
     headers = {"User-Agent": DEFAULT_USER_AGENT, "Accept-Encoding": "gzip, deflate"}
-    async with httpx.AsyncClient(follow_redirects=True, timeout=timeout, headers=headers) as http:
+    async with async_client(policy or AddressPolicy(), timeout=timeout, headers=headers) as http:
         client = OAIClient(
             base_url,
             http=http,
             timeout=timeout,
+            deadline=timeout * 4,
             max_retries=1,
             backoff_base=0.5,
             max_retry_after=timeout,
@@ -165,7 +178,25 @@ def _plural(count: int, word: str) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{exc.__class__.__name__}: {exc}"
+    """The failure in our words: a college may publish these lines, and a server's own bytes
+    (an error's text, a token) have no place in them."""
+    if isinstance(exc, HarvestError):
+        return public_description(exc)
+    return exc.__class__.__name__
+
+
+def _label(value: str | None) -> str | None:
+    """An encoding label as a server wrote it, shown only when it looks like one."""
+    if value is None:
+        return None
+    return value if _ENCODING_LABEL.fullmatch(value) else "(an invalid label)"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    charset: str | None
+    content: bytes
 
 
 # --- the inspection ----------------------------------------------------------------------
@@ -207,8 +238,22 @@ class _Inspection:
         await self._errors()
         return self.checks
 
-    async def _raw(self, params: dict[str, str]) -> httpx.Response:
-        return await self.http.get(self.base_url, params=params)
+    async def _raw(self, params: dict[str, str]) -> _Answer:
+        """One answer read whole, bounded in size and in time like the harvester's."""
+        try:
+            async with (
+                asyncio.timeout(self.client.deadline),
+                self.http.stream("GET", self.base_url, params=params) as response,
+            ):
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self.client.max_bytes:
+                        raise httpx.DecodingError("the answer is larger than the size cap")
+                charset = _label(response.charset_encoding)
+                return _Answer(response.status_code, charset, bytes(body))
+        except builtins.TimeoutError:
+            raise httpx.ReadTimeout("the answer took longer than its deadline") from None
 
     # --- Identify ---------------------------------------------------------------------
 
@@ -541,12 +586,13 @@ class _Inspection:
             except httpx.HTTPError as exc:
                 problems.append(f"{label}: not fetched ({exc.__class__.__name__})")
                 continue
-            charset = response.charset_encoding
+            charset = response.charset
             if charset and charset.lower().replace("_", "-") not in {"utf-8", "utf8"}:
                 problems.append(f"{label}: Content-Type says charset={charset}")
             declared = _XML_ENCODING.match(response.content[:200])
             if declared and declared.group(1).lower() not in {b"utf-8", b"utf8"}:
-                problems.append(f"{label}: the XML declaration says {declared.group(1).decode()}")
+                encoding = _label(declared.group(1).decode("ascii", "replace"))
+                problems.append(f"{label}: the XML declaration says {encoding}")
             try:
                 document = parse_xml_document(response.content)
             except XMLError as exc:

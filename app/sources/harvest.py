@@ -19,17 +19,27 @@ The shape of a run:
 
 A record that cannot be read is kept as a ``FailedRecord`` with its raw bytes while its
 siblings are stored; a run with such records ends ``partial``, never plain ``succeeded``.
+
+Every run is bounded: each answer by a total deadline (``harvest_deadline``), the run by a
+wall clock (``harvest_max_seconds``) and a page cap (``harvest_max_pages``).  A run that
+reaches a bound ends ``partial`` with the reason, keeping its checkpoint; the next
+scheduled run continues from there.  Every request obeys the outbound address policy
+(lifted for sources registered with ``allow_private_network``), and a source whose
+Identify answers as this very repository is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import hashlib
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,11 +50,18 @@ from sqlmodel import Session, col, select
 from app.catalogue import service as catalogue
 from app.catalogue.normalise import normalise
 from app.db import session_scope
+from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
 from app.sources.models import FailedRecord, HarvestRun, Source, utcnow
-from harvesters.oai.client import OAIClient
-from harvesters.oai.errors import BadResumptionToken, HarvestError, OAIError
-from harvesters.oai.records import Page, RawRecord
+from harvesters.net import AddressPolicy
+from harvesters.oai.client import DEFAULT_DEADLINE, OAIClient
+from harvesters.oai.errors import (
+    BadResumptionToken,
+    HarvestError,
+    OAIError,
+    public_description,
+)
+from harvesters.oai.records import Identify, Page, RawRecord
 from metadata.profile import Provenance, ResourceRecord
 from metadata.readers import READERS, UnsupportedFormat
 
@@ -71,6 +88,10 @@ class LeaseLost(HarvestError):
     """Another worker took the source over (our lease ran out); this run stops."""
 
 
+class _RunLimit(Exception):
+    """The run reached one of its bounds (pages or wall clock); it ends ``partial``."""
+
+
 @dataclass(frozen=True)
 class HarvestOptions:
     """Knobs of a harvest, from ``Settings`` (tests shorten them)."""
@@ -83,10 +104,22 @@ class HarvestOptions:
     host_concurrency: int = 2
     politeness_delay: float = 0.0
     max_retry_after: float = 600.0
+    policy: AddressPolicy = field(default_factory=AddressPolicy)
+    deadline: float = DEFAULT_DEADLINE  # one answer, first byte to last
+    max_seconds: float = 4 * 3600.0  # one run, wall clock
+    max_pages: int = 10_000  # one run
+    public_url: str | None = None  # ours, to recognise ourselves
+    repository_identifier: str = ""  # ours, likewise
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HarvestOptions:
         return cls(
+            policy=settings.address_policy(),
+            deadline=settings.harvest_deadline,
+            max_seconds=settings.harvest_max_seconds,
+            max_pages=settings.harvest_max_pages,
+            public_url=settings.resolved_public_url,
+            repository_identifier=settings.oai_repository_identifier,
             overlap_seconds=settings.harvest_overlap_seconds,
             lease_seconds=settings.harvest_lease_seconds,
             timeout=settings.harvest_timeout,
@@ -102,8 +135,8 @@ ProgressHook = Callable[[HarvestRun], None]
 
 
 def describe(exc: HarvestError) -> str:
-    """A failure for a report: the kind of failure, then what the server said."""
-    return f"{exc.__class__.__name__}: {exc}"
+    """A failure for a (public) report: its kind and our words, never the server's bytes."""
+    return public_description(exc)
 
 
 def worker_id() -> str:
@@ -275,6 +308,7 @@ class _Harvest:
         self.slug = self.base_url = self.prefix = ""
         self.set_spec: str | None = None
         self.granularity: str | None = None
+        self.pages_this_run = 0
 
     def event(self, kind: str, detail: str) -> None:
         log.info("harvest %s: %s: %s", self.slug or self.source_id, kind, detail)
@@ -287,6 +321,9 @@ class _Harvest:
             assert source is not None  # noqa: S101 - claim() checked it
             self.slug, self.base_url = source.slug, source.base_url
             pinned = source.prefix_pinned
+            allow_private = source.allow_private_network
+        started = time.monotonic()
+        limit: str | None = None
         async with OAIClient(
             self.base_url,
             timeout=self.options.timeout,
@@ -296,17 +333,34 @@ class _Harvest:
             politeness_delay=self.options.politeness_delay,
             max_retry_after=self.options.max_retry_after,
             on_retry=self._on_retry,
+            policy=self.options.policy.permitting(allow_private=allow_private),
+            deadline=self.options.deadline,
         ) as client:
-            error = await self._identify(client, pinned=pinned)
-            self._open_run(full=full)
             try:
-                if error is None:
-                    error = await self._pages(client)
+                # Page commits are synchronous: the clock can only stop the run while it
+                # waits for the network or a retry, never half-way through a page.
+                async with asyncio.timeout(self.options.max_seconds):
+                    error = await self._identify(client, pinned=pinned)
+                    self._open_run(full=full)
+                    if error is None:
+                        error = await self._pages(client)
             except LeaseLost as exc:
                 # The run now belongs to the worker that took the source: leave it be.
                 log.warning("harvest %s stopped: %s", self.slug, exc)
                 with session_scope(self.engine) as session:
                     return self._run(session)
+            except _RunLimit as exc:
+                limit = str(exc)
+            except builtins.TimeoutError:  # asyncio.timeout: the wall clock ran out
+                limit = (
+                    f"stopped after {time.monotonic() - started:.0f} s, the limit of one run"
+                    " (COURSEFED_HARVEST_MAX_SECONDS); the next run continues from here"
+                )
+                error = None
+        if not self.run_id:  # the clock ran out before the run was opened
+            self._open_run(full=full)
+        if limit is not None:
+            return self._finish_limited(limit)
         return self._finish(error)
 
     def _on_retry(self, reason: str, delay: float) -> None:
@@ -329,6 +383,9 @@ class _Harvest:
         """Identify first; choose the format unless pinned. Returns an error, or None."""
         try:
             identify = await client.identify()
+            oneself = self._oneself(identify)
+            if oneself is not None:
+                return oneself
             offered = None if pinned else await client.list_metadata_formats()
         except HarvestError as exc:
             return describe(exc)
@@ -352,16 +409,42 @@ class _Harvest:
             session.add(source)
         return error
 
+    def _oneself(self, identify: Identify) -> str | None:
+        """Refuse to harvest this very repository (it would copy itself for ever)."""
+        reason = self_harvest_reason(
+            identify,
+            node=node_id(self.engine),
+            public_url=self.options.public_url,
+            repository_identifier=self.options.repository_identifier,
+        )
+        if reason is None:
+            return None
+        return f"SelfHarvest: this source is this coursefed itself ({reason}); not harvested"
+
     def _open_run(self, *, full: bool) -> None:
-        """Resume the run a dead process left mid-list, or start a new one."""
+        """Resume the run a dead process left mid-list, continue one that reached its
+        bounds, or start a new one."""
         with session_scope(self.engine) as session:
             source = session.get(Source, self.source_id)
             assert source is not None  # noqa: S101
             run = None if full else _interrupted_run(session, self.source_id)
+            limited = None if full or run is not None else _limited_run(session, self.source_id)
             if run is not None:
                 run.resumed += 1
                 self.events.extend(run.events)
                 self.event("resume", f"resuming run {run.id} after page {run.pages}")
+            elif limited is not None:
+                run = HarvestRun(
+                    source_id=self.source_id,
+                    metadata_prefix=limited.metadata_prefix,
+                    set_spec=limited.set_spec,
+                    from_date=limited.from_date,
+                    response_date=limited.response_date,
+                    resumption_token=limited.resumption_token,
+                    last_datestamp=limited.last_datestamp,
+                    datestamps_ordered=limited.datestamps_ordered,
+                )
+                self.event("continue", f"continuing where run {limited.id} stopped")
             else:
                 from_date = None
                 if not full and source.high_water:
@@ -398,6 +481,12 @@ class _Harvest:
                 )
                 async for page in pages:
                     self._store_page(page)
+                    self.pages_this_run += 1
+                    if page.token is not None and self.pages_this_run >= self.options.max_pages:
+                        raise _RunLimit(
+                            f"stopped after {self.pages_this_run} pages, the limit of one run"
+                            " (COURSEFED_HARVEST_MAX_PAGES); the next run continues from here"
+                        )
                 return None
             except LeaseLost:
                 raise
@@ -410,7 +499,7 @@ class _Harvest:
                 with session_scope(self.engine) as session:
                     run = self._run(session)
                     last_datestamp, ordered = run.last_datestamp, run.datestamps_ordered
-                    if restarted or not run.pages:
+                    if restarted or not (run.pages or last_datestamp):
                         return failure
                 restarted, token = True, None
                 if ordered and last_datestamp is not None:
@@ -522,6 +611,18 @@ class _Harvest:
         else:
             run.records_unchanged += 1
 
+    def _finish_limited(self, reason: str) -> HarvestRun:
+        """End a run that reached a bound: ``partial``, checkpoint kept for the next run."""
+        self.event("limit", reason)
+        with session_scope(self.engine) as session:
+            run = self._run(session)
+            run.finished_at = utcnow()
+            run.events = list(self.events)
+            run.status, run.error = "partial", reason
+            session.add(run)
+        log.warning("harvest %s: %s", self.slug, reason)
+        return run
+
     def _finish(self, error: str | None) -> HarvestRun:
         with session_scope(self.engine) as session:
             run = self._run(session)
@@ -567,6 +668,20 @@ def _interrupted_run(session: Session, source_id: int) -> HarvestRun | None:
         .order_by(col(HarvestRun.id).desc())
     )
     return session.exec(statement).first()
+
+
+def _limited_run(session: Session, source_id: int) -> HarvestRun | None:
+    """The latest run, when it stopped at a bound with a list still to go."""
+    statement = (
+        select(HarvestRun)
+        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
+        .order_by(col(HarvestRun.id).desc())
+    )
+    latest = session.exec(statement).first()
+    if latest is None or latest.status != "partial":
+        return None
+    # A bound keeps the checkpoint; a run that was partial for failed records cleared it.
+    return latest if latest.resumption_token or latest.error else None
 
 
 def _fail(session: Session, run: HarvestRun, raw: RawRecord, reason: str) -> None:

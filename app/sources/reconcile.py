@@ -8,6 +8,8 @@ not empty the catalogue, so deleting more than a configured share needs ``force`
 
 from __future__ import annotations
 
+import asyncio
+import builtins
 import logging
 
 from sqlalchemy.engine import Engine
@@ -18,10 +20,15 @@ from app.catalogue.models import Resource
 from app.db import session_scope
 from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
 from app.sources.models import HarvestRun, Source, utcnow
+from harvesters.net import AddressPolicy
 from harvesters.oai.client import OAIClient
-from harvesters.oai.errors import HarvestError
+from harvesters.oai.errors import HarvestError, public_description
 
 log = logging.getLogger(__name__)
+
+
+class _Incomplete(Exception):
+    """The list did not end within the run's bounds."""
 
 
 async def reconcile(
@@ -61,21 +68,11 @@ async def _reconcile(
         session.flush()
         run_id, slug, base_url = run.id, source.slug, source.base_url
         prefix, set_spec = source.metadata_prefix, source.set_spec
+        policy = options.policy.permitting(allow_private=source.allow_private_network)
 
-    listed: set[str] = set()
-    error: str | None = None
-    try:
-        async with OAIClient(
-            base_url,
-            timeout=options.timeout,
-            max_retries=options.max_retries,
-            backoff_base=options.backoff_base,
-        ) as client:
-            async for header in client.list_identifiers(prefix, set=set_spec):
-                if header.identifier and not header.deleted:
-                    listed.add(catalogue.resource_id_for(slug, header.identifier))
-    except HarvestError as exc:
-        error = f"{exc.__class__.__name__}: {exc}"
+    listed, error = await _listed(
+        base_url, slug, prefix=prefix, set_spec=set_spec, policy=policy, options=options
+    )
 
     with session_scope(engine) as session:
         finished = session.get(HarvestRun, run_id)
@@ -117,3 +114,47 @@ async def _reconcile(
         run.records_deleted,
     )
     return run
+
+
+async def _listed(
+    base_url: str,
+    slug: str,
+    *,
+    prefix: str,
+    set_spec: str | None,
+    policy: AddressPolicy,
+    options: HarvestOptions,
+) -> tuple[set[str], str | None]:
+    """The resource ids the source lists now, or the error that left the list incomplete."""
+    listed: set[str] = set()
+    error: str | None = None
+    try:
+        # Only a complete list may delete anything: a run stopped at its bounds deletes nothing.
+        async with (
+            asyncio.timeout(options.max_seconds),
+            OAIClient(
+                base_url,
+                timeout=options.timeout,
+                max_retries=options.max_retries,
+                backoff_base=options.backoff_base,
+                policy=policy,
+                deadline=options.deadline,
+            ) as client,
+        ):
+            pages = 0
+            async for page in client.list_identifiers_pages(prefix, set=set_spec):
+                pages += 1
+                if page.token is not None and pages >= options.max_pages:
+                    raise _Incomplete(f"the list is longer than {pages} pages")
+                for header in page.records:
+                    if header.identifier and not header.deleted:
+                        listed.add(catalogue.resource_id_for(slug, header.identifier))
+    except HarvestError as exc:
+        error = public_description(exc)
+    except _Incomplete as exc:
+        error = f"{exc} (COURSEFED_HARVEST_MAX_PAGES); nothing deleted"
+    except builtins.TimeoutError:  # asyncio.timeout: the run's wall clock ran out
+        error = (
+            "the list took longer than one run may (COURSEFED_HARVEST_MAX_SECONDS); nothing deleted"
+        )
+    return listed, error

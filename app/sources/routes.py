@@ -22,6 +22,7 @@ async def create_source(body: SourceCreate, state: StateDep, _admin: AdminDep) -
     """Register a source after checking that it answers OAI-PMH Identify (admin token)."""
     return await registration.register(
         state.engine,
+        state.settings,
         base_url=body.base_url,
         name=body.name,
         slug=body.slug,

@@ -64,8 +64,20 @@ def test_sources_add_harvest_and_index_from_the_command_line(
     }
     assert run(env, "db", "upgrade").returncode == 0
     with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
+        refused = run(env, "sources", "add", server.base_url, "--name", "示范学院")
+        assert refused.returncode == 1
+        assert "refused by the address policy (private-address)" in refused.stderr
+        assert "--allow-private-network" in refused.stderr
         added = run(
-            env, "sources", "add", server.base_url, "--name", "示范学院", "--slug", "college"
+            env,
+            "sources",
+            "add",
+            server.base_url,
+            "--name",
+            "示范学院",
+            "--slug",
+            "college",
+            "--allow-private-network",
         )
         assert added.returncode == 0, added.stderr
         source_id = added.stdout.strip().splitlines()[-1]
@@ -87,7 +99,15 @@ def test_sources_add_harvest_and_index_from_the_command_line(
 
 def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(env: dict[str, str]) -> None:
     assert run(env, "db", "upgrade").returncode == 0
-    result = run(env, "sources", "add", "http://127.0.0.1:9/oai", "--name", "Nowhere")
+    result = run(
+        env,
+        "sources",
+        "add",
+        "http://127.0.0.1:9/oai",
+        "--name",
+        "Nowhere",
+        "--allow-private-network",
+    )
     assert result.returncode == 1
     assert "did not answer an OAI-PMH Identify request" in result.stderr
     assert "Traceback" not in result.stderr
@@ -131,13 +151,13 @@ def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> No
 
 def test_sources_check_prints_pass_lines_for_a_conforming_repository(env: dict[str, str]) -> None:
     with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
-        result = run(env, "sources", "check", server.base_url)
+        result = run(env, "sources", "check", server.base_url, "--allow-private-network")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines and all(line.startswith("PASS ") for line in lines), lines
 
 
 def test_sources_check_fails_for_an_endpoint_that_does_not_answer(env: dict[str, str]) -> None:
-    result = run(env, "sources", "check", "http://127.0.0.1:9/oai")
+    result = run(env, "sources", "check", "http://127.0.0.1:9/oai", "--allow-private-network")
     assert result.returncode == 1
     assert "FAIL identify" in result.stdout

@@ -25,6 +25,7 @@ from app.sources.conformance import (
 )
 from tests.app.oai_faults import FaultyRepository
 from tests.fixtures.samples import sample
+from tests.outbound import PRIVATE
 from tests.thirdparty.loopback import LoopbackServer, Reply, serve
 
 CORPUS = generate_corpus(300)
@@ -49,7 +50,7 @@ Rewrite = Callable[[dict[str, str], bytes], Reply | bytes]
 
 
 def check(url: str) -> dict[str, Check]:
-    checks = asyncio.run(check_endpoint(url, timeout=10))
+    checks = asyncio.run(check_endpoint(url, timeout=10, policy=PRIVATE))
     assert len({c.name for c in checks}) == len(checks), "one line per aspect"
     return {c.name: c for c in checks}
 

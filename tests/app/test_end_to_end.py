@@ -41,7 +41,9 @@ def repository(corpus: list[DemoRecord]) -> Iterator[str]:
 
 def _register(engine: Engine, base_url: str) -> int:
     with session_scope(engine) as session:
-        source = sources.add_source(session, slug="demo", base_url=base_url)
+        source = sources.add_source(
+            session, slug="demo", base_url=base_url, allow_private_network=True
+        )
         assert source.id is not None
         return source.id
 

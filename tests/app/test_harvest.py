@@ -56,7 +56,13 @@ def serve() -> Iterator[object]:
 
 def _source(engine: Engine, base_url: str, prefix: str | None = None, slug: str = "college") -> int:
     with session_scope(engine) as session:
-        source = sources.add_source(session, base_url=base_url, slug=slug, metadata_prefix=prefix)
+        source = sources.add_source(
+            session,
+            base_url=base_url,
+            slug=slug,
+            metadata_prefix=prefix,
+            allow_private_network=True,  # the test servers listen on loopback
+        )
         assert source.id is not None
         return source.id
 

@@ -53,7 +53,9 @@ def test_meilisearch_stopped_during_harvest_catches_up_exactly(
         repository = FaultyRepository(corpus, page_size=50, hidden=later)
         with DemoRepositoryServer(repository) as server:
             with session_scope(live_engine) as session:
-                source_id = sources.add_source(session, base_url=server.base_url, slug="demo").id
+                source_id = sources.add_source(
+                    session, base_url=server.base_url, slug="demo", allow_private_network=True
+                ).id
             assert source_id is not None
             assert run_harvest(live_engine, own, source_id).status == "succeeded"
             assert _indexed(own) == _expected(live_engine)
@@ -83,7 +85,9 @@ def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
 ) -> None:
     with DemoRepositoryServer(generate_corpus(300)) as server:
         with session_scope(live_engine) as session:
-            source_id = sources.add_source(session, base_url=server.base_url, slug="demo").id
+            source_id = sources.add_source(
+                session, base_url=server.base_url, slug="demo", allow_private_network=True
+            ).id
         assert source_id is not None
         run_harvest(live_engine, live, source_id)
     before = client.get("/api/v1/search", params={"q": "计算机"}).json()["total"]

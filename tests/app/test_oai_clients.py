@@ -184,7 +184,9 @@ def test_another_coursefed_harvests_the_same_catalogue(served: Served, tmp_path:
     engine = make_engine(second)
     try:
         with session_scope(engine) as session:
-            source_id = sources.add_source(session, base_url=served.url, slug="upstream").id
+            source_id = sources.add_source(
+                session, base_url=served.url, slug="upstream", allow_private_network=True
+            ).id
         assert source_id is not None
         run = asyncio.run(harvest(engine, source_id))
         assert run.status == "succeeded", run.error

@@ -72,7 +72,9 @@ def build_app(settings: Settings) -> FastAPI:
 
 def populate(engine: Engine, base_url: str, slug: str = "demo") -> None:
     with session_scope(engine) as session:
-        source_id = sources.add_source(session, base_url=base_url, slug=slug).id
+        source_id = sources.add_source(
+            session, base_url=base_url, slug=slug, allow_private_network=True
+        ).id
     assert source_id is not None
     run = asyncio.run(harvest(engine, source_id))
     assert run.status == "succeeded", run.error

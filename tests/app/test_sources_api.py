@@ -42,7 +42,9 @@ def test_an_endpoint_that_does_not_answer_identify_is_refused(
     client: TestClient, live: Settings
 ) -> None:
     response = client.post(
-        "/api/v1/sources", json={"base_url": "http://127.0.0.1:9/oai"}, headers=_auth(live)
+        "/api/v1/sources",
+        json={"base_url": "http://127.0.0.1:9/oai", "allow_private_network": True},
+        headers=_auth(live),
     )
     assert response.status_code == 422
     assert "did not answer an OAI-PMH Identify request" in response.json()["detail"]
@@ -60,7 +62,12 @@ def test_register_harvest_and_read_the_report(
 ) -> None:
     created = client.post(
         "/api/v1/sources",
-        json={"base_url": repository, "name": "Demo College", "interval": "12h"},
+        json={
+            "base_url": repository,
+            "name": "Demo College",
+            "interval": "12h",
+            "allow_private_network": True,  # the test repository is on loopback
+        },
         headers=_auth(live),
     )
     assert created.status_code == 201, created.text

@@ -189,7 +189,12 @@ def add_source(
 ) -> int:
     with session_scope(engine) as session:
         source = sources.add_source(
-            session, base_url=base_url, slug=slug, metadata_prefix=prefix, set_spec=set_spec
+            session,
+            base_url=base_url,
+            slug=slug,
+            metadata_prefix=prefix,
+            set_spec=set_spec,
+            allow_private_network=True,  # the servers under test listen on loopback
         )
         assert source.id is not None
         return source.id

@@ -19,9 +19,11 @@ import pytest
 from lxml import etree
 from sqlalchemy.engine import Engine
 
+from app.settings import Settings
 from app.sources import registration
 from app.sources.conformance import check_endpoint, format_checks
 from app.sources.reconcile import reconcile
+from tests.outbound import PRIVATE
 from tests.thirdparty.courses import (
     FAST,
     Catalogue,
@@ -154,12 +156,16 @@ def oai_repo_server() -> Iterator[tuple[OaiRepoBackend, OAIApp, str]]:
 
 
 def test_oai_repo_full_incremental_and_reconciled_harvest(
-    engine: Engine, oai_repo_server: tuple[OaiRepoBackend, OAIApp, str]
+    engine: Engine, settings: Settings, oai_repo_server: tuple[OaiRepoBackend, OAIApp, str]
 ) -> None:
     backend, app, base_url = oai_repo_server
     catalogue = backend.catalogue
     # Registered like an operator does: Identify first, format left to the harvest.
-    source = asyncio.run(registration.register(engine, base_url=base_url, slug="oai-repo-college"))
+    source = asyncio.run(
+        registration.register(
+            engine, settings, base_url=base_url, slug="oai-repo-college", allow_private_network=True
+        )
+    )
     assert source.id is not None and source.deleted_record == "no"
     source_id = source.id
 
@@ -204,7 +210,7 @@ def test_oai_repo_conformance_report(
 ) -> None:
     """What ``coursefed sources check`` tells a college running oai-repo."""
     _, app, base_url = oai_repo_server
-    checks = {c.name: c for c in asyncio.run(check_endpoint(base_url, timeout=15))}
+    checks = {c.name: c for c in asyncio.run(check_endpoint(base_url, timeout=15, policy=PRIVATE))}
     warned = {name: c.outcome for name, c in checks.items() if c.outcome != "pass"}
     assert warned == {"formats": "warn"}, format_checks(checks.values())
     assert checks["deleted-record"].detail == "no"
