@@ -152,7 +152,7 @@ def main() -> None:
             downstream = Settings(data_dir=Path(tmp) / "downstream", scheduler=False)
             migrate.upgrade(downstream)
             engine = make_engine(downstream)
-            mirror = Mirror(engine, url)
+            mirror = Mirror(engine, url, allow_private=True)
             start = time.perf_counter()
             result = mirror.sync()
             mirror_s = time.perf_counter() - start

@@ -9,6 +9,11 @@ through our own journal, so our search index and our own feed follow them too.
 
 A ``since`` the upstream has compacted away (HTTP 410) sends the mirror back to a fresh
 snapshot, after which resources the snapshot no longer holds are tombstoned.
+
+Every request obeys the outbound address policy (an upstream on a private network needs
+``--allow-private-network``); each change page is bounded in size and time, the snapshot
+in time; an upstream that answers as this very node is refused.  Errors name the HTTP
+status or the failure, never what the upstream sent.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +36,10 @@ from app.catalogue import repository
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
 from app.db import session_scope
+from app.identity import NODE_HEADER, node_id
 from app.mirror.objects import Expected, ObjectCopier, expected_objects
 from app.sources import service as sources
+from harvesters.net import AddressPolicy, AddressRefused, sync_client
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import validate
 
@@ -39,6 +47,9 @@ log = logging.getLogger(__name__)
 
 PAGE = 5000
 BATCH = 500
+MAX_PAGE_BYTES = 256 * 1024 * 1024  # a change page of 5,000 full records is tens of MB
+PAGE_DEADLINE = 300.0  # seconds for one change page, first byte to last
+SNAPSHOT_DEADLINE = 6 * 3600.0  # seconds for the whole snapshot
 FILTERABLE = ("subject", "level", "language", "source", "institution")
 
 
@@ -110,12 +121,15 @@ class Mirror:
         http: httpx.Client | None = None,
         page_size: int = PAGE,
         objects: Callable[[Mirror], ObjectCopier] | None = None,
+        policy: AddressPolicy | None = None,
+        allow_private: bool = False,
     ) -> None:
         self.engine = engine
         self.upstream = upstream.rstrip("/")
         self.filter = record_filter or RecordFilter()
         self.page_size = page_size
-        self.http = http or httpx.Client(timeout=120, follow_redirects=True)
+        allowed = (policy or AddressPolicy()).permitting(allow_private=allow_private)
+        self.http = http or sync_client(allowed, timeout=httpx.Timeout(120, connect=15))
         digest = hashlib.sha256(self.upstream.encode()).hexdigest()[:16]
         self.cursor = f"mirror-{digest}"
         with session_scope(engine) as session:
@@ -126,6 +140,7 @@ class Mirror:
                 base_url=f"{self.upstream}/oai",
                 name=f"mirror of {self.upstream}",
                 slug=f"mirror-{digest[:8]}",
+                allow_private_network=allow_private,
             )
             # Mirrored sources are followed by `coursefed mirror`, not harvested.
             source.enabled = False
@@ -180,13 +195,17 @@ class Mirror:
         try:
             self._stream_snapshot(result)
         except httpx.HTTPError as exc:
-            raise MirrorError(f"{self.upstream} snapshot failed: {exc}") from exc
+            raise MirrorError(f"{self.upstream} snapshot failed: {_failure(exc)}") from exc
+        except (ValueError, zlib.error) as exc:
+            raise MirrorError(f"{self.upstream} sent a snapshot that is not gzip'd NDJSON") from exc
 
     def _stream_snapshot(self, result: MirrorResult) -> None:
         with self.http.stream("GET", f"{self.upstream}/api/v1/snapshot") as response:
             if response.status_code != 200:
                 raise MirrorError(f"{self.upstream} snapshot answered HTTP {response.status_code}")
-            lines = _gzip_ndjson(response.iter_bytes())
+            self._refuse_ourselves(response)
+            deadline = time.monotonic() + SNAPSHOT_DEADLINE
+            lines = _gzip_ndjson(_until(response.iter_bytes(), deadline, "the snapshot"))
             header = next(lines, None)
             if not header or "serial" not in header:
                 raise MirrorError(f"{self.upstream} sent a snapshot without its serial line")
@@ -296,22 +315,58 @@ class Mirror:
 
     # --- HTTP -----------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any]) -> httpx.Response:
+    def _get(self, path: str, params: Mapping[str, Any]) -> _Answer:
+        """One change page, read whole within its size cap and deadline."""
+        url = f"{self.upstream}{path}"
         try:
-            return self.http.get(f"{self.upstream}{path}", params=dict(params))
+            with self.http.stream("GET", url, params=dict(params)) as response:
+                self._refuse_ourselves(response)
+                body = bytearray()
+                deadline = time.monotonic() + PAGE_DEADLINE
+                for chunk in _until(response.iter_bytes(), deadline, path):
+                    body += chunk
+                    if len(body) > MAX_PAGE_BYTES:
+                        raise MirrorError(f"{url} sent more than {MAX_PAGE_BYTES} bytes")
+                return _Answer(response.status_code, path, bytes(body))
         except httpx.HTTPError as exc:
-            raise MirrorError(f"{self.upstream} is unreachable: {exc}") from exc
+            raise MirrorError(f"{self.upstream} is unreachable: {_failure(exc)}") from exc
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
+    def _json(self, response: _Answer) -> dict[str, Any]:
         if response.status_code != 200:
             raise MirrorError(
-                f"{self.upstream}{response.url.path} answered HTTP {response.status_code}: "
-                f"{response.text[:200]}"
+                f"{self.upstream}{response.path} answered HTTP {response.status_code}"
             )
         try:
-            return dict(response.json())
+            return dict(json.loads(response.content))
         except ValueError as exc:
             raise MirrorError(f"{self.upstream} did not answer JSON; is it a coursefed?") from exc
+
+    def _refuse_ourselves(self, response: httpx.Response) -> None:
+        if response.headers.get(NODE_HEADER) == node_id(self.engine):
+            raise MirrorError(
+                f"{self.upstream} is this coursefed itself; a node cannot mirror itself"
+            )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    path: str
+    content: bytes
+
+
+def _failure(exc: httpx.HTTPError) -> str:
+    """The failure in our words: the policy's refusal, else the class of the error (an
+    exception's text may quote bytes the upstream sent)."""
+    return str(exc) if isinstance(exc, AddressRefused) else type(exc).__name__
+
+
+def _until(chunks: Iterator[bytes], deadline: float, what: str) -> Iterator[bytes]:
+    """``chunks`` until the monotonic ``deadline``: a trickling upstream cannot hold us."""
+    for chunk in chunks:
+        if time.monotonic() > deadline:
+            raise MirrorError(f"{what} took longer than its deadline; try again later")
+        yield chunk
 
 
 def _gzip_ndjson(chunks: Iterator[bytes]) -> Iterator[dict[str, Any]]:

@@ -30,6 +30,7 @@ from app.objects.discovery import discover
 from app.objects.download import file_name_from_disposition
 from app.objects.store import ObjectStore, ObjectStoreError, is_sha256
 from app.settings import Settings
+from harvesters.net import AddressRefused
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class ObjectCopier:
         self.http = http
         self.store = store or ObjectStore(settings)
         self.spool = settings.data_dir / "tmp"
+        self.max_bytes = settings.objects_max_bytes
 
     def note(self, expected: Expected) -> None:
         """After a committed page: rows of these records expect these upstream hashes."""
@@ -150,9 +152,13 @@ class ObjectCopier:
                     for chunk in response.iter_bytes(CHUNK):
                         digest.update(chunk)
                         size += len(chunk)
+                        if size > self.max_bytes:
+                            raise CopyFailed(f"{url} sent more than {self.max_bytes} bytes")
                         spool.write(chunk)
             except httpx.HTTPError as exc:
-                raise CopyFailed(f"{url}: {exc}") from exc
+                # The class names the failure; its text may quote what the upstream sent.
+                reason = str(exc) if isinstance(exc, AddressRefused) else type(exc).__name__
+                raise CopyFailed(f"{url}: {reason}") from exc
             if digest.hexdigest() != sha256:
                 raise CopyFailed(f"{url} sent bytes whose sha256 is {digest.hexdigest()}")
             media_type = media_type.split(";")[0].strip() or "application/octet-stream"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.deps import StateDep
+from app.identity import NODE_HEADER, node_id
 from app.mirror import feed, repository
 from app.mirror.schemas import ChangesParams, ChangesResponse
 from app.mirror.snapshot import Snapshot
@@ -34,7 +35,7 @@ def changes(state: StateDep, params: Annotated[ChangesParams, Query()]) -> Respo
     return Response(
         page.model_dump_json(),
         media_type="application/json",
-        headers={SERIAL_HEADER: str(page.latest_serial)},
+        headers={SERIAL_HEADER: str(page.latest_serial), NODE_HEADER: node_id(state.engine)},
     )
 
 
@@ -51,6 +52,7 @@ def snapshot(state: StateDep) -> StreamingResponse:
         media_type="application/gzip",
         headers={
             SERIAL_HEADER: str(current.serial),
+            NODE_HEADER: node_id(state.engine),
             "Content-Disposition": f'attachment; filename="{current.filename}"',
         },
     )

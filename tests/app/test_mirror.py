@@ -37,7 +37,9 @@ def upstream(settings: Settings, engine: Engine) -> Iterator[str]:
     """A coursefed with 250 harvested demo courses, served over HTTP."""
     with DemoRepositoryServer(generate_corpus(250)) as repository:
         with session_scope(engine) as session:
-            source_id = sources.add_source(session, base_url=repository.base_url, slug="demo").id
+            source_id = sources.add_source(
+                session, base_url=repository.base_url, slug="demo", allow_private_network=True
+            ).id
         assert source_id is not None
         run = asyncio.run(harvest(engine, source_id, options=HarvestOptions(max_retries=1)))
         assert run.status == "succeeded"
@@ -65,7 +67,7 @@ def catalogue_of(engine: Engine) -> dict[str, str]:
 def test_mirror_copies_the_catalogue_and_follows_changes(
     upstream: str, engine: Engine, downstream: Engine
 ) -> None:
-    mirror = Mirror(downstream, upstream)
+    mirror = Mirror(downstream, upstream, allow_private=True)
     first = mirror.sync()
     assert first.snapshot_records == len(catalogue_of(engine))
     assert catalogue_of(downstream) == catalogue_of(engine), "same ids, same content"
@@ -94,7 +96,7 @@ def test_mirror_copies_the_catalogue_and_follows_changes(
 def test_a_mirror_stopped_mid_feed_resumes_without_loss_or_duplication(
     upstream: str, engine: Engine, downstream: Engine
 ) -> None:
-    mirror = Mirror(downstream, upstream)
+    mirror = Mirror(downstream, upstream, allow_private=True)
     mirror.sync()
     with session_scope(engine) as session:
         for resource_id in sorted(catalogue_of(engine))[:40]:
@@ -130,7 +132,12 @@ def test_a_mirror_stopped_mid_feed_resumes_without_loss_or_duplication(
 def test_a_filtered_mirror_keeps_only_matching_records(
     upstream: str, engine: Engine, downstream: Engine
 ) -> None:
-    mirror = Mirror(downstream, upstream, record_filter=RecordFilter.parse(["subject=08"]))
+    mirror = Mirror(
+        downstream,
+        upstream,
+        record_filter=RecordFilter.parse(["subject=08"]),
+        allow_private=True,
+    )
     mirror.sync()
     with session_scope(engine) as session:
         rows = [r for r in session.exec(select(Resource)).all() if not r.deleted and r.publishable]
@@ -174,7 +181,7 @@ def test_mirror_and_export_from_the_command_line(
         )
 
     assert run("db", "upgrade").returncode == 0
-    mirrored = run("mirror", upstream, "--once")
+    mirrored = run("mirror", upstream, "--once", "--allow-private-network")
     assert mirrored.returncode == 0, mirrored.stderr
     count = len(catalogue_of(engine))
     assert f"{count} snapshot records, {count} stored" in mirrored.stdout
@@ -183,7 +190,7 @@ def test_mirror_and_export_from_the_command_line(
     lines = gzip.decompress((tmp_path / "catalogue.ndjson.gz").read_bytes()).splitlines()
     assert "serial" in json.loads(lines[0])
     assert {json.loads(line)["id"] for line in lines[1:]} == set(catalogue_of(engine))
-    bad = run("mirror", upstream, "--filter", "colour=blue", "--once")
+    bad = run("mirror", upstream, "--filter", "colour=blue", "--once", "--allow-private-network")
     assert bad.returncode == 1
     assert "NAME=VALUE" in bad.stderr
 
@@ -204,7 +211,9 @@ def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
 
     with DemoRepositoryServer(generate_corpus(120)) as repository:
         with session_scope(engine) as session:
-            source_id = sources.add_source(session, base_url=repository.base_url, slug="demo").id
+            source_id = sources.add_source(
+                session, base_url=repository.base_url, slug="demo", allow_private_network=True
+            ).id
         assert source_id is not None
         assert asyncio.run(harvest(engine, source_id)).status == "succeeded"
     coursefed = str(Path(sys.executable).with_name("coursefed"))
@@ -224,7 +233,15 @@ def mirror_killed_and_restarted(
 ) -> None:
     """Mirror once, change the upstream, SIGKILL a second mirror mid-feed, restart it."""
 
-    command = [coursefed, "mirror", upstream, "--once", "--page-size", "4"]
+    command = [
+        coursefed,
+        "mirror",
+        upstream,
+        "--once",
+        "--page-size",
+        "4",
+        "--allow-private-network",
+    ]
     subprocess.run([coursefed, "db", "upgrade"], env=env, check=True, capture_output=True)
     first = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=120, check=False

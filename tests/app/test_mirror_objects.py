@@ -167,7 +167,12 @@ def test_a_mirror_holds_the_same_catalogue_searches_and_files(
 
     # B starts with a store it cannot reach: records arrive, files wait (pending).
     broken = settings_b.model_copy(update={"s3_endpoint": f"http://127.0.0.1:{free_port()}"})
-    mirror = Mirror(engine_b, served_a, objects=copier_for(broken, engine_b))  # type: ignore[arg-type]
+    mirror = Mirror(
+        engine_b,
+        served_a,
+        objects=copier_for(broken, engine_b),  # type: ignore[arg-type]
+        allow_private=True,
+    )
     first = mirror.sync()
     mirror.close()
     assert first.objects_error
@@ -176,7 +181,12 @@ def test_a_mirror_holds_the_same_catalogue_searches_and_files(
     assert not any(held_files(engine_b).values()), "nothing stored while S3 is unreachable"
 
     # Restarted with S3 reachable, B converges: same files, same bytes, copied once each.
-    mirror = Mirror(engine_b, served_a, objects=copier_for(settings_b, engine_b))  # type: ignore[arg-type]
+    mirror = Mirror(
+        engine_b,
+        served_a,
+        objects=copier_for(settings_b, engine_b),  # type: ignore[arg-type]
+        allow_private=True,
+    )
     second = mirror.sync()
     assert second.objects_error is None
     assert held_files(engine_b) == held_files(engine_a)
