@@ -12,6 +12,9 @@ Every harvested byte goes through ``parse_xml`` (or ``parse_xml_document``), whi
   a byte-order mark or blank lines before the XML declaration;
 * and otherwise fails with a clear ``MalformedXML`` (line and column included).
 
+``iter_elements`` streams the named elements of a large document that needs no repair,
+with the same hardening, so its whole tree is never held in memory.
+
 A ``<?xml-stylesheet?>`` processing instruction before the root is legal XML and is
 simply kept.  ``metadata/`` never imports this module: it receives parsed elements.
 """
@@ -19,7 +22,9 @@ simply kept.  ``metadata/`` never imports this module: it receives parsed elemen
 from __future__ import annotations
 
 import codecs
+import io
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -33,6 +38,7 @@ __all__ = [
     "UnsafeXML",
     "XMLDocument",
     "XMLError",
+    "iter_elements",
     "parse_xml",
     "parse_xml_document",
     "repair_xml_bytes",
@@ -120,6 +126,41 @@ def parse_xml_document(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> XM
         raise MalformedXML(f"not well-formed XML: {exc.msg}", line=line, column=column) from exc
     _refuse_parsed_entities(root)
     return XMLDocument(root=root, data=fixed, repairs=tuple(repairs))
+
+
+def iter_elements(data: bytes, tags: Collection[str]) -> Iterator[etree._Element] | None:
+    """The elements named ``tags``, each when its end tag is read; None when ``data``
+    needs repairing first (then use ``parse_xml_document``).
+
+    Same refusals as ``parse_xml_document``; the caller clears each element (and its
+    earlier siblings) once read, so memory stays that of one element.  Raises
+    ``MalformedXML`` when libxml2 refuses the document part-way.
+    """
+    if not _plausibly_clean(data):
+        return None
+    refuse_entities(data)
+    return _iterate(data, tuple(tags))
+
+
+def _iterate(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("end",),
+        tag=tags,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        encoding="utf-8",
+    )
+    try:
+        for _event, element in events:
+            yield element
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        raise MalformedXML(f"not well-formed XML: {exc.msg}", line=line, column=column) from exc
 
 
 def check_size(data: bytes, max_bytes: int) -> None:

@@ -73,14 +73,15 @@ def normalise_document(data: bytes, metadata_prefix: str | None = None) -> list[
         metadata_prefix = request.get("metadataPrefix") if request is not None else None
     results = []
     for raw in parse_page(data, verb=verb).records:
+        metadata = None if raw.deleted or raw.error is not None else raw.metadata  # read once
         if raw.deleted:
             results.append(Normalised(identifier=raw.identifier, deleted=True))
-        elif raw.error is not None or raw.metadata is None:
+        elif metadata is None:
             reason = raw.error or "the record has no metadata"
             issue = Issue(severity="error", code="unreadable_record", message=reason, path="record")
             results.append(Normalised(identifier=raw.identifier, issues=[issue]))
         else:
-            results.append(_normalise_one(raw.identifier, raw.metadata, metadata_prefix))
+            results.append(_normalise_one(raw.identifier, metadata, metadata_prefix))
     return results
 
 

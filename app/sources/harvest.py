@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 DAY_GRANULARITY = "YYYY-MM-DD"
 SECONDS_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 MAX_EVENTS = 200
+STORE_SLICE = 500  # records written (and forgotten) at a time within a page's transaction
 
 # Most preferred first: the richest format we can normalise wins.
 FORMAT_PREFERENCE = (
@@ -531,12 +532,18 @@ class _Harvest:
             run.datestamps_ordered = run.datestamps_ordered and _in_order(
                 run.last_datestamp, [r.datestamp for r in page.records]
             )
-            ids = (catalogue.resource_id_for(self.slug, r.identifier) for r in page.records)
-            batch = catalogue.Batch(session, ids)
             issue_counts = Counter(run.issue_counts)
-            for raw in page.records:
-                self._store_one(session, batch, run, raw, issue_counts)
-            batch.flush()
+            # One transaction for the page, written in slices: a page of tens of thousands
+            # of records never holds all their rows and normalised records at once.
+            for offset in range(0, len(page.records), STORE_SLICE):
+                chunk = page.records[offset : offset + STORE_SLICE]
+                ids = (catalogue.resource_id_for(self.slug, r.identifier) for r in chunk)
+                batch = catalogue.Batch(session, ids)
+                for raw in chunk:
+                    self._store_one(session, batch, run, raw, issue_counts)
+                batch.flush()
+                session.flush()
+                del batch
             run.issue_counts = dict(issue_counts)
             run.resumption_token = page.token
             run.events = list(self.events)
@@ -565,11 +572,12 @@ class _Harvest:
             if batch.delete(resource_id, raw.datestamp) is catalogue.Outcome.DELETED:
                 run.records_deleted += 1
             return
-        if raw.error is not None or raw.metadata is None:
+        metadata = None if raw.error is not None else raw.metadata  # lazy records parse here
+        if metadata is None:
             _fail(session, run, raw, raw.error or "the record has no <metadata>")
             return
         try:
-            content, issues = normalise(raw.metadata, self.prefix)
+            content, issues = normalise(metadata, self.prefix)
         except UnsupportedFormat as exc:
             _fail(session, run, raw, str(exc))
             return

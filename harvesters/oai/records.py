@@ -25,18 +25,20 @@ from harvesters.xml import (
     DEFAULT_MAX_BYTES,
     XMLDocument,
     check_size,
+    iter_elements,
     parse_xml_document,
     repair_xml_bytes,
 )
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+LARGE_PAGE_BYTES = 8 * 1024 * 1024
+"""Pages this large are read record by record (``parse_page``)."""
 _OAI_NAMESPACES = (OAI_NS, None)
 
 
 # --- values ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class RawRecord:
     """One record (or, from ListIdentifiers, one header) as the repository sent it.
 
@@ -45,16 +47,67 @@ class RawRecord:
     ``<record>``/``<header>`` element as received (see the module docstring).  When the
     record cannot be interpreted, ``error`` says why and the other fields hold what
     could still be read (often the identifier).
+
+    Records of large pages are *lazy*: their ``metadata`` and ``about`` are parsed from
+    ``raw`` at each access and not kept, so a page never holds every record's tree at
+    once (read ``metadata`` once and keep the element while you need it).  Equality
+    compares the header, ``raw`` and ``error``, never the elements.
     """
 
-    identifier: str
-    datestamp: str
-    deleted: bool = False
-    set_specs: tuple[str, ...] = ()
-    metadata: etree._Element | None = field(default=None, compare=False)
-    raw: bytes = b""
-    about: tuple[etree._Element, ...] = field(default=(), compare=False)
-    error: str | None = None
+    __slots__ = ("_about", "_lazy", "_metadata", "datestamp", "deleted", "error", "identifier",
+                 "raw", "set_specs")  # fmt: skip
+
+    def __init__(
+        self,
+        identifier: str,
+        datestamp: str,
+        *,
+        deleted: bool = False,
+        set_specs: tuple[str, ...] = (),
+        metadata: etree._Element | None = None,
+        raw: bytes = b"",
+        about: tuple[etree._Element, ...] = (),
+        error: str | None = None,
+        lazy: bool = False,
+    ) -> None:
+        self.identifier = identifier
+        self.datestamp = datestamp
+        self.deleted = deleted
+        self.set_specs = set_specs
+        self.raw = raw
+        self.error = error
+        self._metadata = metadata
+        self._about = about
+        self._lazy = lazy
+
+    @property
+    def metadata(self) -> etree._Element | None:
+        if not self._lazy:
+            return self._metadata
+        return _elements_of(self.raw)[0]
+
+    @property
+    def about(self) -> tuple[etree._Element, ...]:
+        if not self._lazy:
+            return self._about
+        return _elements_of(self.raw)[1]
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.identifier, self.datestamp, self.deleted, self.set_specs, self.raw, self.error)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawRecord):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"RawRecord(identifier={self.identifier!r}, datestamp={self.datestamp!r}, "
+            f"deleted={self.deleted!r}, set_specs={self.set_specs!r}, error={self.error!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -312,13 +365,24 @@ def parse_page(
     verb: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
     http_status: int | None = None,
+    stream_over: int = LARGE_PAGE_BYTES,
 ) -> Page:
     """Parse one ListRecords / ListIdentifiers / GetRecord response into a ``Page``.
 
     Raises the mapped ``OAIError`` for ``<error>`` responses (including
-    ``NoRecordsMatch``: the client decides that it means an empty list).
+    ``NoRecordsMatch``: the client decides that it means an empty list).  A page of
+    ``stream_over`` bytes or more is read record by record and its records are lazy
+    (see ``RawRecord``): its whole tree is never held, so memory stays a small multiple
+    of the page.
     """
     check_size(data, max_bytes)
+    if len(data) >= stream_over and verb != "GetRecord":
+        try:
+            streamed = _stream_page(data, verb=verb, max_bytes=max_bytes, http_status=http_status)
+        except MalformedXML:
+            streamed = None  # the whole-tree path repairs or salvages what it can
+        if streamed is not None:
+            return streamed
     try:
         response = parse_response(
             data, max_bytes=max_bytes, http_status=http_status, expected_verb=verb
@@ -345,6 +409,80 @@ def _page_from_response(response: OAIResponse, verb: str) -> Page:
         raw_bytes=response.document.data,
         expiration_date=expiration,
         repairs=response.document.repairs,
+    )
+
+
+def _stream_page(data: bytes, *, verb: str, max_bytes: int, http_status: int | None) -> Page | None:
+    """A large page read item by item with lazy records; None when it needs the whole-tree
+    path (bytes to repair, or boundaries the byte scanner cannot match)."""
+    item = "header" if verb == "ListIdentifiers" else "record"
+    elements = iter_elements(data, (f"{{{OAI_NS}}}{item}", item))
+    if elements is None:
+        return None
+    headers: list[RawRecord] = []
+    for element in elements:
+        parent = element.getparent()
+        if parent is None or _oai_local(parent) != verb:
+            continue  # a record of another format nested inside one of ours
+        found = _record(element, b"", header_only=item == "header")
+        # Keep the header's values only: a live proxy of its metadata would keep that
+        # subtree alive after the clear below.
+        headers.append(
+            RawRecord(
+                found.identifier,
+                found.datestamp,
+                deleted=found.deleted,
+                set_specs=found.set_specs,
+                error=found.error,
+            )
+        )
+        del found
+        element.clear()
+        while element.getprevious() is not None:
+            del parent[0]
+    spans = _quick_spans(data, item.encode(), len(headers))
+    if spans is None:
+        spans = [
+            (s.start, s.end) for s in _scan(data).children if _local_bytes(s.name) == item.encode()
+        ]
+        if len(spans) != len(headers):
+            return None
+    envelope = bytearray()
+    position = 0
+    for start, end in spans:
+        envelope += data[position:start]
+        position = end
+    envelope += data[position:]
+    response = parse_response(
+        bytes(envelope), max_bytes=max_bytes, http_status=http_status, expected_verb=verb
+    )
+    response.raise_for_error()
+    body = _require_body(response, verb)
+    declarations = [
+        (None if prefix is None else prefix.encode(), quoteattr(uri).encode())
+        for prefix, uri in body.nsmap.items()
+    ]
+    records = tuple(
+        RawRecord(
+            header.identifier,
+            header.datestamp,
+            deleted=header.deleted,
+            set_specs=header.set_specs,
+            raw=_standalone(data[start:end], declarations),
+            error=header.error,
+            lazy=item == "record",
+        )
+        for header, (start, end) in zip(headers, spans, strict=True)
+    )
+    token, size, cursor, expiration = _resumption(body)
+    return Page(
+        response_date=response.response_date,
+        records=records,
+        token=token,
+        complete_list_size=size,
+        cursor=cursor,
+        raw_bytes=data,
+        expiration_date=expiration,
     )
 
 
@@ -404,6 +542,12 @@ def _record(element: etree._Element, raw: bytes, *, header_only: bool) -> RawRec
         about=tuple(about),
         error=error,
     )
+
+
+def _elements_of(raw: bytes) -> tuple[etree._Element | None, tuple[etree._Element, ...]]:
+    """``metadata`` and ``about`` of a lazy record, parsed again from its raw bytes."""
+    record = _record(parse_xml_document(raw).root, raw, header_only=False)
+    return record.metadata, record.about
 
 
 def _header_fields(header: etree._Element) -> tuple[str, str, list[str]]:
