@@ -248,7 +248,7 @@ class _Harvest(threading.Thread):
                 "harvest of source %s stopped at shutdown; the next one resumes it", self.source_id
             )
         except SourceBusy:
-            log.info("source %s is being harvested by another worker", self.source_id)
+            log.debug("source %s is being harvested by another worker", self.source_id)
         except Exception:  # a failing harvest must never take the scheduler down
             log.exception("harvest of source %s failed", self.source_id)
         finally:

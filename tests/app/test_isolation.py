@@ -298,6 +298,31 @@ def test_serve_shuts_down_while_harvests_are_stuck_on_the_network(
     assert leases(live_engine) == {"trickle": None, "stall": None}
 
 
+def test_worker_stops_cleanly_on_sigterm_while_a_harvest_trickles(
+    settings: Settings, engine: Engine, trickle: HostileProvider
+) -> None:
+    source_id = register(engine, trickle.base_url, "trickle")
+    process = subprocess.Popen(
+        [COURSEFED, "worker"],
+        env=_serve_env(settings, free_port()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: trickle.count("ListRecords"), "the worker's harvest is trickling")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert leases(engine) == {"trickle": None}
+    assert status(engine, source_id) == "running", "the run is kept, to be resumed"
+
+
 def _answers(http: httpx.Client) -> bool:
     try:
         return http.get("/healthz").status_code == 200
