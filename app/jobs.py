@@ -236,6 +236,7 @@ class _Harvest(threading.Thread):
         self.scheduler = scheduler
         self.source_id = source_id
         self.runs: list[HarvestRun] = []
+        self.completed = False  # False: cancelled, busy elsewhere, or crashed
         self._cancelled = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -261,6 +262,7 @@ class _Harvest(threading.Thread):
             return
         scheduler = self.scheduler
         self.runs = await harvest_due(scheduler.engine, scheduler.settings, self.source_id)
+        self.completed = True
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -305,6 +307,9 @@ class Scheduler:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._harvests: dict[int, _Harvest] = {}
+        # A source whose harvest did not complete stays due (its next harvest is only
+        # scheduled by a complete one): it waits a round before it is tried again.
+        self._not_before: dict[int, float] = {}
         self._store = ObjectStore(settings)  # one S3 client for every round
         self._search_failing = False
         self._loops = [
@@ -371,12 +376,14 @@ class Scheduler:
 
     def _start_due_harvests(self) -> None:
         due = due_source_ids(self.engine)
+        now = time.monotonic()
         with self._lock:
             for source_id in due:
                 if self._stop.is_set() or len(self._harvests) >= self.settings.harvest_concurrency:
                     return
-                if source_id in self._harvests:
+                if source_id in self._harvests or self._not_before.get(source_id, 0.0) > now:
                     continue
+                self._not_before.pop(source_id, None)
                 job = _Harvest(self, source_id)
                 self._harvests[source_id] = job
                 job.start()
@@ -384,6 +391,10 @@ class Scheduler:
     def harvest_finished(self, job: _Harvest) -> None:
         with self._lock:
             self._harvests.pop(job.source_id, None)
+            if not job.completed:
+                self._not_before[job.source_id] = (
+                    time.monotonic() + self.settings.scheduler_interval
+                )
         self._wake.set()  # a slot is free: start the next due source now
         if self.on_run is not None:
             for run in job.runs:

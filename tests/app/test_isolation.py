@@ -10,6 +10,7 @@ Deadlines in these tests bound a wait; they assert nothing about speed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -170,6 +171,35 @@ def test_harvests_are_bounded_and_a_waiting_source_starts_when_a_slot_frees(
             )
         finally:
             assert scheduler.stop() == []
+
+
+def test_a_source_another_process_harvests_is_not_asked_again_at_once(
+    settings: Settings,
+    engine: Engine,
+    normal: HostileProvider,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source_id = register(engine, normal.base_url, "elsewhere")
+    with session_scope(engine) as session:  # a worker on another host holds the source
+        source = session.get(Source, source_id)
+        assert source is not None
+        source.lease_owner, source.lease_until = "other-host:1", utcnow() + timedelta(hours=1)
+        session.add(source)
+    caplog.set_level(logging.DEBUG, logger="app.jobs")
+    # A long interval: after its first try, the source must wait for the next round.
+    scheduler = Scheduler(engine, quick(settings, scheduler_interval=3600))
+    scheduler.start()
+    try:
+        wait_for(lambda: _busy_notes(caplog), "the scheduler found the source busy")
+        time.sleep(0.5)  # a harvest slot freed at once: a busy loop would try again and again
+        assert _busy_notes(caplog) == 1
+        assert normal.count("ListRecords") == 0
+    finally:
+        assert scheduler.stop() == []
+
+
+def _busy_notes(caplog: pytest.LogCaptureFixture) -> int:
+    return sum("harvested by another worker" in r.getMessage() for r in caplog.records)
 
 
 def test_worker_once_harvests_due_sources_side_by_side(
