@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -204,20 +206,43 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Harvest, index and fetch files without the web app: one round, or until stopped.
+
+    Without ``--once`` the work runs in ``jobs.Scheduler``'s loops (as in ``serve``), so
+    a stuck source delays nothing else; SIGINT or SIGTERM stops it cleanly (exit 0).
+    """
     from app import jobs  # noqa: PLC0415
     from app.objects.store import ObjectStore  # noqa: PLC0415
+    from app.sources.report import report_lines, run_report  # noqa: PLC0415
 
     migrate.require_head(settings)
     engine = make_engine(settings)
-    store = ObjectStore(settings)
-    while True:
+    if args.once:
         for run in jobs.run_due(engine, settings):
             _report(settings, run)
         jobs.sync_search_quietly(engine, settings)
-        jobs.run_objects_quietly(engine, settings, store)
-        if args.once:
-            return 0
-        time.sleep(settings.scheduler_interval)
+        jobs.run_objects_quietly(engine, settings, ObjectStore(settings))
+        return 0
+    printing = threading.Lock()
+
+    def report(run: HarvestRun) -> None:
+        # Harvests end in threads of their own: keep each report whole.
+        with printing, session_scope(engine) as session:
+            for line in report_lines(run_report(session, run)):
+                _print(line)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = jobs.Scheduler(engine, settings, on_run=report)
+    scheduler.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        scheduler.stop()
+        engine.dispose()
+    return 0
 
 
 def cmd_objects(args: argparse.Namespace, settings: Settings) -> int:
@@ -441,7 +466,7 @@ def _add_harvesting_commands(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="allow deleting a large share")
     p.set_defaults(handler=cmd_reconcile)
 
-    p = sub.add_parser("worker", help="run due harvests (and indexing) without the web app")
+    p = sub.add_parser("worker", help="run due harvests, indexing and fetching without the web app")
     p.add_argument("--once", action="store_true", help="one round, then exit")
     p.set_defaults(handler=cmd_worker)
 

@@ -2,7 +2,8 @@
 
 Each job opens its own transactions; side effects such as indexing run only after the
 harvest's commits, and a search outage only postpones indexing (the journal keeps the
-work).
+work).  ``Scheduler`` runs harvests, indexing and file fetching side by side, so a
+source that stalls or never ends delays nothing else.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -150,54 +153,275 @@ def run_objects_quietly(
     return report
 
 
-def run_due(engine: Engine, settings: Settings) -> list[HarvestRun]:
-    """Harvest every due source another worker is not already harvesting.
+async def harvest_due(engine: Engine, settings: Settings, source_id: int) -> list[HarvestRun]:
+    """Harvest one due source, schedule its next harvest, reconcile it if that is due.
 
     Sources that never announce deletions (``deletedRecord`` no or transient) are
-    reconciled after their harvest when the last reconciliation is old enough.
+    reconciled after their harvest when the last reconciliation is old enough.  Raises
+    ``SourceBusy`` when another worker is harvesting the source.  Indexing is left to
+    the indexer, which follows the journal on its own cadence.
     """
+    options = HarvestOptions.from_settings(settings)
+    run = await harvest(engine, source_id, options=options)
     with session_scope(engine) as session:
-        due = [source.id for source in sources.due_sources(session) if source.id is not None]
-    runs = []
-    for source_id in due:
-        try:
-            run = run_harvest(engine, settings, source_id)
-        except SourceBusy:
-            continue
-        runs.append(run)
-        with session_scope(engine) as session:
-            needs = sources.needs_reconciliation(
-                session, source_id, settings.reconcile_interval_days
+        sources.schedule_next(session, source_id)
+        needs = sources.needs_reconciliation(session, source_id, settings.reconcile_interval_days)
+    runs = [run]
+    if run.status != "failed" and needs:
+        with contextlib.suppress(SourceBusy):
+            runs.append(
+                await reconcile(
+                    engine,
+                    source_id,
+                    max_share=settings.reconcile_max_share,
+                    options=options,
+                )
             )
-        if run.status != "failed" and needs:
-            with contextlib.suppress(SourceBusy):
-                runs.append(run_reconcile(engine, settings, source_id))
     return runs
 
 
-class Scheduler:
-    """Runs due harvests and index catch-up in a background thread of ``coursefed serve``."""
+def due_source_ids(engine: Engine) -> list[int]:
+    """Due sources, those never harvested first, then the longest waiting."""
+    with session_scope(engine) as session:
+        due = sources.due_sources(session)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    due.sort(key=lambda s: (s.next_harvest_at is not None, _aware(s.next_harvest_at) or oldest))
+    return [source.id for source in due if source.id is not None]
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands datetimes back without their zone; they were written in UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def run_due(engine: Engine, settings: Settings) -> list[HarvestRun]:
+    """Harvest every due source another worker is not already harvesting; wait for all.
+
+    Sources are harvested side by side, at most ``harvest_concurrency`` at once, so one
+    slow source does not hold the others back.  Runs come back in the order of the due
+    sources.  (``coursefed worker --once``; the long-running worker and ``serve`` use
+    ``Scheduler``, which does not wait for slow sources.)
+    """
+    due = due_source_ids(engine)
+    if not due:
+        return []
+
+    def one(source_id: int) -> list[HarvestRun]:
+        try:
+            return asyncio.run(harvest_due(engine, settings, source_id))
+        except SourceBusy:
+            return []
+
+    workers = min(settings.harvest_concurrency, len(due))
+    with concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="harvest") as pool:
+        return [run for runs in pool.map(one, due) for run in runs]
+
+
+class _Harvest(threading.Thread):
+    """One due source's harvest (and reconciliation) on an event loop of its own.
+
+    ``cancel()`` may be called from any thread: the harvest stops at its next ``await``
+    (a network read, a retry wait), releases the source's lease and leaves its run
+    ``running`` with the checkpoint of its last page, to be resumed by the next harvest.
+    """
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        source_id: int,
+    ) -> None:
+        super().__init__(name=f"coursefed-harvest-{source_id}", daemon=True)
+        self.scheduler = scheduler
+        self.source_id = source_id
+        self.runs: list[HarvestRun] = []
+        self.completed = False  # False: cancelled, busy elsewhere, or crashed
+        self._cancelled = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except asyncio.CancelledError:
+            log.info(
+                "harvest of source %s stopped at shutdown; the next one resumes it", self.source_id
+            )
+        except SourceBusy:
+            log.debug("source %s is being harvested by another worker", self.source_id)
+        except Exception:  # a failing harvest must never take the scheduler down
+            log.exception("harvest of source %s failed", self.source_id)
+        finally:
+            self.scheduler.harvest_finished(self)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self._cancelled.is_set():
+            return
+        scheduler = self.scheduler
+        self.runs = await harvest_due(scheduler.engine, scheduler.settings, self.source_id)
+        self.completed = True
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already finished
+                loop.call_soon_threadsafe(task.cancel)
+
+
+class Scheduler:
+    """The background work of ``coursefed serve`` and ``coursefed worker``, kept apart.
+
+    Three loops in threads of their own, none waiting for another:
+
+    - **harvests**: every ``scheduler_interval`` seconds (and whenever a harvest ends),
+      each due source's harvest starts in a thread of its own, at most
+      ``harvest_concurrency`` at once, never one source twice (the source lease keeps
+      other processes off it);
+    - **indexer**: every ``index_interval`` seconds, the journal is followed into
+      Meilisearch, so new records become searchable while harvests are still running;
+    - **objects**: every ``scheduler_interval`` seconds, one round of file discovery,
+      fetching (one S3 client for every round) and link checks.
+
+    A source that trickles, stalls or never ends its list holds one harvest slot and
+    nothing else.  ``stop()`` cancels running harvests (see ``_Harvest.cancel``) and
+    waits at most ``scheduler_stop_seconds`` for every thread; all are daemon threads,
+    so one still blocked (in a DNS lookup, on a database lock, in a long page) is left
+    behind and ends with the process instead of holding up shutdown.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        on_run: Callable[[HarvestRun], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
+        self.on_run = on_run  # told of every finished run (the worker prints reports)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="coursefed-scheduler", daemon=True)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._harvests: dict[int, _Harvest] = {}
+        # A source whose harvest did not complete stays due (its next harvest is only
+        # scheduled by a complete one): it waits a round before it is tried again.
+        self._not_before: dict[int, float] = {}
         self._store = ObjectStore(settings)  # one S3 client for every round
+        self._search_failing = False
+        self._loops = [
+            threading.Thread(target=target, name=f"coursefed-{name}", daemon=True)
+            for name, target in (
+                ("harvests", self._harvest_loop),
+                ("indexer", self._index_loop),
+                ("objects", self._objects_loop),
+            )
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._loops:
+            thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    @property
+    def harvesting(self) -> list[int]:
+        """Ids of the sources being harvested now."""
+        with self._lock:
+            return sorted(self._harvests)
+
+    def stop(self, timeout: float | None = None) -> list[str]:
+        """Stop every loop and cancel running harvests; returns the threads left running.
+
+        Waits at most ``timeout`` seconds (default ``scheduler_stop_seconds``) in all.
+        """
         self._stop.set()
-        self._thread.join(timeout)
+        self._wake.set()
+        with self._lock:  # no harvest starts once this is taken
+            harvests = list(self._harvests.values())
+        for job in harvests:
+            job.cancel()
+        wait = self.settings.scheduler_stop_seconds if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        threads: list[threading.Thread] = [*self._loops, *harvests]
+        for thread in threads:
+            if thread.ident is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        left = [thread.name for thread in threads if thread.is_alive()]
+        if left:
+            log.warning(
+                "shutdown left %s still running; they end with the process", ", ".join(left)
+            )
+        return left
 
-    def _loop(self) -> None:
+    # --- the loops ----------------------------------------------------------------------
+
+    def _every(self, seconds: float, work: Callable[[], object], what: str) -> None:
         while not self._stop.is_set():
             try:
-                run_due(self.engine, self.settings)
-                sync_search_quietly(self.engine, self.settings)
-                run_objects_quietly(self.engine, self.settings, self._store)
+                work()
             except Exception:  # the loop must outlive any one failing round
-                log.exception("scheduler round failed")
-            self._stop.wait(self.settings.scheduler_interval)
+                log.exception("%s round failed", what)
+            self._stop.wait(seconds)
+
+    def _harvest_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._start_due_harvests()
+            except Exception:
+                log.exception("starting due harvests failed")
+            self._wake.wait(self.settings.scheduler_interval)
+            self._wake.clear()
+
+    def _start_due_harvests(self) -> None:
+        due = due_source_ids(self.engine)
+        now = time.monotonic()
+        with self._lock:
+            for source_id in due:
+                if self._stop.is_set() or len(self._harvests) >= self.settings.harvest_concurrency:
+                    return
+                if source_id in self._harvests or self._not_before.get(source_id, 0.0) > now:
+                    continue
+                self._not_before.pop(source_id, None)
+                job = _Harvest(self, source_id)
+                self._harvests[source_id] = job
+                job.start()
+
+    def harvest_finished(self, job: _Harvest) -> None:
+        with self._lock:
+            self._harvests.pop(job.source_id, None)
+            if not job.completed:
+                self._not_before[job.source_id] = (
+                    time.monotonic() + self.settings.scheduler_interval
+                )
+        self._wake.set()  # a slot is free: start the next due source now
+        if self.on_run is not None:
+            for run in job.runs:
+                try:
+                    self.on_run(run)
+                except Exception:
+                    log.exception("reporting run %s failed", run.id)
+
+    def _index_loop(self) -> None:
+        with SearchIndex.from_settings(self.settings) as index:
+            self._every(self.settings.index_interval, lambda: self._index(index), "indexing")
+
+    def _index(self, index: SearchIndex) -> None:
+        try:
+            sync_index(self.engine, index, self.settings.meili_index)
+        except SearchError as exc:
+            if not self._search_failing:  # once per outage, not every few seconds
+                log.warning("search index not updated, will retry: %s", exc)
+            self._search_failing = True
+            return
+        if self._search_failing:
+            log.info("search index reachable again, caught up")
+        self._search_failing = False
+
+    def _objects_loop(self) -> None:
+        self._every(
+            self.settings.scheduler_interval,
+            lambda: run_objects_quietly(self.engine, self.settings, self._store),
+            "object fetching",
+        )

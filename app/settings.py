@@ -173,6 +173,26 @@ class Settings(BaseSettings):
     scheduler: bool = True
     scheduler_interval: float = 30.0
 
+    # Isolation of background work (`serve`, `worker`) and when /readyz says degraded
+    harvest_concurrency: int = Field(
+        default=4, ge=1, description="harvests of different sources running at once"
+    )
+    index_interval: float = Field(
+        default=2.0, gt=0, description="seconds between index catch-ups, apart from harvests"
+    )
+    scheduler_stop_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long shutdown waits for background work; what is still blocked"
+        " is left to end with the process",
+    )
+    ready_max_index_lag: int = Field(
+        default=1000, ge=0, description="journal entries not yet indexed before degraded"
+    )
+    ready_max_run_seconds: float = Field(
+        default=7200.0, gt=0, description="seconds a harvest may run before degraded"
+    )
+
     # Third-party OAI-PMH captures read in place by the tests
     samples_dir: Path = Path("../shared/oai-samples")
 

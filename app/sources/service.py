@@ -137,3 +137,18 @@ def last_run(session: Session, source_id: int) -> HarvestRun | None:
         .order_by(col(HarvestRun.id).desc())
     )
     return session.exec(statement).first()
+
+
+def runs_older_than(session: Session, seconds: float) -> list[tuple[str, HarvestRun]]:
+    """Runs still ``running`` that started more than ``seconds`` ago, with their source's slug.
+
+    A run whose process died counts too, until the source's next harvest resumes it.
+    """
+    moment = utcnow() - timedelta(seconds=seconds)
+    statement = (
+        select(Source.slug, HarvestRun)
+        .join(HarvestRun, col(HarvestRun.source_id) == col(Source.id))
+        .where(col(HarvestRun.status) == "running", col(HarvestRun.started_at) < moment)
+        .order_by(col(HarvestRun.started_at))
+    )
+    return [(slug, run) for slug, run in session.exec(statement).all()]
