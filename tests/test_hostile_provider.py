@@ -17,6 +17,7 @@ from lxml import etree
 
 from harvesters.oai.client import OAIClient
 from tests.hostile import HostileProvider
+from tests.outbound import PRIVATE
 
 OAI = {"o": "http://www.openarchives.org/OAI/2.0/"}
 OAI_ID = {"i": "http://www.openarchives.org/OAI/2.0/oai-identifier"}
@@ -36,7 +37,7 @@ def _identify_answers(provider: HostileProvider) -> None:
 
 def test_normal_mode_is_a_valid_repository_with_resumption_tokens() -> None:
     async def harvest(url: str) -> list[Any]:
-        async with OAIClient(url, max_retries=0) as client:
+        async with OAIClient(url, max_retries=0, policy=PRIVATE) as client:
             assert (await client.identify()).repository_name
             formats = {f.prefix for f in await client.list_metadata_formats()}
             assert {"oai_dc", "lom"} <= formats

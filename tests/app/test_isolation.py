@@ -56,7 +56,9 @@ def wait_for(predicate: Callable[[], Any], what: str, seconds: float = WAIT) -> 
 
 def register(engine: Engine, url: str, slug: str) -> int:
     source = asyncio.run(
-        registration.register(engine, base_url=url, slug=slug, allow_private_network=True)
+        registration.register(
+            engine, Settings(), base_url=url, slug=slug, allow_private_network=True
+        )
     )
     assert source.id is not None
     return source.id
