@@ -162,6 +162,9 @@ class Mirror:
             serial = repository.get_cursor(session, self.cursor)
         result = MirrorResult(serial=serial)
         if serial == 0:
+            # A small first request: a node asked to mirror itself finds out before it
+            # opens a snapshot stream.
+            self._get("/api/v1/changes", params={"since": 0, "limit": 1})
             self._load_snapshot(result)
         while True:
             response = self._get(
