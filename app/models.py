@@ -1,10 +1,13 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
+from app.keys.models import ApiKey, AuditEntry
 from app.objects.models import Blob
 from app.sources.models import FailedRecord, HarvestRun, Source
 
 __all__ = [
+    "ApiKey",
+    "AuditEntry",
     "Blob",
     "Cursor",
     "DigitalObject",
