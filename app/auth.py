@@ -126,13 +126,13 @@ async def _audited(
         client=limiter.client(request),
         status=getattr(route, "status_code", None) or 200,
     )
-    outcome, status = audit.OK, entry.status
+    outcome, status, worth_a_row = audit.OK, entry.status, True
     try:
         principal = await _required(request, state, limiter)
         entry.credential = principal.credential
         yield entry, principal
     except TooManyRequests:
-        entry.closed = True  # refused before any look at the request: not worth a row
+        worth_a_row = False  # refused before any look at the request: no flood of rows
         raise
     except AppError as exc:
         outcome, status = exc.error, exc.status_code
@@ -147,7 +147,7 @@ async def _audited(
         outcome, status = "internal_error", 500
         raise
     finally:
-        if not entry.recorded and not entry.closed:
+        if worth_a_row and not entry.recorded:
             await run_in_threadpool(audit.record_alone, state.engine, entry, outcome, status)
 
 
@@ -162,7 +162,8 @@ async def _json_fields(request: Request) -> dict[str, Any]:
 
 async def register_access(request: Request, state: StateDep) -> AsyncIterator[Principal]:
     """``POST /api/v1/sources``: admins register any source; a ``source:<slug>`` key
-    re-registers (updates) its own source, naming its slug, never on a private network."""
+    re-registers (updates) its own source, naming its slug, and cannot grant it
+    ``allow_private_network`` (it may keep what an admin granted)."""
     fields = await _json_fields(request)
     slug = fields.get("slug") if isinstance(fields.get("slug"), str) else None
     target = f"source:{slug}" if slug else f"new source {str(fields.get('base_url'))[:200]}"
@@ -171,15 +172,18 @@ async def register_access(request: Request, state: StateDep) -> AsyncIterator[Pr
             if slug is None or not principal.manages(slug):
                 raise _forbidden("this key may only update its own source, named by its slug")
             if fields.get("allow_private_network"):
-                raise _forbidden("allow_private_network needs an admin key or the admin token")
+                found = await run_in_threadpool(_find, state.engine, slug)
+                if found is None or not found[1]:
+                    raise _forbidden("allow_private_network is granted by an admin only")
         with audit.pending(entry):
             yield principal
 
 
-def _slug_of(engine: Engine, reference: str) -> str | None:
+def _find(engine: Engine, reference: str) -> tuple[str, bool] | None:
+    """(slug, allow_private_network) of a source by id, slug or name."""
     with session_scope(engine) as session:
         source = find_source(session, reference)
-        return source.slug if source is not None else None
+        return (source.slug, source.allow_private_network) if source is not None else None
 
 
 async def upload_access(
@@ -188,7 +192,8 @@ async def upload_access(
     """``POST /api/v1/sources/{reference}/objects``: admins, or the source's own key."""
     target = f"source:{reference[:200]}"
     async with _audited(request, state, "objects.upload", target) as (entry, principal):
-        slug = await run_in_threadpool(_slug_of, state.engine, reference)
+        found = await run_in_threadpool(_find, state.engine, reference)
+        slug = found[0] if found is not None else None
         entry.target = f"source:{slug}" if slug else target
         if not principal.is_admin and (slug is None or not principal.manages(slug)):
             raise _forbidden("this key may not upload files for this source")
