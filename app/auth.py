@@ -13,6 +13,7 @@ Writes are audited (``app.keys.audit``): who, what, on what, from where, and the
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,8 @@ from app.keys import audit
 from app.keys.service import ADMIN_TOKEN, InvalidKey, Principal, check_key, looks_like_key
 from app.ratelimit import Kind, Limiter, TooManyRequests, limiter_of
 from app.sources.service import find_source
+
+log = logging.getLogger(__name__)
 
 REALM = 'Bearer realm="coursefed"'
 
@@ -148,7 +151,10 @@ async def _audited(
         raise
     finally:
         if worth_a_row and not entry.recorded:
-            await run_in_threadpool(audit.record_alone, state.engine, entry, outcome, status)
+            try:
+                await run_in_threadpool(audit.record_alone, state.engine, entry, outcome, status)
+            except Exception:  # the answer stands: a failed log write must not replace it
+                log.exception("could not write the audit entry %s", entry)
 
 
 async def _json_fields(request: Request) -> dict[str, Any]:
