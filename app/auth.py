@@ -31,7 +31,7 @@ from app.errors import AppError, Unauthorized
 from app.keys import audit
 from app.keys.service import ADMIN_TOKEN, InvalidKey, Principal, check_key, looks_like_key
 from app.ratelimit import Kind, Limiter, TooManyRequests, limiter_of
-from app.sources.service import find_source
+from app.sources.service import find_source, get_by_slug
 
 log = logging.getLogger(__name__)
 
@@ -178,18 +178,24 @@ async def register_access(request: Request, state: StateDep) -> AsyncIterator[Pr
             if slug is None or not principal.manages(slug):
                 raise _forbidden("this key may only update its own source, named by its slug")
             if fields.get("allow_private_network"):
-                found = await run_in_threadpool(_find, state.engine, slug)
-                if found is None or not found[1]:
+                granted = await run_in_threadpool(_private_network_granted, state.engine, slug)
+                if not granted:
                     raise _forbidden("allow_private_network is granted by an admin only")
         with audit.pending(entry):
             yield principal
 
 
-def _find(engine: Engine, reference: str) -> tuple[str, bool] | None:
-    """(slug, allow_private_network) of a source by id, slug or name."""
+def _private_network_granted(engine: Engine, slug: str) -> bool:
+    with session_scope(engine) as session:
+        source = get_by_slug(session, slug)
+        return source is not None and source.allow_private_network
+
+
+def _slug_of(engine: Engine, reference: str) -> str | None:
+    """The slug of a source by id, slug or name."""
     with session_scope(engine) as session:
         source = find_source(session, reference)
-        return (source.slug, source.allow_private_network) if source is not None else None
+        return source.slug if source is not None else None
 
 
 async def upload_access(
@@ -198,8 +204,7 @@ async def upload_access(
     """``POST /api/v1/sources/{reference}/objects``: admins, or the source's own key."""
     target = f"source:{reference[:200]}"
     async with _audited(request, state, "objects.upload", target) as (entry, principal):
-        found = await run_in_threadpool(_find, state.engine, reference)
-        slug = found[0] if found is not None else None
+        slug = await run_in_threadpool(_slug_of, state.engine, reference)
         entry.target = f"source:{slug}" if slug else target
         if not principal.is_admin and (slug is None or not principal.manages(slug)):
             raise _forbidden("this key may not upload files for this source")
