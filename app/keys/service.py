@@ -30,6 +30,8 @@ _HOURS = {"h": 1, "d": 24, "w": 24 * 7}
 USE_RECORDED_EVERY = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per key, not on every request."""
 
+MAX_NAME = 200
+
 ADMIN = "admin"
 MIRROR = "mirror"
 SOURCE = "source:"
@@ -133,6 +135,8 @@ def create_key(
     session: Session, scopes: list[str], *, name: str = "", expires_at: datetime | None = None
 ) -> tuple[ApiKey, str]:
     """A new key row and the key itself, which is never stored and cannot be shown again."""
+    if len(name) > MAX_NAME:
+        raise InvalidParameter(f"a key's name has at most {MAX_NAME} characters")
     key_id = secrets.token_hex(6)
     while repository.get_key(session, key_id) is not None:  # 48 bits: a clash is unlikely
         key_id = secrets.token_hex(6)

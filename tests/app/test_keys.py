@@ -123,6 +123,8 @@ def test_scopes_name_known_sources_only(engine: Engine) -> None:
             "mirror",
             "source:college",
         ]
+        with pytest.raises(InvalidParameter, match="at most 200 characters"):
+            keys.create_key(session, ["mirror"], name="x" * 201)
         with pytest.raises(NotFound, match="no key"):
             keys.revoke_key(session, "0123456789ab")
 
