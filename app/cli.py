@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from app import migrate
@@ -400,6 +401,101 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- keys and the audit log ----------------------------------------------------------------
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "-"
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from app.keys import audit  # noqa: PLC0415
+    from app.keys import service as keys  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    with session_scope(engine) as session:
+        if args.action == "create":
+            expires = keys.parse_expiry(args.expires) if args.expires else None
+            row, key = keys.create_key(session, args.scope, name=args.name, expires_at=expires)
+            entry = audit.Pending(audit.CLI, "keys.create", f"key:{row.id}", audit.LOCAL)
+            audit.record(session, entry, audit.OK, 0)
+            _print(f"key {row.id} {row.name or '(no name)'}: {row.scopes}")
+            _print(f"expires {_when(row.expires_at)} UTC" if row.expires_at else "never expires")
+            _print("keep it now: only its digest is stored, it cannot be shown again")
+            _print(key)  # alone on the last line, for scripts
+        elif args.action == "revoke":
+            row = keys.revoke_key(session, keys.key_id_of(args.key_id))
+            entry = audit.Pending(audit.CLI, "keys.revoke", f"key:{row.id}", audit.LOCAL)
+            audit.record(session, entry, audit.OK, 0)
+            _print(f"key {row.id} revoked at {_when(row.revoked_at)} UTC")
+        else:
+            now = datetime.now(UTC)
+            header = ("id", "name", "scopes", "created (UTC)", "last used")
+            _print("{:12}  {:20} {:30} {:16}  {:16}  state".format(*header))
+            for row in keys.list_keys(session):
+                state = "active"
+                if row.revoked_at is not None:
+                    state = f"revoked {_when(row.revoked_at)}"
+                elif row.expires_at is not None:
+                    expired = row.expires_at <= now
+                    state = f"{'expired' if expired else 'expires'} {_when(row.expires_at)}"
+                _print(
+                    f"{row.id:12}  {row.name[:20]:20} {row.scopes[:30]:30} "
+                    f"{_when(row.created_at):16}  {_when(row.last_used_at):16}  {state}"
+                )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    from app.keys import audit  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    with session_scope(make_engine(settings)) as session:
+        rows, total = audit.page(session, page=1, per_page=args.limit)
+    for row in reversed(rows):  # oldest first, like a log: the newest is the last line
+        _print(
+            f"{row.at:%Y-%m-%d %H:%M:%S}  {row.credential:12} {row.action:18} {row.target:28} "
+            f"{row.client:16} {row.outcome} {row.status or ''}".rstrip()
+        )
+    _print(f"{len(rows)} of {total} entries")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 10000")
+    return value
+
+
+def _add_key_commands(sub: Any) -> None:
+    """``keys`` and ``audit``."""
+    p = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys = p.add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="make a key; it is printed once, on the last line")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        help="admin, mirror (larger read budgets) or source:<slug> (manage and upload for"
+        " that source); repeat for several",
+    )
+    create.add_argument("--name", default="", help="who or what holds the key")
+    create.add_argument("--expires", help="12h, 30d, 8w from now, or a date (2027-06-30)")
+    keys.add_parser("list", help="keys with their scopes and last use (never the secrets)")
+    revoke = keys.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("key_id", help="the key's id (or the whole key)")
+    p.set_defaults(handler=cmd_keys)
+
+    p = sub.add_parser("audit", help="the latest writes through the API and key commands")
+    p.add_argument("--limit", type=_positive, default=50, help="entries to show (1-10000)")
+    p.set_defaults(handler=cmd_audit)
+
+
 # -- serving -------------------------------------------------------------------------------
 
 
@@ -499,6 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_db)
 
     _add_harvesting_commands(sub)
+    _add_key_commands(sub)
 
     p = sub.add_parser("index", help="bring the search index up to date with the journal")
     p.add_argument("action", choices=["sync"])

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app import health
+from app import health, ratelimit
 from app.catalogue import routes as catalogue_routes
 from app.db import make_engine
 from app.deps import AppState
 from app.errors import install_error_handlers
 from app.jobs import Scheduler
+from app.keys import routes as key_routes
 from app.mirror import routes as mirror_routes
 from app.oai import routes as oai_routes
 from app.objects import routes as object_routes
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             objects=objects,
             blobs=BlobCache(settings.objects_blob_cache_seconds),
         )
+        limiter = ratelimit.install(app, settings)
         scheduler = Scheduler(engine, settings) if settings.scheduler else None
         if scheduler:
             scheduler.start()
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if scheduler:
                 scheduler.stop()
             search.close()
+            await limiter.aclose()
             engine.dispose()
 
     app = FastAPI(
@@ -66,5 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mirror_routes.router)
     app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
+    app.include_router(key_routes.router)
     app.include_router(web_routes.router)
     return app

@@ -2,10 +2,13 @@
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
 from app.identity import NodeIdentity
+from app.keys.models import ApiKey, AuditEntry
 from app.objects.models import Blob
 from app.sources.models import FailedRecord, HarvestRun, Source
 
 __all__ = [
+    "ApiKey",
+    "AuditEntry",
     "Blob",
     "Cursor",
     "DigitalObject",

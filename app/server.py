@@ -58,7 +58,16 @@ class _ClientGone(Exception):
 
 def config(app: Any, *, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
     """Uvicorn's configuration for ``app``, with the socket relay where it can work."""
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, http=RelayingProtocol)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=RelayingProtocol,
+        # Uvicorn would believe X-Forwarded-For from loopback; the app decides whom to
+        # believe (COURSEFED_TRUSTED_PROXIES, app/ratelimit.py) from the real peer.
+        proxy_headers=False,
+    )
 
 
 def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:

@@ -8,11 +8,12 @@ service instead; the service manager then starts nothing for it.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from harvesters.net.policy import AddressPolicy, parse_networks
@@ -195,6 +196,64 @@ class Settings(BaseSettings):
 
     # Third-party OAI-PMH captures read in place by the tests
     samples_dir: Path = Path("../shared/oai-samples")
+
+    # Keys, scopes and rate limits (app/auth.py, app/keys/, app/ratelimit.py)
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis holding the rate-limit counters, so several app processes share"
+        " one budget (redis://host:6379/0); unset = counted in each process's memory",
+    )
+    redis_prefix: str = Field(
+        default="coursefed", max_length=100, description="prefix of every key written in Redis"
+    )
+    rate_limit: bool = Field(default=True, description="off = no request is ever answered 429")
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated CIDRs of reverse proxies whose X-Forwarded-For is"
+        " believed; unset = the socket peer is the client",
+    )
+    rate_limit_search: str = Field(default="600/minute", description="/api/v1/search and /")
+    rate_limit_oai: str = Field(default="600/minute", description="/oai")
+    rate_limit_changes: str = Field(default="600/minute", description="/api/v1/changes")
+    rate_limit_snapshot: str = Field(default="20/minute", description="/api/v1/snapshot")
+    rate_limit_objects: str = Field(default="1200/minute", description="/api/v1/objects/…")
+    rate_limit_auth_failures: str = Field(
+        default="20/minute", description="wrong or missing credentials on protected calls"
+    )
+    rate_limit_mirror_factor: int = Field(
+        default=10,
+        ge=1,
+        description="mirror- and admin-scoped keys get this many times the budget on the"
+        " feed, snapshot, objects and OAI",
+    )
+
+    @field_validator(
+        "rate_limit_search",
+        "rate_limit_oai",
+        "rate_limit_changes",
+        "rate_limit_snapshot",
+        "rate_limit_objects",
+        "rate_limit_auth_failures",
+    )
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        from limits import parse_many  # noqa: PLC0415 - only when settings are built
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: use the form 600/minute or 10/second;600/hour") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an address or CIDR network") from exc
+        return value
 
     @model_validator(mode="after")
     def _refuse_development_secrets_in_production(self) -> Settings:

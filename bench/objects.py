@@ -442,6 +442,7 @@ def main() -> None:
             database_url=None,
             s3_endpoint=None,
             meili_url="http://127.0.0.1:9",  # not needed: only S3 is started
+            rate_limit=False,  # one client asking thousands of times a minute is the point here
             objects_concurrency=args.concurrency,
             objects_host_concurrency=args.concurrency,
             objects_store_concurrency=args.concurrency,

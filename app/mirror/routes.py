@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
+from app.auth import rate_limited
 from app.deps import StateDep
 from app.identity import NODE_HEADER, node_id
 from app.mirror import feed, repository
@@ -23,7 +24,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/changes", response_model=ChangesResponse, responses=_ERRORS)
+@router.get(
+    "/changes",
+    response_model=ChangesResponse,
+    responses=_ERRORS,
+    dependencies=[rate_limited("changes")],
+)
 def changes(state: StateDep, params: Annotated[ChangesParams, Query()]) -> Response:
     """Journal entries after `since`, oldest first, each with its resource's current record.
 
@@ -43,6 +49,7 @@ def changes(state: StateDep, params: Annotated[ChangesParams, Query()]) -> Respo
     "/snapshot",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/gzip": {}}}},
+    dependencies=[rate_limited("snapshot")],
 )
 def snapshot(state: StateDep) -> StreamingResponse:
     """The live catalogue at one serial as gzip'd NDJSON; then follow `/changes?since=serial`."""

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.auth import rate_limited
 from app.deps import SessionDep, StateDep
 from app.identity import NODE_HEADER, node_id
 from app.oai.provider import Provider
@@ -58,8 +59,18 @@ def _base_url(request: Request, state: StateDep) -> str:
     return str(request.url.replace(query=None))
 
 
-@router.get("/oai", response_class=Response, operation_id="oai_pmh_get")
-@router.post("/oai", response_class=Response, operation_id="oai_pmh_post")
+@router.get(
+    "/oai",
+    response_class=Response,
+    operation_id="oai_pmh_get",
+    dependencies=[rate_limited("oai")],
+)
+@router.post(
+    "/oai",
+    response_class=Response,
+    operation_id="oai_pmh_post",
+    dependencies=[rate_limited("oai")],
+)
 async def oai_pmh(
     request: Request,
     state: StateDep,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import AdminDep
+from app.auth import UploadDep, rate_limited
 from app.deps import StateDep
 from app.objects import service
 from app.objects.schemas import StoredObject
@@ -49,12 +49,14 @@ _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
     response_class=Response,
     responses=_OBJECT_RESPONSES,
     operation_id="get_object",
+    dependencies=[rate_limited("objects")],
 )
 @router.head(
     "/objects/{sha256}",
     response_class=Response,
     responses=_OBJECT_RESPONSES,
     operation_id="head_object",
+    dependencies=[rate_limited("objects")],
 )
 async def get_object(sha256: str, request: Request, state: StateDep) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""
@@ -80,7 +82,7 @@ async def get_object(sha256: str, request: Request, state: StateDep) -> Response
     },
 )
 async def upload_object(
-    reference: str, request: Request, response: Response, state: StateDep, _admin: AdminDep
+    reference: str, request: Request, response: Response, state: StateDep, _access: UploadDep
 ) -> StoredObject:
     """Upload a file for a source (admin token); the same bytes are stored only once."""
     source_id, max_bytes = await run_in_threadpool(

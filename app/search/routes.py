@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
 from app.search import service
@@ -36,7 +37,7 @@ class SearchParams(BaseModel):
     sort: str = Field(default="relevance", description=f"one of {', '.join(SORTS)}")
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, dependencies=[rate_limited("search")])
 def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchResponse:
     """Search the catalogue: typo-tolerant, Chinese and English, with facets.
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from app.auth import AdminDep
+from app.auth import RegisterDep
 from app.deps import SessionDep, StateDep
 from app.errors import NotFound
 from app.sources import registration, service
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SourcePublic)
-async def create_source(body: SourceCreate, state: StateDep, _admin: AdminDep) -> Source:
+async def create_source(body: SourceCreate, state: StateDep, _access: RegisterDep) -> Source:
     """Register a source after checking that it answers OAI-PMH Identify (admin token)."""
     return await registration.register(
         state.engine,

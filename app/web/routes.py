@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from app.auth import rate_limited
 from app.catalogue import repository
 from app.catalogue.models import DigitalObject
 from app.deps import SessionDep, StateDep
@@ -29,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[rate_limited("search")])
 def search_page(
     request: Request,
     state: StateDep,

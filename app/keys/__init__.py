@@ -1,0 +1,1 @@
+"""Credentials: API keys with scopes, and the audit log of writes."""
