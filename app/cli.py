@@ -360,6 +360,7 @@ def cmd_mirror(args: argparse.Namespace, settings: Settings) -> int:
         page_size=args.page_size,
         policy=settings.address_policy(),
         allow_private=args.allow_private_network,
+        api_key=settings.mirror_key.get_secret_value() if settings.mirror_key else None,
     )
     try:
         while True:

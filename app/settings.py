@@ -220,6 +220,11 @@ class Settings(BaseSettings):
     rate_limit_auth_failures: str = Field(
         default="20/minute", description="wrong or missing credentials on protected calls"
     )
+    mirror_key: SecretStr | None = Field(
+        default=None,
+        description="an upstream's mirror-scoped API key that `coursefed mirror` sends (its"
+        " larger rate budget)",
+    )
     rate_limit_mirror_factor: int = Field(
         default=10,
         ge=1,

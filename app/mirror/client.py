@@ -123,13 +123,19 @@ class Mirror:
         objects: Callable[[Mirror], ObjectCopier] | None = None,
         policy: AddressPolicy | None = None,
         allow_private: bool = False,
+        api_key: str | None = None,
     ) -> None:
         self.engine = engine
         self.upstream = upstream.rstrip("/")
         self.filter = record_filter or RecordFilter()
         self.page_size = page_size
         allowed = (policy or AddressPolicy()).permitting(allow_private=allow_private)
-        self.http = http or sync_client(allowed, timeout=httpx.Timeout(120, connect=15))
+        # A mirror-scoped key earns the upstream's larger budget; httpx drops the header on
+        # a redirect to another host (a presigned S3 URL), so it never leaves the upstream.
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self.http = http or sync_client(
+            allowed, timeout=httpx.Timeout(120, connect=15), headers=headers
+        )
         digest = hashlib.sha256(self.upstream.encode()).hexdigest()[:16]
         self.cursor = f"mirror-{digest}"
         with session_scope(engine) as session:

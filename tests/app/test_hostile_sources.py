@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.db import session_scope
+from app import migrate
+from app.db import make_engine, session_scope
+from app.keys.service import create_key
 from app.main import create_app
 from app.mirror.client import Mirror, MirrorError
 from app.settings import Settings
@@ -27,6 +30,7 @@ from app.sources.models import HarvestRun
 from app.sources.report import run_report
 from tests.app.memory import PeakMemory
 from tests.hostile import HostileProvider
+from tests.outbound import PRIVATE
 from tests.services_plugin import serving
 
 PUBLIC = "127.0.0.1/32"
@@ -273,3 +277,34 @@ def test_a_node_never_mirrors_itself(guarded: Settings, engine: Engine) -> None:
                 mirror.sync()
         finally:
             mirror.close()
+
+
+def test_a_mirror_with_a_mirror_key_earns_the_upstream_budget(
+    guarded: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    """An upstream allowing an address 2 change pages a minute serves a keyed mirror more."""
+    upstream = guarded.model_copy(update={"rate_limit_changes": "2/minute"})
+    below = Settings(data_dir=tmp_path / "mirror", scheduler=False)
+    migrate.upgrade(below)
+    downstream = make_engine(below)
+    with session_scope(engine) as session:
+        _row, key = create_key(session, ["mirror"], name="centre")
+    app = create_app(upstream)
+    with TestClient(app), serving(app, relay=False) as base:
+        anonymous = Mirror(downstream, base, policy=PRIVATE, allow_private=True, page_size=1)
+        try:
+            anonymous._get("/api/v1/changes", params={"since": 0, "limit": 1})
+            anonymous._get("/api/v1/changes", params={"since": 0, "limit": 1})
+            with pytest.raises(MirrorError, match="HTTP 429"):
+                anonymous._json(anonymous._get("/api/v1/changes", params={"since": 0}))
+        finally:
+            anonymous.close()
+        keyed = Mirror(
+            downstream, base, policy=PRIVATE, allow_private=True, page_size=1, api_key=key
+        )
+        try:
+            answers = [keyed._get("/api/v1/changes", params={"since": 0}) for _ in range(5)]
+        finally:
+            keyed.close()
+    downstream.dispose()
+    assert [a.status_code for a in answers] == [200] * 5
