@@ -50,6 +50,13 @@ class Unauthorized(AppError):
     error = "unauthorized"
 
 
+class Conflict(AppError):
+    """The request would duplicate something that exists (e.g. a source registered twice)."""
+
+    status_code = 409
+    error = "conflict"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     error = "too_large"
@@ -68,6 +75,31 @@ class RangeNotSatisfiable(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     error = "service_unavailable"
+
+
+def public_reason(exc: BaseException) -> str:
+    """What went wrong with a dependency, in words fit for a public body.
+
+    Never the exception's text: it names internal hosts, ports and addresses.  The
+    caller logs the exception itself.  Looks through the chain of causes, since our
+    wrappers (``ObjectStoreError``, ``SearchUnavailable``) hide the network error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    names: list[str] = []
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError):
+            return "timed out"
+        if isinstance(current, ConnectionError):
+            return "unreachable"
+        names.append(type(current).__name__.lower())
+        current = current.__cause__ or current.__context__
+    if any("timeout" in name for name in names):
+        return "timed out"
+    if any("connect" in name or "unavailable" in name for name in names):
+        return "unreachable"
+    return "failing"
 
 
 def error_body(error: str, detail: Any) -> dict[str, Any]:
