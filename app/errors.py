@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,19 @@ def public_reason(exc: BaseException) -> str:
     if any("connect" in name or "unavailable" in name for name in names):
         return "unreachable"
     return "failing"
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers with (as OpenAPI documents it)."""
+
+    error: str
+    detail: Any = None
+
+
+# Declared on every operation: FastAPI would otherwise document its own 422 shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "a parameter or the body is invalid"},
+}
 
 
 def error_body(error: str, detail: Any) -> dict[str, Any]:

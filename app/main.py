@@ -11,7 +11,7 @@ from app import health
 from app.catalogue import routes as catalogue_routes
 from app.db import make_engine
 from app.deps import AppState
-from app.errors import install_error_handlers
+from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.jobs import Scheduler
 from app.mirror import routes as mirror_routes
 from app.oai import routes as oai_routes
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         dependencies=[Depends(single_valued_query)],
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware, settings=settings)

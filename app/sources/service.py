@@ -15,6 +15,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
 _MINUTES = {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_INTERVAL_MINUTES = 366 * 1440  # a source harvested less than yearly is not being harvested
 
 
 def parse_interval(text: str) -> int:
@@ -22,10 +23,10 @@ def parse_interval(text: str) -> int:
     match = _INTERVAL.match(text)
     if match is None:
         raise InvalidParameter(f"interval {text!r}: use minutes or a unit, e.g. 30m, 12h, 1d, 1w")
-    minutes = round(float(match.group(1)) * _MINUTES[match.group(2).lower()])
-    if minutes < 1:
-        raise InvalidParameter("interval must be at least one minute")
-    return minutes
+    minutes = float(match.group(1)) * _MINUTES[match.group(2).lower()]
+    if not 1 <= round(min(minutes, MAX_INTERVAL_MINUTES + 1)) <= MAX_INTERVAL_MINUTES:
+        raise InvalidParameter("interval must be from one minute to 366 days")
+    return round(minutes)
 
 
 def endpoint_key(base_url: str) -> str:
@@ -97,8 +98,8 @@ def add_source(
     """
     if not base_url.startswith(("http://", "https://")):
         raise InvalidParameter(f"base URL {base_url!r} must start with http:// or https://")
-    if interval_minutes < 1:
-        raise InvalidParameter("interval must be at least one minute")
+    if not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidParameter("interval must be from one minute to 366 days")
     if slug is not None and not _SLUG.match(slug):
         raise InvalidParameter(
             f"slug {slug!r}: use 2-63 lowercase letters, digits and '-', starting alphanumeric"
@@ -113,13 +114,14 @@ def add_source(
             + (f" in {metadata_prefix}" if metadata_prefix else "")
             + f"; update it with slug {duplicate.slug!r} instead"
         )
-    display = name or slug or urlsplit(base_url).hostname or base_url
+    # The name may come from a repository's Identify: kept to what the table holds.
+    display = (name or slug or urlsplit(base_url).hostname or base_url)[:300]
     source = get_by_slug(session, slug) if slug else None
     if source is None:
         source = Source(
             slug=slug or slug_for(session, display, base_url), name=display, base_url=base_url
         )
-    source.name = name or source.name
+    source.name = display if name else source.name
     source.base_url = base_url
     source.prefix_pinned = metadata_prefix is not None
     source.metadata_prefix = metadata_prefix or source.metadata_prefix or "oai_dc"
