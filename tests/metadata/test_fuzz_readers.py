@@ -12,6 +12,7 @@ Examples are derandomized and bounded, so a run is repeatable and takes seconds.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 
@@ -76,10 +77,8 @@ def read_everything(data: bytes) -> None:
             if record.metadata is not None:
                 read_metadata(record.metadata)
             if record.raw:
-                try:
+                with contextlib.suppress(HarvestError):
                     parse_raw_record(record.raw)
-                except HarvestError:
-                    pass
     for verb, reader in (
         ("Identify", parse_identify),
         ("ListMetadataFormats", parse_metadata_formats),
