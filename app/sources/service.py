@@ -135,7 +135,7 @@ def add_source(
 
 def find_source(session: Session, reference: str) -> Source | None:
     """A source by id, slug or name (what `coursefed harvest` accepts)."""
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit():
         found = session.get(Source, int(reference))
         if found is not None:
             return found

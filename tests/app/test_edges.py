@@ -107,6 +107,22 @@ def test_repeated_filters_still_mean_or(client: TestClient) -> None:
     assert response.status_code == 200, response.text
 
 
+def test_a_source_reference_in_superscript_digits_is_404_not_500(offline: TestClient) -> None:
+    # "²" passes str.isdigit() but int() refuses it: the lookup by id crashed on it.
+    assert offline.get("/api/v1/sources/²").status_code == 404
+    assert offline.get("/api/v1/sources/%C2%B2/report").status_code == 404
+    upload = offline.post(
+        "/api/v1/sources/1/objects",
+        content=b"--x--",
+        headers={
+            **ADMIN,
+            "content-type": "multipart/form-data; boundary=x",
+            "content-length": "²".encode("latin-1"),
+        },
+    )
+    assert upload.status_code < 500
+
+
 # --- over-long request targets ----------------------------------------------------------------
 
 

@@ -204,6 +204,7 @@ JUNK = st.sampled_from(
         b"</metadata>",
         b"<record>",
         b"\r\n\t ",
+        "²".encode(),  # a digit to str.isdigit(), not to int()
     ]
 )
 ENCODINGS = st.sampled_from(
@@ -272,3 +273,13 @@ def test_every_reader_survives_an_empty_and_a_foreign_element(prefix: str) -> No
         except UnsupportedFormat:
             continue
         validate(record)
+
+
+def test_a_lom_size_in_superscript_digits_is_a_warning_not_a_crash() -> None:
+    # "²³" passes str.isdigit() but int() refuses it: a reader crashed on it.
+    document = (FIXTURES / "lom" / "ieee_chinese_course.xml").read_bytes()
+    assert b"<size>104857600</size>" in document
+    element = parse_xml(document.replace(b"<size>104857600</size>", "<size>²³</size>".encode()))
+    record, issues = read_record(element, "lom")
+    assert "invalid_size" in {issue.code for issue in issues}
+    validate(record)
