@@ -120,6 +120,16 @@ def error_body(error: str, detail: Any) -> dict[str, Any]:
     return {"error": error, "detail": detail}
 
 
+# A 500 is answered outside every middleware (Starlette's outermost layer): it carries
+# the edge's security headers itself (``app.security`` adds them to everything else).
+UNEXPECTED_ERROR_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -151,4 +161,5 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal_error", "an unexpected error occurred; it has been logged"),
             status_code=500,
+            headers=UNEXPECTED_ERROR_HEADERS,
         )

@@ -48,7 +48,11 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
             headers={"Content-Security-Policy": "sandbox; default-src 'none'"},
         )
 
-    with TestClient(app) as test_client:
+    @app.get("/crash", include_in_schema=False)
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
 
@@ -85,6 +89,14 @@ def test_error_responses_of_a_down_dependency_carry_the_headers(client: TestClie
     assert response.status_code == 503
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "content-security-policy" in response.headers
+
+
+def test_an_unexpected_error_carries_the_headers_too(client: TestClient) -> None:
+    response = client.get("/crash")
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_pages_have_no_inline_style_or_script_the_policy_would_block(client: TestClient) -> None:
