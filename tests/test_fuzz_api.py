@@ -46,7 +46,9 @@ def test_no_request_makes_a_server_error_or_breaks_its_schema(
 ) -> None:
     with DemoRepositoryServer(generate_corpus(12)) as repository:
         with session_scope(live_engine) as session:
-            source = sources.add_source(session, slug="demo", base_url=repository.base_url)
+            source = sources.add_source(
+                session, slug="demo", base_url=repository.base_url, allow_private_network=True
+            )
             source_id = source.id
         assert source_id is not None
         assert run_harvest(live_engine, live, source_id).status == "succeeded"

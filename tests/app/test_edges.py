@@ -302,23 +302,28 @@ def test_the_same_endpoint_registered_under_another_name_is_409(engine: Engine, 
         assert len(sources.list_sources(session)) == 5
 
 
+def loopback(base_url: str, slug: str) -> dict[str, object]:
+    """A registration of a test repository (on loopback, so allowed as such)."""
+    return {"base_url": base_url, "slug": slug, "allow_private_network": True}
+
+
 @pytest.mark.services
 def test_registering_an_endpoint_twice_through_the_api_is_409(client: TestClient) -> None:
     with DemoRepositoryServer(generate_corpus(3)) as repository:
         first = client.post(
-            "/api/v1/sources", json={"base_url": repository.base_url, "slug": "demo"}, headers=ADMIN
+            "/api/v1/sources", json=loopback(repository.base_url, "demo"), headers=ADMIN
         )
         assert first.status_code == 201, first.text
         again = client.post(
             "/api/v1/sources",
-            json={"base_url": repository.base_url, "slug": "demo-again"},
+            json=loopback(repository.base_url, "demo-again"),
             headers=ADMIN,
         )
         assert again.status_code == 409
         assert again.json()["error"] == "conflict"
         assert "'demo'" in again.json()["detail"]
         same = client.post(
-            "/api/v1/sources", json={"base_url": repository.base_url, "slug": "demo"}, headers=ADMIN
+            "/api/v1/sources", json=loopback(repository.base_url, "demo"), headers=ADMIN
         )
         assert same.status_code == 201
     assert [s["slug"] for s in client.get("/api/v1/sources").json()] == ["demo"]
@@ -337,9 +342,10 @@ def test_registering_an_endpoint_twice_from_the_command_line_says_which_source(
 
     assert run("db", "upgrade").returncode == 0
     with DemoRepositoryServer(generate_corpus(3)) as repository:
-        first = run("sources", "add", repository.base_url, "--name", "Demo")
+        allow = "--allow-private-network"
+        first = run("sources", "add", repository.base_url, "--name", "Demo", allow)
         assert first.returncode == 0, first.stderr
-        again = run("sources", "add", repository.base_url, "--name", "Demo twice")
+        again = run("sources", "add", repository.base_url, "--name", "Demo twice", allow)
     assert again.returncode != 0
     assert "already harvests" in again.stderr
     assert "'demo'" in again.stderr

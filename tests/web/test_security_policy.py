@@ -27,7 +27,9 @@ def site(live: Settings, live_engine: Engine) -> Iterator[str]:
     """The app with 20 harvested demo courses, served by uvicorn on 127.0.0.1."""
     with DemoRepositoryServer(generate_corpus(20)) as repository:
         with session_scope(live_engine) as session:
-            source = sources.add_source(session, slug="demo", base_url=repository.base_url)
+            source = sources.add_source(
+                session, slug="demo", base_url=repository.base_url, allow_private_network=True
+            )
             source_id = source.id
         assert source_id is not None
         assert run_harvest(live_engine, live, source_id).status == "succeeded"
