@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ class Unauthorized(AppError):
     error = "unauthorized"
 
 
+class Conflict(AppError):
+    """The request would duplicate something that exists (e.g. a source registered twice)."""
+
+    status_code = 409
+    error = "conflict"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     error = "too_large"
@@ -70,8 +78,56 @@ class ServiceUnavailable(AppError):
     error = "service_unavailable"
 
 
+def public_reason(exc: BaseException) -> str:
+    """What went wrong with a dependency, in words fit for a public body.
+
+    Never the exception's text: it names internal hosts, ports and addresses.  The
+    caller logs the exception itself.  Looks through the chain of causes, since our
+    wrappers (``ObjectStoreError``, ``SearchUnavailable``) hide the network error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    names: list[str] = []
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError):
+            return "timed out"
+        if isinstance(current, ConnectionError):
+            return "unreachable"
+        names.append(type(current).__name__.lower())
+        current = current.__cause__ or current.__context__
+    if any("timeout" in name for name in names):
+        return "timed out"
+    if any("connect" in name or "unavailable" in name for name in names):
+        return "unreachable"
+    return "failing"
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers with (as OpenAPI documents it)."""
+
+    error: str
+    detail: Any = None
+
+
+# Declared on every operation: FastAPI would otherwise document its own 422 shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "a parameter or the body is invalid"},
+}
+
+
 def error_body(error: str, detail: Any) -> dict[str, Any]:
     return {"error": error, "detail": detail}
+
+
+# A 500 is answered outside every middleware (Starlette's outermost layer): it carries
+# the edge's security headers itself (``app.security`` adds them to everything else).
+UNEXPECTED_ERROR_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -105,4 +161,5 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal_error", "an unexpected error occurred; it has been logged"),
             status_code=500,
+            headers=UNEXPECTED_ERROR_HEADERS,
         )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.deps import StateDep
+from app.errors import public_reason
 from app.objects.store import ObjectStoreError
 from app.search.gateway import SearchError
 from app.search.indexer import index_lag
@@ -23,6 +25,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from app.sources.models import utcnow
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -45,17 +48,17 @@ def readyz(state: StateDep) -> JSONResponse:
             connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = f"error: {exc.__class__.__name__}: {exc}"
+        checks["database"] = _down("database", exc)
     try:
         status = state.search.health()
         checks["meilisearch"] = "ok" if status == "available" else f"error: status {status}"
     except SearchError as exc:
-        checks["meilisearch"] = f"error: {exc}"
+        checks["meilisearch"] = _down("meilisearch", exc)
     try:
         state.objects.check()
         checks["s3"] = "ok"
     except ObjectStoreError as exc:
-        checks["s3"] = f"error: {exc}"
+        checks["s3"] = _down("s3", exc)
     ready = all(value == "ok" for value in checks.values())
     body: dict[str, Any] = {"status": "ok" if ready else "unavailable", "checks": checks}
     if checks["database"] == "ok":
@@ -90,3 +93,9 @@ def degraded_reasons(engine: Engine, settings: Settings, lag: int) -> list[str]:
                 f" (more than {settings.ready_max_run_seconds / 60:g})"
             )
     return reasons
+
+
+def _down(name: str, exc: BaseException) -> str:
+    """The public word for a failed check; the detail (addresses, ports) only in the log."""
+    log.warning("readiness: %s is down: %s", name, exc)
+    return f"error: {public_reason(exc)}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import health, ratelimit
 from app.catalogue import routes as catalogue_routes
 from app.db import make_engine
 from app.deps import AppState
-from app.errors import install_error_handlers
+from app.errors import ERROR_RESPONSES, install_error_handlers
 from app.jobs import Scheduler
 from app.keys import routes as key_routes
 from app.mirror import routes as mirror_routes
@@ -21,6 +21,7 @@ from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
+from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
 from app.web import routes as web_routes
@@ -60,8 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A federated open repository of course resources",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(single_valued_query)],
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
@@ -71,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
+    app.mount("/static", web_routes.static, name="static")
     return app

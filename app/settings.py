@@ -194,6 +194,15 @@ class Settings(BaseSettings):
         default=7200.0, gt=0, description="seconds a harvest may run before degraded"
     )
 
+    # S3 availability as downloads see it
+    objects_s3_fresh_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long the last S3 outcome (a check, a read, an upload) is trusted;"
+        " redirect-mode downloads answer 503 while S3 is known to be down and probe it"
+        " again once this has passed",
+    )
+
     # Third-party OAI-PMH captures read in place by the tests
     samples_dir: Path = Path("../shared/oai-samples")
 

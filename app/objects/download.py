@@ -359,7 +359,7 @@ async def _receive(
 
 def _content_length(response: Response) -> int | None:
     value = response.headers.get("content-length", "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _judge(head: bytes, declared: str | None, target: Target, *, complete: bool) -> _Verdict:

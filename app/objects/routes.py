@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import UploadDep, rate_limited
@@ -44,6 +44,10 @@ _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+# Documented, not enforced here: the service answers a malformed one with its own 422.
+SHA256 = Annotated[str, Path(json_schema_extra={"pattern": "^[0-9a-f]{64}$"})]
+
+
 @router.get(
     "/objects/{sha256}",
     response_class=Response,
@@ -58,7 +62,7 @@ _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
     operation_id="head_object",
     dependencies=[rate_limited("objects")],
 )
-async def get_object(sha256: str, request: Request, state: StateDep) -> Response:
+async def get_object(sha256: SHA256, request: Request, state: StateDep) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""
     blob = await service.find_blob(state.engine, state.blobs, sha256)
     return await service.serve(

@@ -15,6 +15,7 @@ a 304 and a 416 of a cached row cost no thread hop at all.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ from app.errors import (
     RangeNotSatisfiable,
     ServiceUnavailable,
     UnsupportedMediaType,
+    public_reason,
 )
 from app.objects import repository
 from app.objects.cache import BlobCache, ServedBlob
@@ -114,6 +116,7 @@ async def serve(
     if etag_matches(headers.get("if-none-match"), blob.etag):
         return Response(status_code=304, headers=common)
     if method == "GET" and settings.objects_serve == "redirect":
+        await _require_s3(store)
         return _redirect(blob, store, settings)
     wanted = _wanted_range(blob, headers)
     entity = {
@@ -146,6 +149,35 @@ def _wanted_range(blob: ServedBlob, headers: Mapping[str, str]) -> ByteRange | N
         ) from None
 
 
+def store_unavailable(store: ObjectStore, exc: BaseException | None = None) -> ServiceUnavailable:
+    """The 503 for S3 being down: in words, never its address (the detail goes to the log)."""
+    if exc is not None:
+        log.warning("the object store failed: %s", exc)
+    reason = public_reason(exc) if exc is not None else "unreachable"
+    retry = str(max(1, math.ceil(store.availability.fresh_seconds)))
+    return ServiceUnavailable(
+        f"object store: {reason}; try again shortly", headers={"Retry-After": retry}
+    )
+
+
+async def _require_s3(store: ObjectStore) -> None:
+    """503 while S3 is known to be down; a redirect to it would only fail in the browser.
+
+    The process's last word on S3 is used while fresh; once stale, one request probes S3
+    (one signed read) while the others go by the last word.
+    """
+    availability = store.availability
+    if not availability.fresh and availability.probing.acquire(blocking=False):
+        try:
+            await run_in_threadpool(store.probe)
+        except ObjectStoreError as exc:
+            raise store_unavailable(store, exc) from exc
+        finally:
+            availability.probing.release()
+    if not availability.up:
+        raise store_unavailable(store)
+
+
 def _redirect(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
     # Signing is local and quick (no network): it runs on the event loop.
     url = store.presigned_get(
@@ -165,22 +197,27 @@ async def _proxy(
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
-    stream, first = await _from_s3(blob, partial(_open, blob, wanted, store))
+    stream, first = await _from_s3(blob, store, partial(_open, blob, wanted, store))
     return _ObjectResponse(stream, first, status_code=status, headers=headers)
 
 
 T = TypeVar("T")
 
 
-async def _from_s3(blob: ServedBlob, call: Callable[[], T]) -> T:
-    """``call()`` on a worker thread, S3's errors turned into the API's."""
+async def _from_s3(blob: ServedBlob, store: ObjectStore, call: Callable[[], T]) -> T:
+    """``call()`` on a worker thread, S3's errors turned into the API's (and S3's
+    availability noted)."""
     try:
-        return await run_in_threadpool(call)
+        result = await run_in_threadpool(call)
     except ObjectNotFound:
+        store.availability.record(up=True)
         log.error("object %s is recorded but S3 does not hold it", blob.sha256)
         raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
     except ObjectStoreError as exc:
-        raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
+        store.availability.record(up=False)
+        raise store_unavailable(store, exc) from exc
+    store.availability.record(up=True)
+    return result
 
 
 def _check_total(blob: ServedBlob, total: int) -> None:
@@ -234,7 +271,7 @@ async def _relayed(
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
-    opened = await _from_s3(blob, partial(_open_socket, blob, wanted, store))
+    opened = await _from_s3(blob, store, partial(_open_socket, blob, wanted, store))
     return _RelayedResponse(opened, blob.sha256, status_code=status, headers=headers)
 
 
@@ -327,7 +364,9 @@ def store_upload(
         if stored_now:
             store.put_file(received.sha256, received.path, received.size, media_type)
     except ObjectStoreError as exc:
-        raise ServiceUnavailable(f"the object store is unavailable: {exc}") from exc
+        store.availability.record(up=False)
+        raise store_unavailable(store, exc) from exc
+    store.availability.record(up=True)
     with session_scope(engine) as session:
         blob = repository.upsert_blob(
             session,

@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ POOL_CONNECTIONS = 32
 # A read's URL is used at once: a minute covers clock steps and retries.
 READ_URL_SECONDS = 60
 MAX_HEAD_BYTES = 64 * 1024
+
+# A key never stored: a signed read of it that S3 answers 404 shows S3 works, with our
+# credentials and bucket (what a presigned download needs), at the cost of one request.
+PROBE_KEY = "coursefed-availability-probe"
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MISSING_KEY_CODES = {"404", "NoSuchKey", "NotFound"}
@@ -241,6 +246,29 @@ def _read_head(sock: socket.socket) -> tuple[int, Message, bytes]:
     return int(code), headers, data[ends + 4 :]
 
 
+class Availability:
+    """What this process last learned of S3, trusted for ``fresh_seconds``.
+
+    Every check and every S3 read or upload of a download or upload records its outcome;
+    a redirect to S3 consults it instead of asking S3 each time, and probes S3 again only
+    once the last word is stale (one probe at a time).
+    """
+
+    def __init__(self, fresh_seconds: float) -> None:
+        self.fresh_seconds = fresh_seconds
+        self.up = True
+        self._at = -float("inf")
+        self.probing = threading.Lock()
+
+    def record(self, *, up: bool) -> None:
+        self.up = up
+        self._at = time.monotonic()
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() - self._at < self.fresh_seconds
+
+
 _SESSION: boto3.session.Session | None = None
 _SESSION_LOCK = threading.Lock()
 
@@ -272,6 +300,7 @@ class ObjectStore:
         self._endpoint = urlsplit(self.endpoint)
         self._connect_timeout = connect_timeout
         self.region = settings.s3_region
+        self.availability = Availability(settings.objects_s3_fresh_seconds)
         config = Config(
             connect_timeout=connect_timeout,
             read_timeout=30,
@@ -345,7 +374,30 @@ class ObjectStore:
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as exc:
+            self.availability.record(up=False)
             raise ObjectStoreError(f"S3 bucket {self.bucket!r} at {self.endpoint}: {exc}") from exc
+        self.availability.record(up=True)
+
+    def probe(self) -> None:
+        """One signed read of ``PROBE_KEY``: ``ObjectStoreError`` unless S3 answers it.
+
+        Cheaper than ``check`` (no botocore, a pooled connection), and it proves what a
+        presigned download needs: S3 answers, and knows our bucket and credentials.
+        The outcome is recorded in ``availability``.
+        """
+        what = f"probe bucket {self.bucket!r} at {self.endpoint}"
+        target = self._signer.target(PROBE_KEY, expires=READ_URL_SECONDS)
+        try:
+            response = self._http.urlopen("GET", target, preload_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            self.availability.record(up=False)
+            raise ObjectStoreError(f"{what}: {exc}") from exc
+        if response.status != 200:
+            refused = _read_refused(response.status, response.data[:4096], what)
+            if not isinstance(refused, ObjectNotFound):
+                self.availability.record(up=False)
+                raise refused
+        self.availability.record(up=True)
 
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (safe when two callers race to create it)."""

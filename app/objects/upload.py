@@ -151,6 +151,7 @@ async def receive_file(
         raise InvalidParameter(f"send the file as multipart/form-data in the field {FIELD!r}")
     if (
         content_length
+        and content_length.isascii()
         and content_length.isdigit()
         and int(content_length) > max_bytes + FORM_OVERHEAD
     ):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.json_schema import JsonDict
 
 from app.auth import rate_limited
 from app.deps import StateDep
@@ -15,6 +16,15 @@ from app.search.gateway import SearchUnavailable
 from app.search.index_settings import MAX_TOTAL_HITS
 from app.search.query import FILTERS, SORTS, InvalidFilter
 from app.search.schemas import SearchResponse
+from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES
+
+
+def _items(**schema: JsonValue) -> JsonDict:
+    """OpenAPI for a repeatable filter's values (checked by ``app.search.query``)."""
+    return {"items": {"type": "string", **schema}}
+
+
+_TEXT_VALUE = _items(minLength=1, maxLength=200, pattern=r"^[^\\\x00-\x1f\x7f]*$")
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -27,14 +37,40 @@ class SearchParams(BaseModel):
     q: str = Field(default="", max_length=500, description="words to look for")
     page: int = Field(default=1, ge=1, le=10_000)
     per_page: int = Field(default=20, ge=1, le=service.MAX_PER_PAGE)
-    subject: list[str] = Field(default_factory=list, description="discipline code, e.g. 0812")
-    level: list[str] = Field(default_factory=list, description="education level")
-    language: list[str] = Field(default_factory=list, description="language tag, e.g. zh")
-    institution: list[str] = Field(default_factory=list)
-    license: list[str] = Field(default_factory=list, description="SPDX id, e.g. CC-BY-4.0")
-    type: list[str] = Field(default_factory=list, description="CELTS-41 resource type")
-    source: list[str] = Field(default_factory=list, description="source slug")
-    sort: str = Field(default="relevance", description=f"one of {', '.join(SORTS)}")
+    subject: list[str] = Field(
+        default_factory=list,
+        description="discipline code, e.g. 0812",
+        json_schema_extra=_items(pattern="^[0-9]{2,6}$"),
+    )
+    level: list[str] = Field(
+        default_factory=list,
+        description="education level",
+        json_schema_extra=_items(enum=list[JsonValue](EDUCATION_LEVELS)),
+    )
+    language: list[str] = Field(
+        default_factory=list,
+        description="language tag, e.g. zh",
+        json_schema_extra=_items(pattern="^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+    )
+    institution: list[str] = Field(default_factory=list, json_schema_extra=_TEXT_VALUE)
+    license: list[str] = Field(
+        default_factory=list, description="SPDX id, e.g. CC-BY-4.0", json_schema_extra=_TEXT_VALUE
+    )
+    type: list[str] = Field(
+        default_factory=list,
+        description="CELTS-41 resource type",
+        json_schema_extra=_items(enum=list[JsonValue](RESOURCE_TYPES)),
+    )
+    source: list[str] = Field(
+        default_factory=list,
+        description="source slug",
+        json_schema_extra=_items(pattern="^[a-z0-9][a-z0-9-]{0,62}$"),
+    )
+    sort: str = Field(
+        default="relevance",
+        description=f"one of {', '.join(SORTS)}",
+        json_schema_extra={"enum": list[JsonValue](SORTS)},
+    )
 
 
 @router.get("/search", response_model=SearchResponse, dependencies=[rate_limited("search")])

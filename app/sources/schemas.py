@@ -6,14 +6,28 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+# No NUL: PostgreSQL cannot store it in text.
+_TEXT = r"^[^\x00]*$"
+
 
 class SourceCreate(BaseModel):
-    base_url: str = Field(description="the repository's OAI-PMH base URL")
-    name: str | None = Field(default=None, description="default: the repository's own name")
-    slug: str | None = None
-    metadata_prefix: str | None = Field(default=None, description="default: richest offered")
-    set_spec: str | None = None
-    interval: str = Field(default="1d", description="30m, 12h, 1d, 1w")
+    """Lengths as the ``sources`` table holds them."""
+
+    base_url: str = Field(
+        max_length=2000, pattern=_TEXT, description="the repository's OAI-PMH base URL"
+    )
+    name: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=_TEXT,
+        description="default: the repository's own name",
+    )
+    slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    metadata_prefix: str | None = Field(
+        default=None, max_length=64, pattern=_TEXT, description="default: richest offered"
+    )
+    set_spec: str | None = Field(default=None, max_length=300, pattern=_TEXT)
+    interval: str = Field(default="1d", max_length=32, description="30m, 12h, 1d, 1w")
     allow_private_network: bool = False
 
 

@@ -8,12 +8,14 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from app.errors import InvalidParameter
+from app.errors import Conflict, InvalidParameter
 from app.sources.models import HarvestRun, Source, utcnow
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
 _MINUTES = {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_INTERVAL_MINUTES = 366 * 1440  # a source harvested less than yearly is not being harvested
 
 
 def parse_interval(text: str) -> int:
@@ -21,10 +23,47 @@ def parse_interval(text: str) -> int:
     match = _INTERVAL.match(text)
     if match is None:
         raise InvalidParameter(f"interval {text!r}: use minutes or a unit, e.g. 30m, 12h, 1d, 1w")
-    minutes = round(float(match.group(1)) * _MINUTES[match.group(2).lower()])
-    if minutes < 1:
-        raise InvalidParameter("interval must be at least one minute")
-    return minutes
+    minutes = float(match.group(1)) * _MINUTES[match.group(2).lower()]
+    if not 1 <= round(min(minutes, MAX_INTERVAL_MINUTES + 1)) <= MAX_INTERVAL_MINUTES:
+        raise InvalidParameter("interval must be from one minute to 366 days")
+    return round(minutes)
+
+
+def endpoint_key(base_url: str) -> str:
+    """A base URL as compared for duplicates: scheme and host in lower case, no default
+    port, no trailing slash (``HTTP://Repo.EDU:80/oai/`` is ``http://repo.edu/oai``)."""
+    parts = urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in {None, _DEFAULT_PORTS.get(scheme)} else f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}{query}"
+
+
+def find_duplicate(
+    session: Session,
+    base_url: str,
+    *,
+    set_spec: str | None,
+    metadata_prefix: str | None,
+    slug: str | None,
+) -> Source | None:
+    """Another source (not the one with ``slug``) harvesting the same endpoint, set and
+    format: the same records twice, under two names."""
+    key = (endpoint_key(base_url), set_spec or None, metadata_prefix)
+    for source in list_sources(session):
+        asked = source.metadata_prefix if source.prefix_pinned else None
+        if source.slug != slug and (
+            (endpoint_key(source.base_url), source.set_spec or None, asked) == key
+        ):
+            return source
+    return None
 
 
 def slug_for(session: Session, name: str, base_url: str) -> str:
@@ -54,23 +93,35 @@ def add_source(
     """Register a source, or update the one with this slug (so re-running is safe).
 
     A ``metadata_prefix`` given here is pinned; without one the harvest chooses the
-    richest format the repository offers.
+    richest format the repository offers.  ``Conflict`` when another source already
+    harvests this endpoint, set and format.
     """
     if not base_url.startswith(("http://", "https://")):
         raise InvalidParameter(f"base URL {base_url!r} must start with http:// or https://")
-    if interval_minutes < 1:
-        raise InvalidParameter("interval must be at least one minute")
+    if not 1 <= interval_minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidParameter("interval must be from one minute to 366 days")
     if slug is not None and not _SLUG.match(slug):
         raise InvalidParameter(
             f"slug {slug!r}: use 2-63 lowercase letters, digits and '-', starting alphanumeric"
         )
-    display = name or slug or urlsplit(base_url).hostname or base_url
+    duplicate = find_duplicate(
+        session, base_url, set_spec=set_spec, metadata_prefix=metadata_prefix, slug=slug
+    )
+    if duplicate is not None:
+        raise Conflict(
+            f"source {duplicate.slug!r} already harvests {duplicate.base_url}"
+            + (f" set {set_spec!r}" if set_spec else "")
+            + (f" in {metadata_prefix}" if metadata_prefix else "")
+            + f"; update it with slug {duplicate.slug!r} instead"
+        )
+    # The name may come from a repository's Identify: kept to what the table holds.
+    display = (name or slug or urlsplit(base_url).hostname or base_url)[:300]
     source = get_by_slug(session, slug) if slug else None
     if source is None:
         source = Source(
             slug=slug or slug_for(session, display, base_url), name=display, base_url=base_url
         )
-    source.name = name or source.name
+    source.name = display if name else source.name
     source.base_url = base_url
     source.prefix_pinned = metadata_prefix is not None
     source.metadata_prefix = metadata_prefix or source.metadata_prefix or "oai_dc"
@@ -84,7 +135,7 @@ def add_source(
 
 def find_source(session: Session, reference: str) -> Source | None:
     """A source by id, slug or name (what `coursefed harvest` accepts)."""
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit():
         found = session.get(Source, int(reference))
         if found is not None:
             return found

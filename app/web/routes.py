@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
@@ -28,9 +29,13 @@ from metadata.writers.jsonld import write_jsonld
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The pages' stylesheet, mounted at /static: no inline style, so the CSP needs no exception.
+static = StaticFiles(directory=Path(__file__).parent / "static")
 
 
-@router.get("/", response_class=HTMLResponse, dependencies=[rate_limited("search")])
+@router.api_route(
+    "/", methods=["GET", "HEAD"], response_class=HTMLResponse, dependencies=[rate_limited("search")]
+)
 def search_page(
     request: Request,
     state: StateDep,
@@ -53,7 +58,7 @@ def search_page(
     )
 
 
-@router.get("/courses/{resource_id}", response_class=HTMLResponse)
+@router.api_route("/courses/{resource_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def course_page(
     request: Request, resource_id: str, session: SessionDep, state: StateDep
 ) -> HTMLResponse:

@@ -408,7 +408,7 @@ class OAIClient:
             ) as response,
         ):
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                 raise DocumentTooLarge(int(declared), self.max_bytes)
             chunks: list[bytes] = []
             size = 0

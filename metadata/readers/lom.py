@@ -615,7 +615,7 @@ class _Reader:
         size = None
         for element in self._all(technical, "size")[:1]:
             text = self.text(element)
-            if text.isdigit():
+            if text.isascii() and text.isdigit():
                 size = int(text)
             elif text:
                 self.warn("invalid_size", f"size {text!r} is not a number of bytes", element)
@@ -640,7 +640,7 @@ class _Reader:
             yield DigitalObjectRef(
                 url=fields["url"],
                 format=fields.get("format") or None,
-                size=int(size) if size.isdigit() else None,
+                size=int(size) if size.isascii() and size.isdigit() else None,
                 duration=fields.get("duration") or None,
                 name=fields.get("name") or None,
             )

@@ -70,7 +70,7 @@ def new_source(settings: Settings, slug: str, max_object_bytes: int | None = Non
     engine = make_engine(settings)
     try:
         with session_scope(engine) as session:
-            source = add_source(session, base_url="http://example.org/oai", slug=slug)
+            source = add_source(session, base_url=f"http://{slug}.example.org/oai", slug=slug)
             source.max_object_bytes = max_object_bytes
             session.add(source)
             session.flush()
