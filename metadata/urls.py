@@ -38,6 +38,9 @@ from metadata.profile import CourseResource, Issue
 URL_NOT_HTTP = "url_not_http"
 """Issue code of a value that was dropped because it is not an absolute http(s) URL."""
 
+STATEMENT_SEPARATOR = "; "
+"""How readers join the rights statements of a record into one licence text: each is
+judged on its own."""
 MAX_URL_LENGTH = 8192
 """Longer values are not links anyone follows; refusing them bounds what we store."""
 
@@ -150,7 +153,8 @@ def screen_urls(
     licence = resource.license
     if licence is not None:
         url = http_url(licence.url)
-        text = licence.text if acceptable_name(licence.text) else ""
+        statements = licence.text.split(STATEMENT_SEPARATOR)
+        text = STATEMENT_SEPARATOR.join(s for s in statements if acceptable_name(s))
         keep = licence.spdx or url or text
         update["license"] = licence.model_copy(update={"url": url, "text": text}) if keep else None
     return resource.model_copy(update=update), issues
@@ -170,7 +174,8 @@ def _url_bearing(resource: CourseResource) -> Iterator[tuple[str, str, bool]]:
     if resource.license is not None:
         if resource.license.url is not None:
             yield "license.url", resource.license.url, True
-        yield "license.text", resource.license.text, False
+        for statement in resource.license.text.split(STATEMENT_SEPARATOR):
+            yield "license.text", statement, False
     for n, obj in enumerate(resource.objects, 1):
         yield f"objects[{n}].url", obj.url, True
     for n, identifier in enumerate(resource.identifiers, 1):

@@ -70,7 +70,7 @@ from metadata.profile import (
 )
 from metadata.readers import choose_language, date_key, normalise_date, recognise_license
 from metadata.readers.oai_dc import landing_page
-from metadata.urls import screen_urls
+from metadata.urls import STATEMENT_SEPARATOR, screen_urls
 from metadata.vcard import parse_vcard
 from metadata.vocabularies import DISCIPLINE_CATALOGUE, DISCIPLINE_CATEGORIES, DISCIPLINES
 from metadata.xmlutil import (
@@ -736,7 +736,7 @@ class _Reader:
             if cost is None and value:
                 self.warn("unknown_cost", f"cost {value!r} is neither yes nor no", element)
         texts = _distinct(t for e in self._all(rights, "description") for t in self.texts(e))
-        license_ = license_of("; ".join(texts)) if texts else None
+        license_ = license_of(STATEMENT_SEPARATOR.join(texts)) if texts else None
         if license_ is not None:
             for name, key in (("licenseUrl", "url"), ("spdx", "spdx")):
                 found = [e for r in rights for e in self.cf(r, name)]

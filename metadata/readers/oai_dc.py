@@ -58,7 +58,7 @@ from metadata.profile import (
     Subject,
 )
 from metadata.readers import choose_language, date_key, normalise_date, recognise_license
-from metadata.urls import http_url, screen_urls
+from metadata.urls import STATEMENT_SEPARATOR, http_url, screen_urls
 from metadata.vocabularies import DISCIPLINE_CATALOGUE, DISCIPLINE_CATEGORIES, DISCIPLINES
 from metadata.xmlutil import (
     XML_LANG,
@@ -894,7 +894,7 @@ class _Rights:
             cost = False
         elif any(map(_PAID.search, access)):
             cost = True
-        return cls(License(spdx=spdx, url=url, text="; ".join(statement)), cost)
+        return cls(License(spdx=spdx, url=url, text=STATEMENT_SEPARATOR.join(statement)), cost)
 
 
 # --- relations -----------------------------------------------------------------------------
