@@ -41,8 +41,8 @@ URL_NOT_HTTP = "url_not_http"
 STATEMENT_SEPARATOR = "; "
 """How readers join the rights statements of a record into one licence text: each is
 judged on its own."""
-MAX_URL_LENGTH = 8192
-"""Longer values are not links anyone follows; refusing them bounds what we store."""
+MAX_URL_LENGTH = 2000
+"""As long as the objects table holds, and longer than links browsers and servers agree on."""
 
 # WHATWG URL: what a browser strips from both ends, and what it removes anywhere.
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))

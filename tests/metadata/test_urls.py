@@ -102,7 +102,7 @@ REFUSED = [
     "http://courses.example.edu:80a/",
     "http://courses.example.edu/\x00a",
     "http://courses.example.edu/\x85a",
-    "https://courses.example.edu/" + "a" * 9000,
+    "https://courses.example.edu/" + "a" * 2000,
     "",
     "   ",
 ]
