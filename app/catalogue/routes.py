@@ -14,7 +14,7 @@ from app.catalogue.models import DigitalObject, Resource
 from app.deps import SessionDep, StateDep
 from app.errors import Gone, NotFound
 from metadata.profile import ResourceRecord, profile_json_schema
-from metadata.urls import http_url, screen_urls
+from metadata.urls import screen_urls
 
 router = APIRouter(prefix="/api/v1", tags=["resources"])
 
@@ -68,7 +68,7 @@ def _screened(record: dict[str, Any]) -> dict[str, Any]:
 def _file_state(row: DigitalObject, base_url: str) -> dict[str, Any]:
     stored = row.status == "stored" and row.sha256 is not None
     return {
-        "url": http_url(row.url),
+        "url": row.url,  # what the record named; status says whether we fetch it
         "status": row.status,
         "reason": row.status_reason if row.status != "stored" else None,
         "sha256": row.sha256 if stored else None,
