@@ -1,8 +1,9 @@
 """Validation of a profile record: issues (error or warning, with a path) and a quality score.
 
-Errors keep a record out of the public catalogue; warnings are shown to the source's
-maintainers.  Each check is a small function in ``CHECKS`` and each recommended field
-a line in ``RECOMMENDED``: deepening validation means adding lines, not rewriting.
+Errors keep a record out of the public catalogue (``publishable``), except errors on a
+value the reader dropped; warnings are shown to the source's maintainers.  Each check is
+a small function in ``CHECKS`` and each recommended field a line in ``RECOMMENDED``:
+deepening validation means adding lines, not rewriting.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from metadata.profile import CourseResource, Issue
+from metadata.urls import URL_NOT_HTTP, http_url, unsafe_urls
 from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES
 
 Check = Callable[[CourseResource], Iterable[Issue]]
@@ -93,18 +95,19 @@ def check_learning_time(resource: CourseResource) -> Iterable[Issue]:
         )
 
 
-def check_links(resource: CourseResource) -> Iterable[Issue]:
-    links = [("url", resource.url)] + [
-        (f"objects[{n}].url", obj.url) for n, obj in enumerate(resource.objects, 1)
-    ]
-    for path, link in links:
-        if link is not None and not link.startswith(("http://", "https://")):
-            yield Issue(
-                severity="warning",
-                code="invalid_url",
-                message=f"{link[:200]!r} is not an http(s) URL",
-                path=path,
-            )
+def check_urls(resource: CourseResource) -> Iterable[Issue]:
+    """URLs that break the rule of ``metadata.urls`` and are still in the record.
+
+    Readers drop such values (``url_not_http``); a record that skipped them (built by
+    hand, copied from a mirror's upstream) must not be published with one.
+    """
+    for path, value in unsafe_urls(resource):
+        yield Issue(
+            severity="error",
+            code="invalid_url",
+            message=f"{value[:200]!r} is not an absolute http(s) URL",
+            path=path,
+        )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -114,7 +117,7 @@ CHECKS: tuple[Check, ...] = (
     check_license,
     check_vocabularies,
     check_learning_time,
-    check_links,
+    check_urls,
 )
 """Every check, in the order their issues are reported."""
 
@@ -126,12 +129,12 @@ RECOMMENDED: tuple[tuple[str, Callable[[CourseResource], bool]], ...] = (
     ("license", lambda r: r.license is not None and r.license.spdx is not None),
     ("contributors", lambda r: bool(r.contributors)),
     ("institution", lambda r: bool(r.institution)),
-    ("url", lambda r: bool(r.url)),
+    ("url", lambda r: http_url(r.url) is not None),
     ("created", lambda r: bool(r.created)),
     ("resource_type", lambda r: r.resource_type is not None),
     ("education_level", lambda r: r.education_level is not None),
     ("learning_time", lambda r: bool(r.learning_time)),
-    ("objects", lambda r: bool(r.objects)),
+    ("objects", lambda r: any(http_url(o.url) for o in r.objects)),
 )
 """Recommended fields and how to tell each is present; the quality score counts them."""
 
@@ -152,5 +155,18 @@ def quality_score(resource: CourseResource) -> float:
     return round(present / len(RECOMMENDED), 3)
 
 
+DROPPED_VALUE_ERRORS = frozenset({URL_NOT_HTTP})
+"""Errors on a value the reader dropped: the college must fix them, but the record as
+stored no longer holds the value, so it is published without it."""
+
+
 def has_errors(issues: Iterable[Issue]) -> bool:
+    """Any error: what ``coursefed normalize`` tells a college to fix."""
     return any(issue.severity == "error" for issue in issues)
+
+
+def publishable(issues: Iterable[Issue]) -> bool:
+    """No error but those on dropped values (``DROPPED_VALUE_ERRORS``): the record is public."""
+    return not any(
+        issue.severity == "error" and issue.code not in DROPPED_VALUE_ERRORS for issue in issues
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,8 @@ from app.catalogue import repository
 from app.catalogue.models import DigitalObject, Resource
 from app.deps import SessionDep, StateDep
 from app.errors import Gone, NotFound
-from metadata.profile import profile_json_schema
+from metadata.profile import ResourceRecord, profile_json_schema
+from metadata.urls import screen_urls
 
 router = APIRouter(prefix="/api/v1", tags=["resources"])
 
@@ -43,7 +45,7 @@ def get_resource(resource_id: str, session: SessionDep, state: StateDep) -> dict
     resource = _live(session, resource_id)
     base = state.settings.resolved_public_url
     return {
-        **resource.record,
+        **_screened(resource.record),
         "issues": resource.issues,
         "publishable": resource.publishable,
         "updated_at": resource.updated_at.isoformat(),
@@ -53,10 +55,20 @@ def get_resource(resource_id: str, session: SessionDep, state: StateDep) -> dict
     }
 
 
+def _screened(record: dict[str, Any]) -> dict[str, Any]:
+    """The stored record without URLs that break the rule of ``metadata.urls``.
+
+    Only records stored before the rule hold any; the others are served as stored.
+    """
+    profile = ResourceRecord.model_validate(record)
+    clean, dropped = screen_urls(profile)
+    return clean.model_dump(mode="json") if dropped else record
+
+
 def _file_state(row: DigitalObject, base_url: str) -> dict[str, Any]:
     stored = row.status == "stored" and row.sha256 is not None
     return {
-        "url": row.url,
+        "url": row.url,  # what the record named; status says whether we fetch it
         "status": row.status,
         "reason": row.status_reason if row.status != "stored" else None,
         "sha256": row.sha256 if stored else None,
@@ -73,8 +85,31 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-@router.get("/resources/{resource_id}/raw")
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
+RAW_HEADERS = {
+    # A record may carry XHTML (<h:script>, <h:img onerror>): in a sandbox with nothing
+    # allowed to load, a browser shows it without running or fetching anything.
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@router.get(
+    "/resources/{resource_id}/raw",
+    responses={200: {"content": {"application/xml": {}, "application/json": {}}}},
+)
 def get_raw(resource_id: str, session: SessionDep) -> Response:
-    """The harvested record exactly as received."""
+    """The harvested record exactly as received, shown by browsers but never run.
+
+    XML as ``application/xml`` (a browser then reads the encoding the record declares,
+    GB 18030 included); a record copied from a mirror's upstream is JSON.  Served under
+    ``Content-Security-Policy: sandbox; default-src 'none'`` and ``nosniff``.
+    """
     resource = _live(session, resource_id)
-    return Response(resource.raw_xml or b"", media_type="application/xml")
+    body = resource.raw_xml or b""
+    json_record = body.lstrip()[:1] == b"{"
+    name = _UNSAFE_IN_NAME.sub("_", resource_id)
+    extension = "json" if json_record else "xml"
+    headers = {**RAW_HEADERS, "Content-Disposition": f'inline; filename="{name}.{extension}"'}
+    media_type = "application/json" if json_record else "application/xml"
+    return Response(body, media_type=media_type, headers=headers)

@@ -19,7 +19,7 @@ from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.sources.models import utcnow
 from metadata.profile import Issue, ResourceRecord
-from metadata.validate import quality_score
+from metadata.validate import publishable, quality_score
 
 
 class Outcome(StrEnum):
@@ -108,7 +108,7 @@ class Batch:
             "datestamp": item.datestamp,
             "metadata_prefix": item.metadata_prefix,
             "deleted": False,
-            "publishable": not any(issue.severity == "error" for issue in item.issues),
+            "publishable": publishable(item.issues),
             "quality": quality_score(item.record),
             "record": dump,
             "issues": [issue.model_dump(mode="json") for issue in item.issues],

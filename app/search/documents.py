@@ -6,8 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from metadata.profile import ResourceRecord
+from metadata.urls import http_url
 
 DESCRIPTION_CHARS = 2000
+# The search service marks highlights with these two characters (``service._marked``):
+# a description must not bring its own.
+_NO_MARKERS = str.maketrans("", "", "\x02\x03")
 
 
 def _pick(langmap: dict[str, str], *prefer: str) -> str:
@@ -40,14 +44,18 @@ def to_document(
         ),
         "subject_codes": sorted({s.code for s in record.subjects if s.code}),
         "institution": record.institution or "",
-        "descriptions": [text[:DESCRIPTION_CHARS] for text in record.description.values() if text],
+        "descriptions": [
+            text.translate(_NO_MARKERS)[:DESCRIPTION_CHARS]
+            for text in record.description.values()
+            if text
+        ],
         "level": record.education_level,
         "languages": record.languages,
         "license": (record.license.spdx or record.license.text) if record.license else None,
         "type": record.resource_type,
         "types": record.resource_types,
         "source": source,
-        "url": record.url,
+        "url": http_url(record.url),
         "has_objects": bool(record.objects),
         "modified": int(updated_at.timestamp()),
         # Lets a check compare the index with the database, record by record.

@@ -9,6 +9,7 @@ from typing import Any
 from app.search.gateway import IndexNotFound, SearchIndex
 from app.search.query import FILTERS, facet_values, filter_expression, sort_expression
 from app.search.schemas import Hit, SearchResponse
+from metadata.urls import http_url
 
 MAX_PER_PAGE = 100
 _PARAMETER_OF = {field.attribute: name for name, field in FILTERS.items()}
@@ -101,6 +102,6 @@ def _hit(raw: dict[str, Any]) -> Hit:
         languages=raw.get("languages") or [],
         license=raw.get("license"),
         type=raw.get("type"),
-        url=raw.get("url"),
+        url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
         api_url=f"/api/v1/resources/{raw['id']}",
     )

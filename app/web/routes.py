@@ -2,12 +2,16 @@
 
 Plain server-rendered HTML.  A course page shows the record in both languages, its
 files (our stored copy to download, the source's link and whether it still works) and
-embeds the record as schema.org JSON-LD for search engines.
+embeds the record as schema.org JSON-LD for search engines.  A record's URL becomes a
+link only through the ``http_url`` filter; record text is always escaped (search
+snippets through ``highlighted``, which lets only ``<mark>`` through).
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.auth import rate_limited
 from app.catalogue import repository
@@ -24,6 +28,7 @@ from app.deps import SessionDep, StateDep
 from app.search import service
 from app.search.gateway import SearchError
 from metadata.profile import ResourceRecord
+from metadata.urls import http_url, screen_urls
 from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES, labels_of
 from metadata.writers.jsonld import write_jsonld
 
@@ -31,6 +36,39 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # The pages' stylesheet, mounted at /static: no inline style, so the CSP needs no exception.
 static = StaticFiles(directory=Path(__file__).parent / "static")
+
+_MARK = re.compile("(</?mark>)")
+
+
+def link_filter(value: object) -> str:
+    """``href`` of a record's URL: the URL when it passes ``http_url``, else nothing.
+
+    Every link to a record's URL goes through it, so a record stored before the URL
+    rule (``javascript:…``) renders no link.
+    """
+    return http_url(value) or ""
+
+
+def highlighted(text: str) -> Markup:
+    """A search snippet as markup: only ``<mark>``/``</mark>`` survive, balanced; the rest
+    is escaped, whatever the search service handed over."""
+    parts: list[str] = []
+    open_ = False
+    for piece in _MARK.split(text):
+        if piece in {"<mark>", "</mark>"}:
+            if (piece == "<mark>") != open_:
+                parts.append(piece)
+                open_ = not open_
+        else:
+            parts.append(str(escape(html.unescape(piece))))
+    if open_:
+        parts.append("</mark>")
+    return Markup("".join(parts))  # noqa: S704 - every piece escaped above
+
+
+templates.env.filters["http_url"] = link_filter
+templates.env.tests["http_url"] = lambda value: http_url(value) is not None
+templates.env.filters["highlighted"] = highlighted
 
 
 @router.api_route(
@@ -71,7 +109,8 @@ def course_page(
             {"resource_id": resource_id, "gone": gone},
             status_code=410 if gone else 404,
         )
-    record = ResourceRecord.model_validate(resource.record)
+    # Stored before the URL rule, a record may hold what readers now drop.
+    record, _ = screen_urls(ResourceRecord.model_validate(resource.record))
     base = state.settings.resolved_public_url
     page_url = f"{base}/courses/{resource_id}"
     files = [_file(row, base) for row in repository.objects_of_resource(session, resource_id)]
@@ -95,7 +134,7 @@ def _file(row: DigitalObject, base_url: str) -> dict[str, Any]:
     return {
         "name": name,
         "href": f"{base_url}/api/v1/objects/{row.sha256}" if held else None,
-        "source": row.url if row.url.startswith(("http://", "https://")) else None,
+        "source": http_url(row.url),
         "media_type": row.media_type if held else row.declared_format,
         "size": row.size if held else row.declared_size,
         "status": row.status,

@@ -70,6 +70,7 @@ from metadata.profile import (
 )
 from metadata.readers import choose_language, date_key, normalise_date, recognise_license
 from metadata.readers.oai_dc import landing_page
+from metadata.urls import STATEMENT_SEPARATOR, screen_urls
 from metadata.vcard import parse_vcard
 from metadata.vocabularies import DISCIPLINE_CATALOGUE, DISCIPLINE_CATEGORIES, DISCIPLINES
 from metadata.xmlutil import (
@@ -509,7 +510,20 @@ class _Reader:
             sources=_distinct(self.text(e) for g in general for e in self.cf(g, "source")),
             coverage=_distinct(t for e in self._all(general, "coverage") for t in self.texts(e)),
         )
-        return resource, self.issues
+        resource, dropped = screen_urls(resource, self.locate)
+        return resource, [*self.issues, *dropped]
+
+    def locate(self, value: str) -> str | None:
+        """The path of the element a value was read from: the first that says it, else holds it."""
+        leaves = [
+            (element, clean_text(element.text or ""))
+            for element in self.root.iter()
+            if isinstance(element.tag, str) and not len(element)
+        ]
+        found = next((e for e, text in leaves if text == value), None)
+        if found is None:
+            found = next((e for e, text in leaves if value in text), None)
+        return self.path(found) if found is not None else None
 
     def _all(self, parents: list[etree._Element], *names: str) -> list[etree._Element]:
         return [child for parent in parents for child in self.children(parent, *names)]
@@ -722,7 +736,7 @@ class _Reader:
             if cost is None and value:
                 self.warn("unknown_cost", f"cost {value!r} is neither yes nor no", element)
         texts = _distinct(t for e in self._all(rights, "description") for t in self.texts(e))
-        license_ = license_of("; ".join(texts)) if texts else None
+        license_ = license_of(STATEMENT_SEPARATOR.join(texts)) if texts else None
         if license_ is not None:
             for name, key in (("licenseUrl", "url"), ("spdx", "spdx")):
                 found = [e for r in rights for e in self.cf(r, name)]

@@ -58,6 +58,7 @@ from metadata.profile import (
     Subject,
 )
 from metadata.readers import choose_language, date_key, normalise_date, recognise_license
+from metadata.urls import STATEMENT_SEPARATOR, http_url, screen_urls
 from metadata.vocabularies import DISCIPLINE_CATALOGUE, DISCIPLINE_CATEGORIES, DISCIPLINES
 from metadata.xmlutil import (
     XML_LANG,
@@ -228,7 +229,19 @@ def read_dublin_core(
             )
         )
         return CourseResource(), issues
-    return build(values, issues), issues
+    resource, dropped = screen_urls(build(values, issues), _locator(values))
+    return resource, [*issues, *dropped]
+
+
+def _locator(values: Values) -> Callable[[str], str | None]:
+    """The path of the element a value was read from: the first that says it, else holds it."""
+
+    def locate(value: str) -> str | None:
+        read = [(v.path, clean_text(_unwrapped(v.text))) for slot in values.values() for v in slot]
+        exact = next((path for path, text in read if text == value), None)
+        return exact or next((path for path, text in read if value in text), None)
+
+    return locate
 
 
 def build(values: Values, issues: list[Issue]) -> CourseResource:
@@ -752,7 +765,7 @@ def _objects(identifiers: list[str], formats: _Formats) -> list[DigitalObjectRef
     for url, mime in formats.files:
         found.setdefault(url, _object(url, mime))
     for identifier in identifiers:
-        if identifier in found or not identifier.startswith(("http://", "https://")):
+        if identifier in found or http_url(identifier) is None:
             continue
         extension = file_extension(identifier)
         if extension is not None:
@@ -795,12 +808,10 @@ def _identifiers(values: list[Value]) -> tuple[list[str], str | None]:
 
 
 def landing_page(identifiers: list[str]) -> str | None:
-    """The first http(s) identifier that is not a direct link to a file."""
+    """The first identifier that passes ``http_url`` and is not a direct link to a file."""
     for identifier in identifiers:
-        if identifier.startswith(("http://", "https://")):
-            host = identifier.partition("://")[2].partition("/")[0]
-            if host.strip() and file_extension(identifier) is None:
-                return identifier
+        if http_url(identifier) is not None and file_extension(identifier) is None:
+            return identifier
     return None
 
 
@@ -883,7 +894,7 @@ class _Rights:
             cost = False
         elif any(map(_PAID.search, access)):
             cost = True
-        return cls(License(spdx=spdx, url=url, text="; ".join(statement)), cost)
+        return cls(License(spdx=spdx, url=url, text=STATEMENT_SEPARATOR.join(statement)), cost)
 
 
 # --- relations -----------------------------------------------------------------------------

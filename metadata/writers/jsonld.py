@@ -1,7 +1,8 @@
 """Write a profile record as schema.org JSON-LD (LRMI), for course pages and search engines.
 
 ``write_jsonld`` returns a plain ``dict`` ready for ``json.dumps``; nothing is fetched
-(the ``@context`` is the schema.org URL, as search engines expect).  The node is a
+(the ``@context`` is the schema.org URL, as search engines expect).  Only URLs that
+pass ``metadata.urls.http_url`` are written, whatever the record holds.  The node is a
 ``Course`` when the CELTS-41 type is a web course (schema.org's ``Course`` is a
 ``CreativeWork`` and a ``LearningResource`` already), else a ``LearningResource``.
 
@@ -34,6 +35,7 @@ from typing import Any
 from metadata.languages import normalise_language
 from metadata.profile import Contributor, CourseResource, DigitalObjectRef, LangMap, Subject
 from metadata.readers.oai_dc import catalogue_labels, level_of
+from metadata.urls import http_url, screen_urls
 from metadata.vocabularies import (
     DISCIPLINE_CATALOGUE,
     EDUCATION_LEVELS,
@@ -66,6 +68,8 @@ def write_jsonld(record: CourseResource, *, url: str | None = None) -> JSON:
     ``url`` is where the node is published (a catalogue page); it becomes ``@id`` and
     ``url``, and the source's own landing page goes to ``sameAs``.
     """
+    # Records stored before the URL rule may still hold what readers now drop.
+    record, _ = screen_urls(record)
     is_course = record.resource_type == "web_course"
     page = url or record.url
     node: JSON = {
@@ -226,6 +230,6 @@ def _identifiers(record: CourseResource, is_course: bool) -> list[Any]:
 
 
 def _work(target: str) -> str | JSON:
-    if target.startswith(("http://", "https://")):
-        return target
+    if (link := http_url(target)) is not None:
+        return link
     return {"@type": "CreativeWork", "identifier": target}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from metadata.profile import Contributor, CourseResource, DigitalObjectRef, License, Subject
+from metadata.profile import (
+    Contributor,
+    CourseResource,
+    DigitalObjectRef,
+    Issue,
+    License,
+    Relation,
+    Subject,
+)
 from metadata.validate import (
     RECOMMENDED,
     has_errors,
     missing_recommended,
+    publishable,
     quality_score,
     validate,
 )
@@ -96,14 +105,38 @@ def test_other_learning_times_are_warnings(duration: str) -> None:
     assert [i.code for i in validate(resource)] == ["invalid_duration"]
 
 
-def test_non_http_links_are_warnings() -> None:
+def test_a_record_that_skipped_the_readers_with_javascript_links_is_not_published() -> None:
+    """A record built by hand or copied from a mirror's upstream still holds bad URLs."""
     resource = complete().model_copy(
-        update={"url": "ftp://x", "objects": [DigitalObjectRef(url="file:///etc/passwd")]}
+        update={
+            "url": "javascript:alert(1)",
+            "objects": [DigitalObjectRef(url="file:///etc/passwd")],
+            "relations": [Relation(kind="ispartof", target="data:text/html,<script>")],
+        }
     )
-    assert [(i.code, i.path) for i in validate(resource)] == [
-        ("invalid_url", "url"),
-        ("invalid_url", "objects[1].url"),
+    issues = validate(resource)
+    assert [(i.severity, i.code, i.path) for i in issues] == [
+        ("error", "invalid_url", "url"),
+        ("error", "invalid_url", "objects[1].url"),
+        ("error", "invalid_url", "relations[1].target"),
     ]
+    assert not publishable(issues)
+
+
+def test_an_error_on_a_dropped_url_keeps_the_record_public() -> None:
+    dropped = Issue(severity="error", code="url_not_http", message="dropped", path="dc:source[1]")
+    other = Issue(severity="error", code="missing_title", message="no title", path="title")
+    assert publishable([dropped])
+    assert has_errors([dropped]), "coursefed normalize still asks the college to fix it"
+    assert not publishable([dropped, other])
+
+
+def test_a_landing_page_that_is_no_http_url_counts_as_missing() -> None:
+    """Stored before the URL rule: the score treats it as the reader now would."""
+    resource = complete().model_copy(
+        update={"url": "javascript:alert(1)", "objects": [DigitalObjectRef(url="data:,x")]}
+    )
+    assert missing_recommended(resource) == ["url", "objects"]
 
 
 def test_missing_recommended_fields_name_what_to_improve() -> None:
