@@ -41,6 +41,7 @@ from app.mirror.objects import Expected, ObjectCopier, expected_objects
 from app.sources import service as sources
 from harvesters.net import AddressPolicy, AddressRefused, sync_client
 from metadata.profile import Issue, ResourceRecord
+from metadata.urls import screen_urls
 from metadata.validate import validate
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,10 @@ class Mirror:
             ) from exc
         if profile.id != resource_id:
             raise MirrorError(f"upstream entry {resource_id!r} carries record {profile.id!r}")
-        issues: list[Issue] = validate(profile)
+        # The upstream may be older or careless: its URLs pass our rule or are dropped,
+        # exactly as a harvested record's are.
+        profile, dropped = screen_urls(profile)
+        issues: list[Issue] = [*validate(profile), *dropped]
         provenance = profile.provenance
         outcome = writer.upsert(
             catalogue.StoredRecord(

@@ -64,12 +64,15 @@ from harvesters.oai.errors import (
 from harvesters.oai.records import Identify, Page, RawRecord
 from metadata.profile import Provenance, ResourceRecord
 from metadata.readers import READERS, UnsupportedFormat
+from metadata.validate import DROPPED_VALUE_ERRORS
 
 log = logging.getLogger(__name__)
 
 DAY_GRANULARITY = "YYYY-MM-DD"
 SECONDS_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 MAX_EVENTS = 200
+LISTED_DROPS = 50  # "dropped" events (a value that broke a rule) a run's report lists
+LISTED_REPAIRS = 20  # distinct byte repairs a run's report lists
 STORE_SLICE = 500  # records written (and forgotten) at a time within a page's transaction
 
 # Most preferred first: the richest format we can normalise wins.
@@ -310,6 +313,8 @@ class _Harvest:
         self.set_spec: str | None = None
         self.granularity: str | None = None
         self.pages_this_run = 0
+        self.dropped_listed = 0
+        self.repairs_seen: set[str] = set()
 
     def event(self, kind: str, detail: str) -> None:
         log.info("harvest %s: %s: %s", self.slug or self.source_id, kind, detail)
@@ -525,6 +530,10 @@ class _Harvest:
         return run
 
     def _store_page(self, page: Page) -> None:
+        for repair in page.repairs:
+            if repair not in self.repairs_seen and len(self.repairs_seen) < LISTED_REPAIRS:
+                self.repairs_seen.add(repair)
+                self.event("repair", repair)
         with session_scope(self.engine) as session:
             run = self._run(session)
             run.response_date = run.response_date or page.response_date or None
@@ -586,6 +595,11 @@ class _Harvest:
             _fail(session, run, raw, f"could not be normalised: {exc.__class__.__name__}: {exc}")
             return
         issue_counts.update({issue.code for issue in issues})
+        for issue in issues:
+            if issue.code in DROPPED_VALUE_ERRORS and self.dropped_listed < LISTED_DROPS:
+                # Where, not what: the value itself may be a script and stays out of reports.
+                self.dropped_listed += 1
+                self.event("dropped", f"{raw.identifier}: {issue.path} ({issue.code})")
         raw_sha256 = hashlib.sha256(raw.raw).hexdigest()
         record = ResourceRecord(
             id=resource_id,

@@ -9,15 +9,19 @@ never be reached.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from app import migrate
+from app.catalogue.models import Resource
 from app.db import make_engine, session_scope
 from app.keys.service import create_key
 from app.main import create_app
@@ -28,7 +32,10 @@ from app.sources.conformance import check_endpoint
 from app.sources.harvest import HarvestOptions, harvest
 from app.sources.models import HarvestRun
 from app.sources.report import run_report
+from metadata.profile import DigitalObjectRef, ResourceRecord
 from tests.app.memory import PeakMemory
+from tests.fixtures.hostile import DC_URLS, LOM_URLS, SCRIPT_SCHEMES, HostileRecord
+from tests.fixtures.samples import fixture
 from tests.hostile import HostileProvider
 from tests.outbound import PRIVATE
 from tests.services_plugin import serving
@@ -308,3 +315,78 @@ def test_a_mirror_with_a_mirror_key_earns_the_upstream_budget(
             keyed.close()
     downstream.dispose()
     assert [a.status_code for a in answers] == [200] * 5
+
+
+def test_an_upstream_record_with_script_urls_is_mirrored_without_them(engine: Engine) -> None:
+    """An older or careless upstream still serves a javascript: landing page and file."""
+    record = ResourceRecord(
+        id="college-1",
+        title={"zh": "高等数学", "en": "Advanced Mathematics"},
+        url="javascript:alert(document.cookie)",
+        objects=[
+            DigitalObjectRef(url="vbscript:msgbox(1)", format="application/pdf"),
+            DigitalObjectRef(url="https://files.example.edu.cn/math.pdf", format="application/pdf"),
+        ],
+    )
+    line = {"id": record.id, "record": record.model_dump(mode="json"), "objects": []}
+    snapshot = gzip.compress((json.dumps({"serial": 1}) + "\n" + json.dumps(line) + "\n").encode())
+    feed = {"entries": [], "last_serial": 1, "latest_serial": 1, "more": False}
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/snapshot":
+            return httpx.Response(200, content=snapshot)
+        return httpx.Response(200, json=feed)
+
+    client = httpx.Client(transport=httpx.MockTransport(upstream))
+    mirror = Mirror(engine, "https://upstream.example.edu.cn", http=client)
+    try:
+        mirror.sync()
+    finally:
+        mirror.close()
+    with session_scope(engine) as session:
+        stored = session.get(Resource, "college-1")
+        assert stored is not None
+        assert stored.publishable, "published without the values"
+        assert stored.record.get("url") is None
+        assert [o["url"] for o in stored.record["objects"]] == [
+            "https://files.example.edu.cn/math.pdf"
+        ]
+        dropped = [i for i in stored.issues if i["code"] == "url_not_http"]
+        assert {i["path"] for i in dropped} == {"url", "objects[1].url"}
+
+
+@pytest.mark.parametrize("hostile", [DC_URLS, LOM_URLS], ids=lambda h: h.prefix)
+def test_script_urls_are_dropped_in_a_harvest_and_listed_in_its_report(
+    guarded: Settings, engine: Engine, hostile: HostileRecord
+) -> None:
+    served = HostileProvider(
+        "records", records={"hostile": hostile.read_bytes()}, metadata_prefix=hostile.prefix
+    )
+    with served as provider:
+        finished = run(engine, add_source(engine, provider.base_url), options(guarded))
+    assert finished.status == "succeeded", finished.error
+    assert finished.records_added == 1
+    dropped = [e["detail"] for e in finished.events if e["kind"] == "dropped"]
+    assert dropped, "the report says which values were dropped"
+    assert all(d.startswith("oai:hostile.example:hostile: ") for d in dropped)
+    assert all(d.endswith("(url_not_http)") for d in dropped)
+    with session_scope(engine) as session:
+        report = json.dumps(run_report(session, finished))
+        (stored,) = session.exec(select(Resource)).all()
+        assert stored.publishable, "published without the dropped values"
+        record = json.dumps(stored.record).lower()
+    assert report.count('"kind": "dropped"') == len(dropped)
+    for scheme in SCRIPT_SCHEMES:
+        assert scheme not in report.lower(), "where, not what: the values stay out"
+        assert scheme not in record
+
+
+def test_repaired_bytes_are_listed_in_the_report(guarded: Settings, engine: Engine) -> None:
+    good = fixture("dc/bilingual_course.xml")
+    record = good.replace(b"</dc:title>", b"\x06</dc:title>", 1)
+    assert record != good
+    with HostileProvider("records", records={"bytes": record}) as provider:
+        finished = run(engine, add_source(engine, provider.base_url), options(guarded))
+    assert finished.status == "succeeded", finished.error
+    repairs = [e["detail"] for e in finished.events if e["kind"] == "repair"]
+    assert repairs == ["replaced 1 character(s) XML forbids with U+FFFD"]
