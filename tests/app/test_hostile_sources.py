@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from app import migrate
+from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
 from app.db import make_engine, session_scope
 from app.keys.service import create_key
@@ -34,6 +35,7 @@ from app.sources.models import HarvestRun
 from app.sources.report import run_report
 from metadata.profile import DigitalObjectRef, ResourceRecord
 from tests.app.memory import PeakMemory
+from tests.app.records import stored as as_harvested
 from tests.fixtures.hostile import DC_URLS, LOM_URLS, SCRIPT_SCHEMES, HostileRecord
 from tests.fixtures.samples import fixture
 from tests.hostile import HostileProvider
@@ -390,3 +392,24 @@ def test_repaired_bytes_are_listed_in_the_report(guarded: Settings, engine: Engi
     assert finished.status == "succeeded", finished.error
     repairs = [e["detail"] for e in finished.events if e["kind"] == "repair"]
     assert repairs == ["replaced 1 character(s) XML forbids with U+FFFD"]
+
+
+@pytest.mark.parametrize("prefix", ["oai_dc", "lom", "coursefed"])
+def test_our_oai_endpoint_never_disseminates_a_script_url_stored_before_the_rule(
+    api: TestClient, engine: Engine, prefix: str
+) -> None:
+    record = ResourceRecord(
+        id="college-old",
+        title={"en": "Stored before the URL rule"},
+        url="javascript:alert(1)",
+        identifiers=["vbscript:msgbox(1)", "urn:isbn:9787040396638"],
+        objects=[DigitalObjectRef(url="data:text/html,<script>alert(1)</script>")],
+    )
+    with session_scope(engine) as session:  # written as an older version stored it
+        old = as_harvested(record, b"<old/>", oai_id="oai:c:old", source_id=None)
+        catalogue.upsert(session, old)
+    body = api.get("/oai", params={"verb": "ListRecords", "metadataPrefix": prefix}).text
+    assert "Stored before the URL rule" in body
+    assert "urn:isbn:9787040396638" in body, "names that are not links are kept"
+    for scheme in SCRIPT_SCHEMES:
+        assert scheme not in body
