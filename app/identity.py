@@ -13,7 +13,6 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel
 from app.db import session_scope
 from app.settings import Settings
 from app.sources.models import utcnow
+from harvesters.net.endpoints import same_endpoint
 from harvesters.oai.records import Identify
 
 NODE_HEADER = "X-Coursefed-Node"
@@ -64,18 +64,6 @@ def node_id(engine: Engine) -> str:
     return row.node_id
 
 
-def _comparable(url: str) -> tuple[str, str, int | None, str]:
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port == {"http": 80, "https": 443}.get(scheme):
-        port = None
-    return scheme, (parts.hostname or "").lower().rstrip("."), port, parts.path.rstrip("/")
-
-
 def self_harvest_reason(
     identify: Identify, *, node: str, public_url: str | None, repository_identifier: str
 ) -> str | None:
@@ -87,7 +75,7 @@ def self_harvest_reason(
         return "its Identify answer comes from this coursefed node"
     if public_url and identify.base_url:
         own_base = f"{public_url.rstrip('/')}/oai"
-        if _comparable(identify.base_url) == _comparable(own_base):
+        if same_endpoint(identify.base_url, own_base):
             return f"its baseURL {own_base} is this repository's own"
     # Only a domain-name identifier is announced (and unique); "coursefed" is everyone's default.
     if "." in repository_identifier and (

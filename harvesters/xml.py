@@ -26,6 +26,7 @@ import io
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -84,17 +85,21 @@ class XMLDocument:
     repairs: tuple[str, ...] = ()
 
 
+# The hardening every parse of ours uses, whole-tree or streamed.
+_HARDENED: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_blank_text": False,
+    "encoding": "utf-8",  # ``repair_xml_bytes`` always hands over UTF-8
+}
+
+
 def _parser() -> etree.XMLParser:
     # A new parser per call: lxml parsers are not safe to share between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        encoding="utf-8",  # ``repair_xml_bytes`` always hands over UTF-8
-    )
+    return etree.XMLParser(**_HARDENED)
 
 
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -143,18 +148,7 @@ def iter_elements(data: bytes, tags: Collection[str]) -> Iterator[etree._Element
 
 
 def _iterate(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
-    events = etree.iterparse(
-        io.BytesIO(data),
-        events=("end",),
-        tag=tags,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=False,
-        encoding="utf-8",
-    )
+    events = etree.iterparse(io.BytesIO(data), events=("end",), tag=tags, **_HARDENED)
     try:
         for _event, element in events:
             yield element

@@ -37,13 +37,13 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 from lxml import etree
 
 from app.sources.harvest import LOM_NAMESPACES, choose_format
 from harvesters.net import AddressPolicy, async_client
+from harvesters.net.endpoints import same_endpoint
 from harvesters.oai.client import DEFAULT_USER_AGENT, OAIClient
 from harvesters.oai.errors import (
     BadArgument,
@@ -157,20 +157,6 @@ def parse_datestamp(value: str) -> tuple[datetime, str] | None:
 
 def _in_granularity(moment: datetime, granularity: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if granularity == SECONDS else "%Y-%m-%d")
-
-
-def _same_endpoint(a: str, b: str) -> bool:
-    def key(url: str) -> tuple[str, str, int | None, str]:
-        parts = urlsplit(url.strip())
-        port = parts.port
-        if (parts.scheme, port) in {("http", 80), ("https", 443)}:
-            port = None
-        return parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path.rstrip("/")
-
-    try:
-        return key(a) == key(b)
-    except ValueError:
-        return False
 
 
 def _plural(count: int, word: str) -> str:
@@ -297,7 +283,7 @@ class _Inspection:
                 check(first(name))
 
     def _base_url(self, announced: str) -> None:
-        if _same_endpoint(announced, self.base_url):
+        if same_endpoint(announced, self.base_url):
             self.add("base-url", "pass", f"Identify announces {announced}")
         else:
             self.add(

@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, InvalidParameter
 from app.sources.models import HarvestRun, Source, utcnow
+from harvesters.net.endpoints import endpoint_key
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
 _MINUTES = {"": 1, "m": 1, "h": 60, "d": 1440, "w": 10080}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_INTERVAL_MINUTES = 366 * 1440  # a source harvested less than yearly is not being harvested
 
 
@@ -27,23 +27,6 @@ def parse_interval(text: str) -> int:
     if not 1 <= round(min(minutes, MAX_INTERVAL_MINUTES + 1)) <= MAX_INTERVAL_MINUTES:
         raise InvalidParameter("interval must be from one minute to 366 days")
     return round(minutes)
-
-
-def endpoint_key(base_url: str) -> str:
-    """A base URL as compared for duplicates: scheme and host in lower case, no default
-    port, no trailing slash (``HTTP://Repo.EDU:80/oai/`` is ``http://repo.edu/oai``)."""
-    parts = urlsplit(base_url.strip())
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in {None, _DEFAULT_PORTS.get(scheme)} else f"{host}:{port}"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{scheme}://{netloc}{parts.path.rstrip('/')}{query}"
 
 
 def find_duplicate(
