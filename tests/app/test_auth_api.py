@@ -39,6 +39,13 @@ def repository() -> Iterator[str]:
 
 
 @pytest.fixture
+def second_repository() -> Iterator[str]:
+    """Another endpoint: one endpoint, set and format is one source (a second is a 409)."""
+    with DemoRepositoryServer(generate_corpus(5)) as server:
+        yield server.base_url
+
+
+@pytest.fixture
 def make_client(settings: Settings) -> Iterator[MakeClient]:
     """The app on this test's database (no Meilisearch or S3), with settings overrides."""
     with ExitStack() as stack:
@@ -68,7 +75,7 @@ def new_source(engine: Engine, slug: str, *, allow_private_network: bool = False
     with session_scope(engine) as session:
         add_source(
             session,
-            base_url="http://example.org/oai",
+            base_url=f"http://{slug}.example.org/oai",
             slug=slug,
             allow_private_network=allow_private_network,
         )
@@ -96,18 +103,22 @@ def upload(client: TestClient, source: str, headers: dict[str, str]) -> httpx.Re
 
 
 def test_college_key_cannot_touch_another_colleges_source(
-    make_client: MakeClient, settings: Settings, engine: Engine, repository: str
+    make_client: MakeClient,
+    settings: Settings,
+    engine: Engine,
+    repository: str,
+    second_repository: str,
 ) -> None:
     client = make_client()
-    for slug in ("college-a", "college-b"):
-        body = {"base_url": repository, "slug": slug, "allow_private_network": True}
+    for slug, url in (("college-a", repository), ("college-b", second_repository)):
+        body = {"base_url": url, "slug": slug, "allow_private_network": True}
         assert (
             client.post("/api/v1/sources", json=body, headers=admin_token(settings)).status_code
             == 201
         )
     key_a = bearer(new_key(engine, "source:college-a"))
 
-    hijack = {"base_url": repository, "slug": "college-b", "name": "Hijacked"}
+    hijack = {"base_url": second_repository, "slug": "college-b", "name": "Hijacked"}
     refused = client.post("/api/v1/sources", json=hijack, headers=key_a)
     assert refused.status_code == 403
     assert refused.json()["error"] == "forbidden"
@@ -149,12 +160,19 @@ def test_mirror_key_cannot_write(make_client: MakeClient, engine: Engine, reposi
 
 
 def test_admin_key_and_bootstrap_token_register_any_source(
-    make_client: MakeClient, settings: Settings, engine: Engine, repository: str
+    make_client: MakeClient,
+    settings: Settings,
+    engine: Engine,
+    repository: str,
+    second_repository: str,
 ) -> None:
     client = make_client()
     admin_key = new_key(engine, "admin")
-    for slug, headers in (("one", bearer(admin_key)), ("two", admin_token(settings))):
-        body = {"base_url": repository, "slug": slug, "allow_private_network": True}
+    for slug, url, headers in (
+        ("one", repository, bearer(admin_key)),
+        ("two", second_repository, admin_token(settings)),
+    ):
+        body = {"base_url": url, "slug": slug, "allow_private_network": True}
         assert client.post("/api/v1/sources", json=body, headers=headers).status_code == 201
     credentials = [row["credential"] for row in audit_rows(client, settings)]
     assert credentials == ["admin-token", keys.key_id_of(admin_key)]
