@@ -162,7 +162,7 @@ def test_audit_entry_commits_with_the_write_it_describes(engine: Engine) -> None
             add_source(session, base_url="http://example.org/oai", slug="college")
         assert entry.recorded
         with session_scope(engine) as session:  # a second write of the same request
-            add_source(session, base_url="http://example.org/oai", slug="second")
+            add_source(session, base_url="http://second.example.org/oai", slug="second")
     assert entries(engine) == [("k1", "sources.register", "ok")]
 
 

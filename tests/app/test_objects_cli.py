@@ -210,8 +210,10 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
 def test_loopback_files_are_not_allowed_without_the_flag(
     objects_settings: Settings, live_engine: Engine, files: ObjectServer
 ) -> None:
-    env = env_of(objects_settings)
-    with DemoRepositoryServer(naming(demo_records(), files)) as server:
+    # The repository stands on a network the deployment allows (127.0.0.2); the source is
+    # not allowed private addresses, so its files on 127.0.0.1 are refused.
+    env = env_of(objects_settings, COURSEFED_OUTBOUND_ALLOW_NETWORKS="127.0.0.2/32")
+    with DemoRepositoryServer(naming(demo_records(), files), host="127.0.0.2") as server:
         ok(env, "sources", "add", server.base_url, "--slug", "strict")
         assert "SUCCEEDED" in ok(env, "harvest", "strict")
 
