@@ -22,19 +22,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import json
 import re
 import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from pydantic import BaseModel
 
 from app.errors import InvalidParameter, error_body
 from app.settings import Settings
+
+
+def _origin(*urls: str) -> str:
+    """The origins of ``urls``, space-separated, each once."""
+    return " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
+
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,8 +63,12 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data: https: http:; media-src 'self' https: http:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's API documentation pages load Swagger UI and ReDoc from this CDN.
-DOCS_CDN = "https://cdn.jsdelivr.net"
+# FastAPI's API documentation pages load Swagger UI and ReDoc from the CDN its page
+# builders name by default: that origin, read from FastAPI itself.
+DOCS_CDN = _origin(
+    inspect.signature(get_swagger_ui_html).parameters["swagger_js_url"].default,
+    inspect.signature(get_redoc_html).parameters["redoc_js_url"].default,
+)
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 HSTS = "max-age=31536000"
 
