@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,19 +46,53 @@ def postgres_admin() -> Iterator[Engine | None]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the head migration, migrated once and copied for each test."""
+    folder = tmp_path_factory.mktemp("migrated-sqlite")
+    path = folder / "coursefed.db"
+    migrate.upgrade(Settings(data_dir=folder, database_url=f"sqlite:///{path}"))
+    assert not path.with_name(path.name + "-wal").exists(), "the copy must hold everything"
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_admin: Engine | None) -> Iterator[str | None]:
+    """The name of a PostgreSQL database at the head migration, the template of each test's."""
+    if postgres_admin is None:
+        yield None
+        return
+    name = f"coursefed_template_{uuid.uuid4().hex[:12]}"
+    with postgres_admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        migrate.upgrade(Settings(database_url=PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"))
+        yield name
+    finally:
+        with postgres_admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_admin: Engine | None
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_admin: Engine | None,
+    migrated_sqlite: Path,
+    migrated_postgres: str | None,
 ) -> Iterator[str]:
-    """A fresh, empty database of each kind; PostgreSQL is skipped where no server runs."""
+    """A fresh database of each kind at the head migration (a copy of one migrated once per
+    session); PostgreSQL is skipped where no server runs."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'coursefed.db'}"
+        path = tmp_path / "coursefed.db"
+        shutil.copyfile(migrated_sqlite, path)
+        yield f"sqlite:///{path}"
         return
-    if postgres_admin is None:
+    if postgres_admin is None or migrated_postgres is None:
         pytest.skip(f"no PostgreSQL server at {PG_ADMIN_URL.split('@')[-1]}")
     name = f"coursefed_test_{uuid.uuid4().hex[:12]}"
     with postgres_admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated_postgres}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
         yield url
@@ -69,15 +104,13 @@ def database_url(
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings for a migrated database of each kind; services are not started."""
-    result = Settings(
+    return Settings(
         data_dir=tmp_path / "var",
         database_url=database_url,
         scheduler=False,
         meili_url="http://127.0.0.1:9",  # nothing listens there: tests that need it use `live`
         s3_endpoint="http://127.0.0.1:9",
     )
-    migrate.upgrade(result)
-    return result
 
 
 @pytest.fixture
@@ -116,3 +149,14 @@ def client(live: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(live)) as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what a test needs from the fixtures it uses, so ``-m "not services and not
+    browser"`` is the fast inner loop whatever a test file remembered to declare."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if "live_services" in needs:
+            item.add_marker(pytest.mark.services)
+        if "browser" in needs:
+            item.add_marker(pytest.mark.browser)
