@@ -133,7 +133,11 @@ def test_a_source_registered_after_a_trickling_and_an_endless_one_is_harvested(
         )
         assert run.records_seen == NORMAL_COUNT
         assert status(engine, trickling) == status(engine, unending) == "running"
-        assert scheduler.harvesting == sorted([trickling, unending])
+        # The later harvest's thread ends just after its run is marked: wait for it.
+        wait_for(
+            lambda: scheduler.harvesting == sorted([trickling, unending]),
+            "only the trickling and the endless harvests still running",
+        )
         assert trickle.count("ListRecords") == 1, "one harvest per source, never two at once"
     finally:
         left = scheduler.stop()
