@@ -9,9 +9,9 @@ in another process and so not sharing the server's GIL, is the bottleneck: on lo
 it serves the 200 pages of 20,000 records ~10x faster than sickle can read them, even
 with a new connection per request as sickle makes.
 
-Query strings are matched whatever their argument order or percent-encoding (sickle,
-oaipmh-scythe and httpx encode ``|`` in tokens differently); a request that was not
-pre-rendered is rendered on the fly and reported on stderr, as it would skew timings.
+Query strings are matched whatever their argument order or percent-encoding (clients
+encode differently); a request that was not pre-rendered is rendered on the fly and
+reported on stderr, as it would skew timings.
 
     with StaticOAIServer(records=20_000) as server:
         harvest(server.base_url)

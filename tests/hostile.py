@@ -84,8 +84,9 @@ from xml.sax.saxutils import escape, quoteattr
 from lxml import etree
 
 from app.demo.corpus import DemoRecord, generate_corpus
-from app.demo.repository import OAI_IDENTIFIER_NS, OAI_NS, DemoRepository, format_datestamp
+from app.demo.repository import DemoRepository
 from app.demo.xml import METADATA_FORMATS
+from app.oai.provider import OAI_IDENTIFIER_NS, OAI_NS, format_datestamp
 
 Mode = Literal[
     "normal", "trickle", "stall", "endless", "huge", "redirect", "self", "records", "error_body"

@@ -875,7 +875,7 @@ class DemoRecord:
 
     identifier: str  # oai:demo.coursefed.example:course-00042
     datestamp: datetime  # UTC, whole seconds
-    sets: tuple[str, ...]  # subject:08, subject:08:0812, level:<level>, inst:<slug>
+    sets: tuple[str, ...]  # source:<institution slug>, subject:08, subject:08:0812, level:<level>
     deleted: bool
     language: str  # zh or en
     title: str
@@ -1094,10 +1094,10 @@ def _make_record(rng: random.Random, index: int) -> DemoRecord:
         identifier=f"oai:{REPOSITORY_IDENTIFIER}:course-{number}",
         datestamp=datestamp,
         sets=(
+            f"source:{institution.slug}",
             f"subject:{category}",
             f"subject:{category}:{course.discipline}",
             f"level:{level}",
-            f"inst:{institution.slug}",
         ),
         deleted=deleted,
         language=language,
@@ -1133,31 +1133,6 @@ def generate_corpus(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> lis
         raise ValueError("count must not be negative")
     rng = random.Random(seed)
     return [_make_record(rng, index) for index in range(count)]
-
-
-def set_name(spec: str) -> str:
-    """A human-readable, bilingual name for a setSpec this corpus uses."""
-    parts = spec.split(":")
-    group = parts[0]
-    if len(parts) == 1:
-        return {
-            "subject": "学科 / Disciplines",
-            "level": "教育层次 / Education levels",
-            "inst": "机构 / Institutions",
-        }.get(group, spec)
-    value = parts[-1]
-    if group == "subject":
-        table = DISCIPLINES if len(value) == 4 else DISCIPLINE_CATEGORIES
-        if value in table:
-            zh, en = table[value]
-            return f"{zh} / {en} ({value})"
-    if group == "level" and value in LEVELS:
-        zh, en = LEVELS[value]
-        return f"{zh} / {en}"
-    if group == "inst" and value in _BY_SLUG:
-        inst = _BY_SLUG[value]
-        return f"{inst.name_zh} / {inst.name_en}"
-    return spec
 
 
 def institution_by_slug(slug: str) -> Institution:

@@ -1,7 +1,9 @@
 """The OAI-PMH 2.0 data provider: request arguments in, response XML out, over a repository.
 
 Pure protocol: it knows nothing of HTTP (``app.oai.routes``) or SQL (``app.oai.repository``
-implements ``Repository``).  What it promises harvesters:
+implements ``Repository``), nor how a record is written in a format (a ``Dissemination``:
+``ProfileDissemination`` for the catalogue; the demo repository sends its own XML, over
+an in-memory ``Repository``).  What it promises harvesters:
 
 * all six verbs; extra, repeated, empty or missing arguments are ``badArgument``, and
   ``resumptionToken`` is exclusive; every error travels in an ordinary response body;
@@ -134,6 +136,40 @@ class Repository(Protocol):
     ) -> int: ...
 
     def sets(self) -> SetsPresent: ...
+
+
+class FormatDescription(Protocol):
+    """What ListMetadataFormats says of a format."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def schema(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+
+class Dissemination(Protocol):
+    """The formats offered (each for every record) and a live item written in one of them."""
+
+    def formats(self) -> Sequence[FormatDescription]: ...
+
+    def metadata(self, item: Item, prefix: str) -> tuple[etree._Element, etree._Element | None]:
+        """The ``<metadata>`` content and the ``<about>`` content (None: no ``<about>``)."""
+        ...
+
+
+class ProfileDissemination:
+    """The catalogue's: every format written from the stored profile, with provenance."""
+
+    def formats(self) -> Sequence[FormatDescription]:
+        return list(FORMATS.values())
+
+    def metadata(self, item: Item, prefix: str) -> tuple[etree._Element, etree._Element | None]:
+        record = ResourceRecord.model_validate(item.record)
+        return FORMATS[prefix].write(record), _provenance(record, item.raw_xml)
 
 
 class ProtocolError(Exception):
@@ -287,10 +323,13 @@ class Provider:
         admin_email: str = ADMIN_EMAIL,
         compression: Sequence[str] = ("gzip",),
         clock: Callable[[], datetime] | None = None,
+        dissemination: Dissemination | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.repository = repository
+        self.dissemination = dissemination or ProfileDissemination()
+        self.formats = {fmt.prefix: fmt for fmt in self.dissemination.formats()}
         self.tokens = tokens
         self.base_url = base_url
         self.page_size = page_size
@@ -414,8 +453,7 @@ class Provider:
     def _list_metadata_formats(self, element: etree._Element, identifier: str | None) -> None:
         if identifier is not None and self._item(identifier, with_raw=False) is None:
             raise ProtocolError.one("idDoesNotExist", f"no record {identifier!r}")
-        # Every format is written from the stored profile, so every record has all of them.
-        for fmt in FORMATS.values():
+        for fmt in self.formats.values():  # every record is offered in every format
             entry = _oai(element, "metadataFormat")
             _oai(entry, "metadataPrefix", fmt.prefix)
             _oai(entry, "schema", fmt.schema)
@@ -453,7 +491,7 @@ class Provider:
 
     def _get_record(self, element: etree._Element, identifier: str, prefix: str) -> None:
         errors = []
-        if prefix not in FORMATS:
+        if prefix not in self.formats:
             errors.append(("cannotDisseminateFormat", f"no metadata format {prefix!r}"))
         item = self._item(identifier, with_raw=True)
         if item is None:
@@ -524,8 +562,7 @@ class Provider:
             raise ProtocolError.one("badResumptionToken", f"the token continues a {state.verb}")
         return state
 
-    @staticmethod
-    def _select(query: _Query) -> tuple[datetime | None, datetime | None, SetFilter | None]:
+    def _select(self, query: _Query) -> tuple[datetime | None, datetime | None, SetFilter | None]:
         """Validate the list query: (low, high, set filter) or every error it has."""
         errors: list[tuple[str, str]] = []
         low = high = None
@@ -539,7 +576,7 @@ class Provider:
                 errors.append(("badArgument", f"set={query.set_spec!r} is not a valid setSpec"))
             else:
                 set_filter = parse_set(query.set_spec)
-        if query.prefix not in FORMATS:
+        if query.prefix not in self.formats:
             errors.append(("cannotDisseminateFormat", f"no metadata format {query.prefix!r}"))
         if errors:
             raise ProtocolError(errors)
@@ -563,11 +600,10 @@ class Provider:
         self._header(container, item)
         if item.deleted:
             return
-        record = ResourceRecord.model_validate(item.record)
-        _oai(container, "metadata").append(FORMATS[prefix].write(record))
-        provenance = _provenance(record, item.raw_xml)
-        if provenance is not None:
-            _oai(container, "about").append(provenance)
+        metadata, about = self.dissemination.metadata(item, prefix)
+        _oai(container, "metadata").append(metadata)
+        if about is not None:
+            _oai(container, "about").append(about)
 
     def _render(
         self,

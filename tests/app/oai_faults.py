@@ -52,7 +52,7 @@ class FaultyRepository(DemoRepository):
         self.deleted_record = deleted_record
         self.broken = set(broken)
         self.delay = delay
-        self.formats = formats
+        self.listed_formats = formats
         self.token_requests = 0
         self.bad_arguments = 0
         self._lock = threading.Lock()
@@ -60,8 +60,7 @@ class FaultyRepository(DemoRepository):
     def hide(self, identifiers: Iterable[str]) -> None:
         """From now on, list every record except these (and those hidden before)."""
         self._hidden |= set(identifiers)
-        visible = [r for r in self._all if r.identifier not in self._hidden]
-        DemoRepository.__init__(self, visible, self.base_url, self.page_size)
+        self.serve([r for r in self._all if r.identifier not in self._hidden])
 
     def reveal_all(self) -> None:
         """From now on, list every record again (new records appear)."""
@@ -90,9 +89,9 @@ class FaultyRepository(DemoRepository):
             if self.day_granularity:
                 body = body.replace(b"YYYY-MM-DDThh:mm:ssZ", b"YYYY-MM-DD")
                 body = re.sub(rb"(<earliestDatestamp>\d{4}-\d\d-\d\d)T[^<]*", rb"\1", body)
-        if flat.get("verb") == "ListMetadataFormats" and self.formats is not None:
+        if flat.get("verb") == "ListMetadataFormats" and self.listed_formats is not None:
             for prefix in (b"oai_dc", b"lom"):
-                if prefix.decode() not in self.formats:
+                if prefix.decode() not in self.listed_formats:
                     body = re.sub(
                         rb"<metadataFormat><metadataPrefix>%s</metadataPrefix>.*?</metadataFormat>"
                         % prefix,
