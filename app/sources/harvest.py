@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -54,6 +54,7 @@ from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
 from app.sources.models import FailedRecord, HarvestRun, Source, utcnow
 from harvesters.net import AddressPolicy
+from harvesters.oai import dates
 from harvesters.oai.client import DEFAULT_DEADLINE, OAIClient
 from harvesters.oai.errors import (
     BadResumptionToken,
@@ -68,8 +69,6 @@ from metadata.validate import DROPPED_VALUE_ERRORS
 
 log = logging.getLogger(__name__)
 
-DAY_GRANULARITY = "YYYY-MM-DD"
-SECONDS_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 MAX_EVENTS = 200
 LISTED_DROPS = 50  # "dropped" events (a value that broke a rule) a run's report lists
 LISTED_REPAIRS = 20  # distinct byte repairs a run's report lists
@@ -210,21 +209,6 @@ def release(engine: Engine, source_id: int, owner: str) -> None:
 # --- dates ------------------------------------------------------------------------------------
 
 
-def parse_datestamp(value: str) -> datetime | None:
-    """A UTC datetime from a datestamp or responseDate; None if unreadable.
-
-    Beyond the two OAI-PMH granularities, servers send fractional seconds and offsets
-    (``…T10:00:00.250Z``, ``…T12:00:00+02:00``); they are read, and turned into UTC.
-    """
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def from_argument(high_water: str, granularity: str | None, overlap_seconds: int) -> str | None:
     """The ``from`` to send: the high-water mark minus the overlap, in the source's granularity.
 
@@ -232,22 +216,22 @@ def from_argument(high_water: str, granularity: str | None, overlap_seconds: int
     inclusive, so the whole day of the high-water mark is asked again.  A mark that
     cannot be read gives no ``from`` at all (a full harvest) rather than a bad argument.
     """
-    moment = parse_datestamp(high_water)
+    moment = dates.parse_lenient(high_water)
     if moment is None:
         return None
     moment -= timedelta(seconds=overlap_seconds)
-    if granularity == DAY_GRANULARITY or "T" not in high_water:
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if granularity == dates.DAY or "T" not in high_water:
+        return dates.format_datestamp(moment, dates.DAY)
+    return dates.format_datestamp(moment, dates.SECONDS)
 
 
 def newest(current: str | None, candidate: str | None) -> str | None:
     """The later of two datestamps; one that cannot be read never wins."""
-    if not candidate or parse_datestamp(candidate) is None:
+    if not candidate or dates.parse_lenient(candidate) is None:
         return current
     if not current:
         return candidate
-    a, b = parse_datestamp(current), parse_datestamp(candidate)
+    a, b = dates.parse_lenient(current), dates.parse_lenient(candidate)
     return candidate if a is None or (b is not None and b > a) else current
 
 
@@ -670,9 +654,9 @@ class _Harvest:
 
 def _in_order(previous: str | None, datestamps: list[str]) -> bool:
     """Whether ``datestamps`` continue ``previous`` without going back in time."""
-    last = parse_datestamp(previous) if previous else None
+    last = dates.parse_lenient(previous) if previous else None
     for value in datestamps:
-        moment = parse_datestamp(value) if value else None
+        moment = dates.parse_lenient(value) if value else None
         if moment is None:
             continue
         if last is not None and moment < last:
