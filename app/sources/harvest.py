@@ -43,16 +43,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.catalogue import service as catalogue
 from app.catalogue.normalise import normalise
 from app.db import session_scope
 from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
-from app.sources.models import FailedRecord, HarvestRun, Source, utcnow
+from app.sources import repository
+from app.sources.models import HarvestRun, utcnow
 from harvesters.net import AddressPolicy
 from harvesters.oai import dates
 from harvesters.oai.client import DEFAULT_DEADLINE, OAIClient
@@ -170,7 +170,7 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
     hosts) can never both win.
     """
     with session_scope(engine) as session:
-        source = session.get(Source, source_id)
+        source = repository.get_source(session, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
         held_by, until = source.lease_owner, source.lease_until
@@ -184,26 +184,18 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
         )
         if not free:
             return False
-        statement = (
-            update(Source)
-            .where(col(Source.id) == source_id)
-            .where(
-                col(Source.lease_owner).is_(None)
-                if held_by is None
-                else col(Source.lease_owner) == held_by
-            )
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        return repository.take_lease(
+            session,
+            source_id,
+            held_by=held_by,
+            owner=owner,
+            until=now + timedelta(seconds=seconds),
         )
-        return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def release(engine: Engine, source_id: int, owner: str) -> None:
     with session_scope(engine) as session:
-        session.execute(
-            update(Source)
-            .where(col(Source.id) == source_id, col(Source.lease_owner) == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+        repository.release_lease(session, source_id, owner=owner)
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -307,7 +299,7 @@ class _Harvest:
 
     async def run(self, *, full: bool) -> HarvestRun:
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101 - claim() checked it
             self.slug, self.base_url = source.slug, source.base_url
             pinned = source.prefix_pinned
@@ -361,12 +353,7 @@ class _Harvest:
 
     def _renew_lease(self, session: Session, *, extra: float = 0.0) -> None:
         until = utcnow() + timedelta(seconds=self.options.lease_seconds + extra)
-        result = session.execute(
-            update(Source)
-            .where(col(Source.id) == self.source_id, col(Source.lease_owner) == self.owner)
-            .values(lease_until=until)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not repository.extend_lease(session, self.source_id, owner=self.owner, until=until):
             raise LeaseLost(f"another worker took over source {self.slug or self.source_id}")
 
     async def _identify(self, client: OAIClient, *, pinned: bool) -> str | None:
@@ -381,7 +368,7 @@ class _Harvest:
             return describe(exc)
         error = None
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101
             source.repository_name = identify.repository_name or source.repository_name
             source.granularity = identify.granularity or source.granularity
@@ -396,7 +383,7 @@ class _Harvest:
                 elif chosen != source.metadata_prefix:
                     self.event("format", f"harvesting {chosen} (was {source.metadata_prefix})")
                     source.metadata_prefix = chosen
-            session.add(source)
+            repository.save(session, source)
         return error
 
     def _oneself(self, identify: Identify) -> str | None:
@@ -415,7 +402,7 @@ class _Harvest:
         """Resume the run a dead process left mid-list, continue one that reached its
         bounds, or start a new one."""
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101
             run = None if full else _interrupted_run(session, self.source_id)
             limited = None if full or run is not None else _limited_run(session, self.source_id)
@@ -449,8 +436,7 @@ class _Harvest:
                     from_date=from_date,
                 )
             run.events = list(self.events)
-            session.add(run)
-            session.flush()
+            repository.save(session, run)
             assert run.id is not None  # noqa: S101 - set by the flush
             # A resumed run keeps the format and set it started with.
             self.run_id = run.id
@@ -509,7 +495,7 @@ class _Harvest:
                     )
 
     def _run(self, session: Session) -> HarvestRun:
-        run = session.get(HarvestRun, self.run_id)
+        run = repository.get_run(session, self.run_id)
         assert run is not None  # noqa: S101 - created by _open_run
         return run
 
@@ -540,7 +526,7 @@ class _Harvest:
             run.issue_counts = dict(issue_counts)
             run.resumption_token = page.token
             run.events = list(self.events)
-            session.add(run)
+            repository.save(session, run)
             # Renew the lease with every page; a page of a run that lost its lease is
             # rolled back, never stored twice by two workers.
             self._renew_lease(session)
@@ -625,7 +611,7 @@ class _Harvest:
             run.finished_at = utcnow()
             run.events = list(self.events)
             run.status, run.error = "partial", reason
-            session.add(run)
+            repository.save(session, run)
         log.warning("harvest %s: %s", self.slug, reason)
         return run
 
@@ -639,11 +625,11 @@ class _Harvest:
             else:
                 run.status = "partial" if run.records_failed else "succeeded"
                 run.resumption_token = None
-                source = session.get(Source, self.source_id)
+                source = repository.get_source(session, self.source_id)
                 if source is not None and run.response_date:
                     source.high_water = run.response_date
-                    session.add(source)
-            session.add(run)
+                    repository.save(session, source)
+            repository.save(session, run)
         log.info(
             "harvest %s: %s; %d seen, %d added, %d updated, %d unchanged, %d deleted, %d failed",
             self.slug, run.status, run.records_seen, run.records_added, run.records_updated,
@@ -667,23 +653,12 @@ def _in_order(previous: str | None, datestamps: list[str]) -> bool:
 
 def _interrupted_run(session: Session, source_id: int) -> HarvestRun | None:
     """A harvest of this source that stopped mid-list (its process died): resume it."""
-    statement = (
-        select(HarvestRun)
-        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
-        .where(HarvestRun.status == "running")
-        .order_by(col(HarvestRun.id).desc())
-    )
-    return session.exec(statement).first()
+    return repository.latest_run(session, source_id, kind="harvest", status="running")
 
 
 def _limited_run(session: Session, source_id: int) -> HarvestRun | None:
     """The latest run, when it stopped at a bound with a list still to go."""
-    statement = (
-        select(HarvestRun)
-        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
-        .order_by(col(HarvestRun.id).desc())
-    )
-    latest = session.exec(statement).first()
+    latest = repository.latest_run(session, source_id, kind="harvest")
     if latest is None or latest.status != "partial":
         return None
     # A bound keeps the checkpoint; a run that was partial for failed records cleared it.
@@ -692,13 +667,12 @@ def _limited_run(session: Session, source_id: int) -> HarvestRun | None:
 
 def _fail(session: Session, run: HarvestRun, raw: RawRecord, reason: str) -> None:
     run.records_failed += 1
-    session.add(
-        FailedRecord(
-            run_id=run.id or 0,
-            source_id=run.source_id,
-            identifier=raw.identifier or None,
-            datestamp=raw.datestamp or None,
-            reason=reason,
-            raw=raw.raw or None,
-        )
+    repository.add_failed_record(
+        session,
+        run_id=run.id or 0,
+        source_id=run.source_id,
+        identifier=raw.identifier or None,
+        datestamp=raw.datestamp or None,
+        reason=reason,
+        raw=raw.raw or None,
     )
