@@ -1,31 +1,8 @@
 """Conformance check of a college's OAI-PMH endpoint: what to fix before we harvest it.
 
-``check_endpoint(base_url)`` asks the repository the questions a harvest depends on and
-answers with one ``Check`` per aspect, each ``pass``, ``warn`` (works, but costs the
-college or its harvesters something) or ``fail`` (breaks harvesting or OAI-PMH 2.0):
-
-========================  ==============================================================
-identify                  Identify answers, with every required field; protocolVersion 2.0
-base-url                  the announced baseURL is the URL asked
-admin-email               adminEmail holds addresses (no ``mailto:``)
-granularity               ``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ``
-deleted-record            ``no``, ``transient`` or ``persistent``
-earliest-datestamp        parseable, in the announced granularity, not a placeholder
-formats                   oai_dc is offered (required); LOM or qualified DC are richer
-sets                      ListSets works, or says noSetHierarchy
-paging                    a resumption token leads to the next page; cursor and
-                          completeListSize are sane; the last page has an empty token
-deletions                 deleted headers only where Identify admits deletions
-selective                 ``from`` in the announced granularity is honoured; seconds sent to
-                          a day-granularity repository earn badArgument
-encoding                  UTF-8 that our hardened parser reads without repairs
-dates                     datestamps and responseDates in the announced granularity
-errors                    a bad verb earns ``badVerb`` in an HTTP 200 body
-========================  ==============================================================
-
-The same ``OAIClient`` as the harvest speaks to the repository; a few responses are also
-fetched raw (through the client's connection pool) to see their bytes and headers.
-``format_checks`` renders the lines ``coursefed sources check`` prints.
+``check_endpoint(base_url)`` answers with one ``Check`` per aspect, each ``pass``, ``warn`` or
+``fail``; ``format_checks`` renders the lines ``coursefed sources check`` prints.  The checks,
+in order, are listed in docs/harvesting.md.
 """
 
 from __future__ import annotations
@@ -115,7 +92,7 @@ async def check_endpoint(
 ) -> list[Check]:
     """Check the OAI-PMH endpoint at ``base_url``; never raises for what it answers.
 
-    The checks come in the order of the module docstring's table; a check whose subject
+    The checks come in the order of docs/harvesting.md's table; a check whose subject
     is missing (a field Identify lacks, lists when no format is offered) is left out,
     and an endpoint that does not answer Identify gets only ``identify`` and ``errors``.
     Every request obeys ``policy`` (the strict outbound address policy when None).

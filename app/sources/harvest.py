@@ -1,31 +1,7 @@
 """The harvest job: pull one source over OAI-PMH, normalise each record, store it.
 
-The shape of a run:
-
-1. **Lease** the source, so no other worker harvests it at the same time.
-2. **Identify** first: granularity, earliest datestamp and deleted-record policy are kept
-   on the source; dates are sent in the source's own granularity.
-3. **Choose the format** (unless an operator pinned one): the richest the repository
-   offers that we can normalise — LOM, then qualified DC, then oai_dc.
-4. **Pages**: each page is one transaction that stores its records *and* the checkpoint
-   (the next resumption token, the newest datestamp seen).  A run stopped at any moment,
-   SIGKILL included, is resumed from that checkpoint by the next harvest; records of the
-   page it was in are stored exactly once because a page commits whole or not at all, and
-   a re-read record with the same raw bytes is left alone.
-5. If the server refuses the token (expired, ``badResumptionToken``) or fails mid-list,
-   the list is asked again from the last committed datestamp, not from zero.
-6. The high-water mark is the server's ``responseDate`` at the *start* of the run; it
-   only moves when the run completes, and the next run asks from it minus an overlap.
-
-A record that cannot be read is kept as a ``FailedRecord`` with its raw bytes while its
-siblings are stored; a run with such records ends ``partial``, never plain ``succeeded``.
-
-Every run is bounded: each answer by a total deadline (``harvest_deadline``), the run by a
-wall clock (``harvest_max_seconds``) and a page cap (``harvest_max_pages``).  A run that
-reaches a bound ends ``partial`` with the reason, keeping its checkpoint; the next
-scheduled run continues from there.  Every request obeys the outbound address policy
-(lifted for sources registered with ``allow_private_network``), and a source whose
-Identify answers as this very repository is refused.
+Leased, Identify first, the richest format chosen, each page committed with its checkpoint so
+a stopped run resumes, bounded in time and pages; the shape of a run is docs/harvesting.md.
 """
 
 from __future__ import annotations
