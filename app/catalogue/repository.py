@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
-from app.sources.models import utcnow
+from app.clock import utcnow
 
 # Any constant works; it only has to be the same for every writer of the journal.
 _JOURNAL_LOCK_KEY = 0x636F7572  # "cour"

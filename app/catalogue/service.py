@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.catalogue import repository
 from app.catalogue.models import DigitalObject, Resource
-from app.sources.models import utcnow
+from app.clock import utcnow
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import publishable, quality_score
 

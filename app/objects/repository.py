@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import DigitalObject
+from app.clock import utcnow
 from app.objects.cache import ServedBlob
 from app.objects.models import Blob
-from app.sources.models import Source, utcnow
+from app.sources.models import Source
 
 # Built once: building and compiling the select costs more than running it.
 _SERVED_BLOB = select(

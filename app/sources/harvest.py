@@ -24,11 +24,12 @@ from sqlmodel import Session
 
 from app.catalogue import service as catalogue
 from app.catalogue.normalise import normalise
+from app.clock import utcnow
 from app.db import session_scope
 from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
 from app.sources import repository
-from app.sources.models import HarvestRun, utcnow
+from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
 from harvesters.oai import dates
 from harvesters.oai.client import DEFAULT_DEADLINE, OAIClient

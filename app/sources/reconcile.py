@@ -15,10 +15,11 @@ import logging
 from sqlalchemy.engine import Engine
 
 from app.catalogue import service as catalogue
+from app.clock import utcnow
 from app.db import session_scope
 from app.sources import repository
 from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
-from app.sources.models import HarvestRun, utcnow
+from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
 from harvesters.oai.client import OAIClient
 from harvesters.oai.errors import HarvestError, public_description

@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
+from app.clock import utcnow
 from app.errors import Conflict, InvalidParameter
 from app.sources import repository
-from app.sources.models import HarvestRun, Source, utcnow
+from app.sources.models import HarvestRun, Source
 from harvesters.net.endpoints import endpoint_key
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
