@@ -504,6 +504,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import server  # noqa: PLC0415
     from app.main import create_app  # noqa: PLC0415
 
+    settings = _listening(args, settings)
     migrate.require_head(settings)
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
@@ -514,7 +515,52 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from app.demo.run import run_demo  # noqa: PLC0415
 
-    return run_demo(settings, count=args.count)
+    return run_demo(_listening(args, settings), count=args.count)
+
+
+def _listening(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``settings`` with the ``--host`` and ``--port`` given, which win over the environment."""
+    given = {name: getattr(args, name) for name in ("host", "port")}
+    update = {name: value for name, value in given.items() if value is not None}
+    return settings.model_copy(update=update) if update else settings
+
+
+def _host(text: str) -> str:
+    if not text.strip() or text != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a host name or address")
+    return text
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535")
+    return value
+
+
+def _add_serving_commands(sub: Any) -> None:
+    """``serve`` and ``demo``, each with ``--host`` and ``--port``."""
+    p = sub.add_parser("serve", help="serve the web app and API (and run due harvests)")
+    p.add_argument("--no-scheduler", action="store_true", help="do not harvest in background")
+    _add_listen_arguments(p)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("demo", help="services + demo repository + harvest + serve, in one go")
+    p.add_argument("--count", type=int, default=2400, help="number of demo courses")
+    _add_listen_arguments(p)
+    p.set_defaults(handler=cmd_demo)
+
+
+def _add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host",
+        type=_host,
+        help="address to listen on, e.g. 0.0.0.0 for every interface"
+        " (default: COURSEFED_HOST, else 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=_port, help="port to listen on (default: COURSEFED_PORT, else 8000)"
+    )
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -654,13 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_reindex)
 
-    p = sub.add_parser("serve", help="serve the web app and API (and run due harvests)")
-    p.add_argument("--no-scheduler", action="store_true", help="do not harvest in background")
-    p.set_defaults(handler=cmd_serve)
-
-    p = sub.add_parser("demo", help="services + demo repository + harvest + serve, in one go")
-    p.add_argument("--count", type=int, default=2400, help="number of demo courses")
-    p.set_defaults(handler=cmd_demo)
+    _add_serving_commands(sub)
     return parser
 
 

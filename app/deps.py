@@ -28,7 +28,7 @@ class AppState:
 
 async def get_state(request: Request) -> AppState:
     # async, though it awaits nothing: FastAPI runs a plain function dependency on a
-    # worker thread, a hop that cost every request about a tenth of a millisecond.
+    # worker thread, a hop every request would pay for nothing.
     state: AppState = request.app.state.coursefed
     return state
 

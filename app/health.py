@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.deps import StateDep
 from app.errors import public_reason
@@ -23,7 +24,6 @@ from app.search.gateway import SearchError
 from app.search.indexer import index_lag
 from app.settings import Settings
 from app.sources import service as sources
-from app.sources.models import utcnow
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.settings import Settings
-from app.sources.models import utcnow
 from harvesters.net.endpoints import same_endpoint
 from harvesters.oai.records import Identify
 

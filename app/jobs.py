@@ -126,7 +126,14 @@ def run_objects(
     """
     discover(engine)
     if store is None:
-        store = ObjectStore(settings)
+        with contextlib.closing(ObjectStore(settings)) as own:
+            return _fetch(engine, settings, own, limit=limit, source_id=source_id)
+    return _fetch(engine, settings, store, limit=limit, source_id=source_id)
+
+
+def _fetch(
+    engine: Engine, settings: Settings, store: ObjectStore, *, limit: int, source_id: int | None
+) -> FetchReport:
     try:
         store.ensure_bucket()
     except ObjectStoreError as exc:
@@ -310,7 +317,7 @@ class Scheduler:
         # A source whose harvest did not complete stays due (its next harvest is only
         # scheduled by a complete one): it waits a round before it is tried again.
         self._not_before: dict[int, float] = {}
-        self._store = ObjectStore(settings)  # one S3 client for every round
+        self._store = ObjectStore(settings)  # one S3 client for every round, closed with the loop
         self._search_failing = False
         self._loops = [
             threading.Thread(target=target, name=f"coursefed-{name}", daemon=True)
@@ -420,8 +427,9 @@ class Scheduler:
         self._search_failing = False
 
     def _objects_loop(self) -> None:
-        self._every(
-            self.settings.scheduler_interval,
-            lambda: run_objects_quietly(self.engine, self.settings, self._store),
-            "object fetching",
-        )
+        with contextlib.closing(self._store):  # closed when the loop ends
+            self._every(
+                self.settings.scheduler_interval,
+                lambda: run_objects_quietly(self.engine, self.settings, self._store),
+                "object fetching",
+            )

@@ -1,9 +1,10 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: routers, error handlers, and the clients the app
+opens at start-up and closes at shutdown."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
@@ -32,29 +33,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings)
-        search = SearchIndex.from_settings(settings)
-        # One S3 client for the process: creating a boto3 client costs tens of milliseconds.
-        objects = ObjectStore(settings, connect_timeout=2)
-        app.state.coursefed = AppState(
-            settings=settings,
-            engine=engine,
-            search=search,
-            objects=objects,
-            blobs=BlobCache(settings.objects_blob_cache_seconds),
-        )
-        limiter = ratelimit.install(app, settings)
-        scheduler = Scheduler(engine, settings) if settings.scheduler else None
-        if scheduler:
-            scheduler.start()
-        try:
+        # Every client opened here is closed at shutdown, in the reverse order, even when
+        # a later one fails to open.
+        async with AsyncExitStack() as opened:
+            engine = make_engine(settings)
+            opened.callback(engine.dispose)
+            search = SearchIndex.from_settings(settings)
+            opened.callback(search.close)
+            # One S3 client for the process, shared by every request.
+            objects = ObjectStore(settings, connect_timeout=2)
+            opened.callback(objects.close)
+            app.state.coursefed = AppState(
+                settings=settings,
+                engine=engine,
+                search=search,
+                objects=objects,
+                blobs=BlobCache(settings.objects_blob_cache_seconds),
+            )
+            limiter = ratelimit.install(app, settings)
+            opened.push_async_callback(limiter.aclose)
+            if settings.scheduler:
+                scheduler = Scheduler(engine, settings)
+                scheduler.start()
+                opened.callback(scheduler.stop)
             yield
-        finally:
-            if scheduler:
-                scheduler.stop()
-            search.close()
-            await limiter.aclose()
-            engine.dispose()
 
     app = FastAPI(
         title="coursefed",

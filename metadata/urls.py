@@ -1,28 +1,10 @@
 """The one rule for URLs in a record: an absolute ``http``/``https`` URL, or nothing.
 
-Any URL a record carries can end up as a link in a learner's browser, in JSON-LD or in
-another node's catalogue.  ``http_url`` is the check: it accepts an absolute http(s)
-URL with a host (IDN, ports, query strings are fine) and refuses everything else —
-``javascript:``, ``data:``, ``vbscript:``, ``file:``, relative and protocol-relative
-(``//host``) references, ``http:`` without a host, credentials in the URL (``https://
-good.example@evil.example/`` is made to fool the reader), control characters.
-
-Two kinds of fields hold URLs:
-
-* **URL fields** (landing page, licence URL, file URLs) must pass ``http_url``;
-* **name fields** (identifiers, relation targets, sources, a licence statement, a
-  contributor's e-mail) may hold names that are not links (``urn:nbn:…``, ``doi:…``,
-  ``oai:…``, ``ISBN 978-…``, a title) and are only ever shown as text unless they pass
-  ``http_url``; one is dropped when it is a URL all the same (``scheme://…``, ``//…``,
-  or a scheme a browser runs or loads: ``javascript:``, ``data:``, ``file:`` …).
-
-``screen_urls`` applies the rule to a whole record: every reader ends with it, so a
-value that fails is dropped and reported as an ``url_not_http`` error at the source
-element it came from (``dc:identifier[2]``, ``lom/technical/location[1]``), naming the
-profile field (``url``, ``objects[2].url``, ``identifiers[1]``) in its message.  The
-record is published without the value (``metadata.validate.publishable``).  The JSON-LD
-writer, the search mapper and the templates apply the rule again, for records stored
-before it existed.
+``http_url`` is the check.  URL fields (landing page, licence URL, file URLs) must pass it;
+name fields (identifiers, relation targets, sources ...) may hold names that are no links,
+but never a URL that fails it.  ``screen_urls`` applies the rule to a whole record (every
+reader ends with it) and reports each dropped value as an ``url_not_http`` error.  The rule
+in full is in docs/profile.md ("Conventions").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.sources.models import utcnow
+from app.clock import utcnow
 
 SerialType = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
-from app.sources.models import utcnow
+from app.clock import utcnow
 
 # Any constant works; it only has to be the same for every writer of the journal.
 _JOURNAL_LOCK_KEY = 0x636F7572  # "cour"
@@ -93,3 +93,39 @@ def live_resources_after(session: Session, after: str, limit: int) -> list[Resou
         .limit(limit)
     )
     return list(session.exec(statement).all())
+
+
+# --- one source's resources ------------------------------------------------------------------
+
+
+def live_ids_of_source(session: Session, source_id: int) -> list[str]:
+    """Ids of the source's resources that are not tombstones."""
+    statement = (
+        select(Resource.id)
+        .where(Resource.source_id == source_id)
+        .where(col(Resource.deleted).is_(False))
+    )
+    return list(session.exec(statement).all())
+
+
+def unpublishable_of_source(session: Session, source_id: int, *, limit: int) -> list[Resource]:
+    """Live resources of the source held back by validation errors, by OAI identifier."""
+    statement = (
+        select(Resource)
+        .where(Resource.source_id == source_id)
+        .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(False))
+        .order_by(col(Resource.oai_identifier))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def live_count_and_quality(session: Session, source_id: int) -> tuple[int, float | None]:
+    """How many live resources the source has, and their mean quality (None for none)."""
+    statement = (
+        select(func.count(), func.avg(Resource.quality))
+        .where(Resource.source_id == source_id)
+        .where(col(Resource.deleted).is_(False))
+    )
+    count, mean = session.exec(statement).one()
+    return int(count or 0), None if mean is None else float(mean)

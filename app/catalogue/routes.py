@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from app.catalogue import repository
+from app.catalogue import service
 from app.catalogue.models import DigitalObject, Resource
 from app.deps import SessionDep, StateDep
 from app.errors import Gone, NotFound
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["resources"])
 
 
 def _live(session: SessionDep, resource_id: str) -> Resource:
-    resource = repository.get_resource(session, resource_id)
+    resource = service.get_resource(session, resource_id)
     if resource is None:
         raise NotFound(f"no resource with id {resource_id!r}")
     if resource.deleted:
@@ -50,7 +50,7 @@ def get_resource(resource_id: str, session: SessionDep, state: StateDep) -> dict
         "publishable": resource.publishable,
         "updated_at": resource.updated_at.isoformat(),
         "files": [
-            _file_state(row, base) for row in repository.objects_of_resource(session, resource_id)
+            _file_state(row, base) for row in service.files_of_resource(session, resource_id)
         ],
     }
 

@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.catalogue import repository
-from app.catalogue.models import Resource
-from app.sources.models import utcnow
+from app.catalogue.models import DigitalObject, Resource
+from app.clock import utcnow
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import publishable, quality_score
 
@@ -44,6 +44,14 @@ def content_hash(record: ResourceRecord) -> str:
     """
     canonical = record.model_dump_json(exclude={"provenance": {"harvested_at"}})
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceSummary:
+    """What the catalogue holds of one source."""
+
+    live_records: int
+    mean_quality: float | None  # None when the source has no live record
 
 
 @dataclass(frozen=True)
@@ -177,3 +185,31 @@ def delete(session: Session, resource_id: str, datestamp: str | None = None) -> 
     outcome = batch.delete(resource_id, datestamp)
     batch.flush()
     return outcome
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def get_resource(session: Session, resource_id: str) -> Resource | None:
+    """A resource by id, tombstones included (the caller decides how to show them)."""
+    return repository.get_resource(session, resource_id)
+
+
+def files_of_resource(session: Session, resource_id: str) -> list[DigitalObject]:
+    """The files a resource names and their storage state, in the order they were noted."""
+    return repository.objects_of_resource(session, resource_id)
+
+
+def live_ids_of_source(session: Session, source_id: int) -> list[str]:
+    """Ids of the source's resources that are not tombstones."""
+    return repository.live_ids_of_source(session, source_id)
+
+
+def records_with_errors(session: Session, source_id: int, *, limit: int) -> list[Resource]:
+    """Live resources of the source that validation errors keep unpublished."""
+    return repository.unpublishable_of_source(session, source_id, limit=limit)
+
+
+def source_summary(session: Session, source_id: int) -> SourceSummary:
+    count, mean = repository.live_count_and_quality(session, source_id)
+    return SourceSummary(live_records=count, mean_quality=mean)

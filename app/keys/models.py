@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.sources.models import utcnow
+from app.clock import utcnow
 
 
 class ApiKey(SQLModel, table=True):

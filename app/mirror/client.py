@@ -30,11 +30,9 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from app.catalogue import repository
 from app.catalogue import service as catalogue
-from app.catalogue.models import Resource
 from app.db import session_scope
 from app.identity import NODE_HEADER, node_id
 from app.mirror.objects import Expected, ObjectCopier, expected_objects
@@ -153,6 +151,7 @@ class Mirror:
             source.enabled = False
             session.add(source)
             session.flush()
+            assert source.id is not None  # noqa: S101 - set by the flush
             self.source_id = source.id
             log.info("mirroring %s (%s) as source %s", self.upstream, host, source.slug)
         # With --objects, the files the upstream holds are copied too.
@@ -231,11 +230,7 @@ class Mirror:
             self._apply_snapshot_batch(batch, result)
         with session_scope(self.engine) as session:
             # What the snapshot no longer holds is gone upstream (or outside our filter).
-            ours = session.exec(
-                select(Resource.id)
-                .where(Resource.source_id == self.source_id)
-                .where(col(Resource.deleted).is_(False))
-            ).all()
+            ours = catalogue.live_ids_of_source(session, self.source_id)
             vanished = [resource_id for resource_id in ours if resource_id not in seen]
             writer = catalogue.Batch(session, vanished)
             for resource_id in vanished:

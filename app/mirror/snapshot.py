@@ -20,9 +20,9 @@ from typing import Any, BinaryIO
 from sqlalchemy.engine import Engine
 
 from app.catalogue import repository as catalogue
+from app.clock import utcnow
 from app.mirror import repository
 from app.mirror.manifest import index_stored, manifest
-from app.sources.models import utcnow
 
 FORMAT = "coursefed-snapshot/1"
 BATCH_SIZE = 500

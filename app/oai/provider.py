@@ -34,6 +34,8 @@ from lxml import etree
 
 from app.oai.formats import FORMATS
 from app.oai.tokens import InvalidToken, ListState, TokenCodec
+from harvesters.oai import dates
+from harvesters.oai.dates import format_datestamp
 from harvesters.oai.errors import XMLError
 from harvesters.xml import parse_xml
 from metadata.profile import ResourceRecord
@@ -58,14 +60,11 @@ OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
 PROVENANCE_NS = "http://www.openarchives.org/OAI/2.0/provenance"
 PROVENANCE_SCHEMA = "http://www.openarchives.org/OAI/2.0/provenance.xsd"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
-DATESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+GRANULARITY = dates.SECONDS
 
 _EARLIER_ORIGIN = (
     f"{{{OAI_NS}}}about/{{{PROVENANCE_NS}}}provenance/{{{PROVENANCE_NS}}}originDescription"
 )
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 _SET_PART = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -211,23 +210,14 @@ class _Query:
     set_spec: str = ""
 
 
-def format_datestamp(value: datetime) -> str:
-    """``value`` in UTC at the repository's granularity (seconds, truncated)."""
-    return value.astimezone(UTC).strftime(DATESTAMP_FORMAT)
-
-
 def _parse_date(name: str, value: str) -> tuple[datetime, bool]:
     """(the moment, whether day granularity) or a badArgument error."""
-    if _DAY.fullmatch(value):
-        text, day = value + "T00:00:00+00:00", True
-    elif _SECOND.fullmatch(value):
-        text, day = value[:-1] + "+00:00", False
-    else:
+    if dates.granularity_of(value) is None:
         raise ProtocolError.one("badArgument", f"{name}={value!r} is not a valid UTCdatetime")
-    try:
-        return datetime.fromisoformat(text), day
-    except ValueError:
-        raise ProtocolError.one("badArgument", f"{name}={value!r} is not a valid date") from None
+    parsed = dates.parse(value)
+    if parsed is None:
+        raise ProtocolError.one("badArgument", f"{name}={value!r} is not a valid date")
+    return parsed.moment, parsed.granularity == dates.DAY
 
 
 def date_bounds(from_: str, until: str) -> tuple[datetime | None, datetime | None]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
-from app.sources.models import utcnow
+from app.clock import utcnow
 
 
 class Blob(SQLModel, table=True):

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import DigitalObject
+from app.clock import utcnow
 from app.objects.cache import ServedBlob
 from app.objects.models import Blob
-from app.sources.models import Source, utcnow
+from app.sources.models import Source
 
-# Built once: building and compiling the select cost three times what running it does.
+# Built once: building and compiling the select costs more than running it.
 _SERVED_BLOB = select(
     col(Blob.sha256), col(Blob.size), col(Blob.media_type), col(Blob.file_name)
 ).where(col(Blob.sha256) == bindparam("sha256"))

@@ -1,31 +1,8 @@
 """Conformance check of a college's OAI-PMH endpoint: what to fix before we harvest it.
 
-``check_endpoint(base_url)`` asks the repository the questions a harvest depends on and
-answers with one ``Check`` per aspect, each ``pass``, ``warn`` (works, but costs the
-college or its harvesters something) or ``fail`` (breaks harvesting or OAI-PMH 2.0):
-
-========================  ==============================================================
-identify                  Identify answers, with every required field; protocolVersion 2.0
-base-url                  the announced baseURL is the URL asked
-admin-email               adminEmail holds addresses (no ``mailto:``)
-granularity               ``YYYY-MM-DD`` or ``YYYY-MM-DDThh:mm:ssZ``
-deleted-record            ``no``, ``transient`` or ``persistent``
-earliest-datestamp        parseable, in the announced granularity, not a placeholder
-formats                   oai_dc is offered (required); LOM or qualified DC are richer
-sets                      ListSets works, or says noSetHierarchy
-paging                    a resumption token leads to the next page; cursor and
-                          completeListSize are sane; the last page has an empty token
-deletions                 deleted headers only where Identify admits deletions
-selective                 ``from`` in the announced granularity is honoured; seconds sent to
-                          a day-granularity repository earn badArgument
-encoding                  UTF-8 that our hardened parser reads without repairs
-dates                     datestamps and responseDates in the announced granularity
-errors                    a bad verb earns ``badVerb`` in an HTTP 200 body
-========================  ==============================================================
-
-The same ``OAIClient`` as the harvest speaks to the repository; a few responses are also
-fetched raw (through the client's connection pool) to see their bytes and headers.
-``format_checks`` renders the lines ``coursefed sources check`` prints.
+``check_endpoint(base_url)`` answers with one ``Check`` per aspect, each ``pass``, ``warn`` or
+``fail``; ``format_checks`` renders the lines ``coursefed sources check`` prints.  The checks,
+in order, are listed in docs/harvesting.md.
 """
 
 from __future__ import annotations
@@ -45,6 +22,8 @@ from app.sources.harvest import LOM_NAMESPACES, choose_format
 from harvesters.net import AddressPolicy, async_client
 from harvesters.net.endpoints import same_endpoint
 from harvesters.oai.client import DEFAULT_USER_AGENT, OAIClient
+from harvesters.oai.dates import DAY, GRANULARITIES, SECONDS, Datestamp, format_datestamp
+from harvesters.oai.dates import parse as parse_datestamp
 from harvesters.oai.errors import (
     BadArgument,
     BadVerb,
@@ -65,9 +44,6 @@ from metadata.readers import READERS
 
 Outcome = Literal["pass", "warn", "fail"]
 
-DAY = "YYYY-MM-DD"
-SECONDS = "YYYY-MM-DDThh:mm:ssZ"
-GRANULARITIES = (DAY, SECONDS)
 DELETED_RECORD = ("no", "transient", "persistent")
 REQUIRED = (
     "repositoryName",
@@ -82,8 +58,6 @@ MAX_LIST_PAGES = 40  # pages of ListIdentifiers followed in search of the last o
 MAX_SET_PAGES = 20
 RICHER_NAMESPACES = (*LOM_NAMESPACES, "http://purl.org/dc/terms/")
 
-_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SECONDS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
@@ -118,7 +92,7 @@ async def check_endpoint(
 ) -> list[Check]:
     """Check the OAI-PMH endpoint at ``base_url``; never raises for what it answers.
 
-    The checks come in the order of the module docstring's table; a check whose subject
+    The checks come in the order of docs/harvesting.md's table; a check whose subject
     is missing (a field Identify lacks, lists when no format is offered) is left out,
     and an endpoint that does not answer Identify gets only ``identify`` and ``errors``.
     Every request obeys ``policy`` (the strict outbound address policy when None).
@@ -140,23 +114,9 @@ async def check_endpoint(
 # --- dates ---------------------------------------------------------------------------------
 
 
-def parse_datestamp(value: str) -> tuple[datetime, str] | None:
-    """(moment, granularity) of an OAI-PMH UTC datestamp; None when it is neither form."""
-    value = value.strip()
-    for pattern, form, granularity in (
-        (_SECONDS_RE, "%Y-%m-%dT%H:%M:%SZ", SECONDS),
-        (_DAY_RE, "%Y-%m-%d", DAY),
-    ):
-        if pattern.fullmatch(value):
-            try:
-                return datetime.strptime(value, form).replace(tzinfo=UTC), granularity
-            except ValueError:
-                return None
-    return None
-
-
-def _in_granularity(moment: datetime, granularity: str) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if granularity == SECONDS else "%Y-%m-%d")
+def _datestamp(value: str) -> Datestamp | None:
+    """A datestamp as the check reads it: strictly, but with XML's surrounding space forgiven."""
+    return parse_datestamp(value.strip())
 
 
 def _plural(count: int, word: str) -> str:
@@ -330,7 +290,7 @@ class _Inspection:
             )
 
     def _earliest(self, earliest: str) -> None:
-        parsed = parse_datestamp(earliest)
+        parsed = _datestamp(earliest)
         if parsed is None:
             self.add(
                 "earliest-datestamp",
@@ -490,15 +450,13 @@ class _Inspection:
 
     async def _selective(self, prefix: str) -> None:
         stamps = sorted(
-            parsed[0]
-            for h in self.seen.headers.values()
-            if (parsed := parse_datestamp(h.datestamp))
+            parsed[0] for h in self.seen.headers.values() if (parsed := _datestamp(h.datestamp))
         )
         if not stamps:
             self.add("selective", "warn", "no datestamps were listed; from was not tried")
             return
         moment = stamps[len(stamps) // 2]
-        since = _in_granularity(moment, self.granularity)
+        since = format_datestamp(moment, self.granularity)
         try:
             answered = await _first(self.client.list_identifiers_pages(prefix, from_=since))
         except HarvestError as exc:
@@ -515,7 +473,7 @@ class _Inspection:
             floor = _truncate(moment, self.granularity)
             older = []
             for header in answered.records:
-                parsed = parse_datestamp(header.datestamp)
+                parsed = _datestamp(header.datestamp)
                 if parsed is not None and _truncate(parsed[0], self.granularity) < floor:
                     older.append(header.datestamp)
             if older:
@@ -535,7 +493,7 @@ class _Inspection:
     async def _granularity_probe(self, prefix: str, moment: datetime) -> tuple[Outcome, str]:
         """Day repositories must refuse seconds; every repository must accept days."""
         if self.granularity == DAY:
-            seconds = _in_granularity(moment, SECONDS)
+            seconds = format_datestamp(moment, SECONDS)
             try:
                 await _first(self.client.list_identifiers_pages(prefix, from_=seconds))
             except BadArgument:
@@ -547,7 +505,7 @@ class _Inspection:
                 f"from={seconds} was accepted although the granularity is {DAY}: announce "
                 f"{SECONDS} if seconds are supported",
             )
-        day = _in_granularity(moment, DAY)
+        day = format_datestamp(moment, DAY)
         try:
             await _first(self.client.list_identifiers_pages(prefix, from_=day))
         except HarvestError as exc:
@@ -599,12 +557,12 @@ class _Inspection:
         wrong: list[str] = []
         headers = [h.datestamp for h in self.seen.headers.values() if h.datestamp]
         for value in headers:
-            parsed = parse_datestamp(value)
+            parsed = _datestamp(value)
             if parsed is None or parsed[1] != self.granularity:
                 wrong.append(value)
         bad_response_dates = []
         for value in self.seen.response_dates:
-            parsed = parse_datestamp(value)
+            parsed = _datestamp(value)
             if parsed is None or parsed[1] != SECONDS:
                 bad_response_dates.append(value)
         problems = []

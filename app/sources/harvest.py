@@ -1,31 +1,7 @@
 """The harvest job: pull one source over OAI-PMH, normalise each record, store it.
 
-The shape of a run:
-
-1. **Lease** the source, so no other worker harvests it at the same time.
-2. **Identify** first: granularity, earliest datestamp and deleted-record policy are kept
-   on the source; dates are sent in the source's own granularity.
-3. **Choose the format** (unless an operator pinned one): the richest the repository
-   offers that we can normalise — LOM, then qualified DC, then oai_dc.
-4. **Pages**: each page is one transaction that stores its records *and* the checkpoint
-   (the next resumption token, the newest datestamp seen).  A run stopped at any moment,
-   SIGKILL included, is resumed from that checkpoint by the next harvest; records of the
-   page it was in are stored exactly once because a page commits whole or not at all, and
-   a re-read record with the same raw bytes is left alone.
-5. If the server refuses the token (expired, ``badResumptionToken``) or fails mid-list,
-   the list is asked again from the last committed datestamp, not from zero.
-6. The high-water mark is the server's ``responseDate`` at the *start* of the run; it
-   only moves when the run completes, and the next run asks from it minus an overlap.
-
-A record that cannot be read is kept as a ``FailedRecord`` with its raw bytes while its
-siblings are stored; a run with such records ends ``partial``, never plain ``succeeded``.
-
-Every run is bounded: each answer by a total deadline (``harvest_deadline``), the run by a
-wall clock (``harvest_max_seconds``) and a page cap (``harvest_max_pages``).  A run that
-reaches a bound ends ``partial`` with the reason, keeping its checkpoint; the next
-scheduled run continues from there.  Every request obeys the outbound address policy
-(lifted for sources registered with ``allow_private_network``), and a source whose
-Identify answers as this very repository is refused.
+Leased, Identify first, the richest format chosen, each page committed with its checkpoint so
+a stopped run resumes, bounded in time and pages; the shape of a run is docs/harvesting.md.
 """
 
 from __future__ import annotations
@@ -40,20 +16,22 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.catalogue import service as catalogue
 from app.catalogue.normalise import normalise
+from app.clock import utcnow
 from app.db import session_scope
 from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
-from app.sources.models import FailedRecord, HarvestRun, Source, utcnow
+from app.sources import repository
+from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
+from harvesters.oai import dates
 from harvesters.oai.client import DEFAULT_DEADLINE, OAIClient
 from harvesters.oai.errors import (
     BadResumptionToken,
@@ -68,8 +46,6 @@ from metadata.validate import DROPPED_VALUE_ERRORS
 
 log = logging.getLogger(__name__)
 
-DAY_GRANULARITY = "YYYY-MM-DD"
-SECONDS_GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 MAX_EVENTS = 200
 LISTED_DROPS = 50  # "dropped" events (a value that broke a rule) a run's report lists
 LISTED_REPAIRS = 20  # distinct byte repairs a run's report lists
@@ -171,7 +147,7 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
     hosts) can never both win.
     """
     with session_scope(engine) as session:
-        source = session.get(Source, source_id)
+        source = repository.get_source(session, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
         held_by, until = source.lease_owner, source.lease_until
@@ -185,44 +161,21 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
         )
         if not free:
             return False
-        statement = (
-            update(Source)
-            .where(col(Source.id) == source_id)
-            .where(
-                col(Source.lease_owner).is_(None)
-                if held_by is None
-                else col(Source.lease_owner) == held_by
-            )
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        return repository.take_lease(
+            session,
+            source_id,
+            held_by=held_by,
+            owner=owner,
+            until=now + timedelta(seconds=seconds),
         )
-        return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def release(engine: Engine, source_id: int, owner: str) -> None:
     with session_scope(engine) as session:
-        session.execute(
-            update(Source)
-            .where(col(Source.id) == source_id, col(Source.lease_owner) == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+        repository.release_lease(session, source_id, owner=owner)
 
 
 # --- dates ------------------------------------------------------------------------------------
-
-
-def parse_datestamp(value: str) -> datetime | None:
-    """A UTC datetime from a datestamp or responseDate; None if unreadable.
-
-    Beyond the two OAI-PMH granularities, servers send fractional seconds and offsets
-    (``…T10:00:00.250Z``, ``…T12:00:00+02:00``); they are read, and turned into UTC.
-    """
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def from_argument(high_water: str, granularity: str | None, overlap_seconds: int) -> str | None:
@@ -232,22 +185,22 @@ def from_argument(high_water: str, granularity: str | None, overlap_seconds: int
     inclusive, so the whole day of the high-water mark is asked again.  A mark that
     cannot be read gives no ``from`` at all (a full harvest) rather than a bad argument.
     """
-    moment = parse_datestamp(high_water)
+    moment = dates.parse_lenient(high_water)
     if moment is None:
         return None
     moment -= timedelta(seconds=overlap_seconds)
-    if granularity == DAY_GRANULARITY or "T" not in high_water:
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if granularity == dates.DAY or "T" not in high_water:
+        return dates.format_datestamp(moment, dates.DAY)
+    return dates.format_datestamp(moment, dates.SECONDS)
 
 
 def newest(current: str | None, candidate: str | None) -> str | None:
     """The later of two datestamps; one that cannot be read never wins."""
-    if not candidate or parse_datestamp(candidate) is None:
+    if not candidate or dates.parse_lenient(candidate) is None:
         return current
     if not current:
         return candidate
-    a, b = parse_datestamp(current), parse_datestamp(candidate)
+    a, b = dates.parse_lenient(current), dates.parse_lenient(candidate)
     return candidate if a is None or (b is not None and b > a) else current
 
 
@@ -323,7 +276,7 @@ class _Harvest:
 
     async def run(self, *, full: bool) -> HarvestRun:
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101 - claim() checked it
             self.slug, self.base_url = source.slug, source.base_url
             pinned = source.prefix_pinned
@@ -377,12 +330,7 @@ class _Harvest:
 
     def _renew_lease(self, session: Session, *, extra: float = 0.0) -> None:
         until = utcnow() + timedelta(seconds=self.options.lease_seconds + extra)
-        result = session.execute(
-            update(Source)
-            .where(col(Source.id) == self.source_id, col(Source.lease_owner) == self.owner)
-            .values(lease_until=until)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not repository.extend_lease(session, self.source_id, owner=self.owner, until=until):
             raise LeaseLost(f"another worker took over source {self.slug or self.source_id}")
 
     async def _identify(self, client: OAIClient, *, pinned: bool) -> str | None:
@@ -397,7 +345,7 @@ class _Harvest:
             return describe(exc)
         error = None
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101
             source.repository_name = identify.repository_name or source.repository_name
             source.granularity = identify.granularity or source.granularity
@@ -412,7 +360,7 @@ class _Harvest:
                 elif chosen != source.metadata_prefix:
                     self.event("format", f"harvesting {chosen} (was {source.metadata_prefix})")
                     source.metadata_prefix = chosen
-            session.add(source)
+            repository.save(session, source)
         return error
 
     def _oneself(self, identify: Identify) -> str | None:
@@ -431,7 +379,7 @@ class _Harvest:
         """Resume the run a dead process left mid-list, continue one that reached its
         bounds, or start a new one."""
         with session_scope(self.engine) as session:
-            source = session.get(Source, self.source_id)
+            source = repository.get_source(session, self.source_id)
             assert source is not None  # noqa: S101
             run = None if full else _interrupted_run(session, self.source_id)
             limited = None if full or run is not None else _limited_run(session, self.source_id)
@@ -465,8 +413,7 @@ class _Harvest:
                     from_date=from_date,
                 )
             run.events = list(self.events)
-            session.add(run)
-            session.flush()
+            repository.save(session, run)
             assert run.id is not None  # noqa: S101 - set by the flush
             # A resumed run keeps the format and set it started with.
             self.run_id = run.id
@@ -525,7 +472,7 @@ class _Harvest:
                     )
 
     def _run(self, session: Session) -> HarvestRun:
-        run = session.get(HarvestRun, self.run_id)
+        run = repository.get_run(session, self.run_id)
         assert run is not None  # noqa: S101 - created by _open_run
         return run
 
@@ -556,7 +503,7 @@ class _Harvest:
             run.issue_counts = dict(issue_counts)
             run.resumption_token = page.token
             run.events = list(self.events)
-            session.add(run)
+            repository.save(session, run)
             # Renew the lease with every page; a page of a run that lost its lease is
             # rolled back, never stored twice by two workers.
             self._renew_lease(session)
@@ -641,7 +588,7 @@ class _Harvest:
             run.finished_at = utcnow()
             run.events = list(self.events)
             run.status, run.error = "partial", reason
-            session.add(run)
+            repository.save(session, run)
         log.warning("harvest %s: %s", self.slug, reason)
         return run
 
@@ -655,11 +602,11 @@ class _Harvest:
             else:
                 run.status = "partial" if run.records_failed else "succeeded"
                 run.resumption_token = None
-                source = session.get(Source, self.source_id)
+                source = repository.get_source(session, self.source_id)
                 if source is not None and run.response_date:
                     source.high_water = run.response_date
-                    session.add(source)
-            session.add(run)
+                    repository.save(session, source)
+            repository.save(session, run)
         log.info(
             "harvest %s: %s; %d seen, %d added, %d updated, %d unchanged, %d deleted, %d failed",
             self.slug, run.status, run.records_seen, run.records_added, run.records_updated,
@@ -670,9 +617,9 @@ class _Harvest:
 
 def _in_order(previous: str | None, datestamps: list[str]) -> bool:
     """Whether ``datestamps`` continue ``previous`` without going back in time."""
-    last = parse_datestamp(previous) if previous else None
+    last = dates.parse_lenient(previous) if previous else None
     for value in datestamps:
-        moment = parse_datestamp(value) if value else None
+        moment = dates.parse_lenient(value) if value else None
         if moment is None:
             continue
         if last is not None and moment < last:
@@ -683,23 +630,12 @@ def _in_order(previous: str | None, datestamps: list[str]) -> bool:
 
 def _interrupted_run(session: Session, source_id: int) -> HarvestRun | None:
     """A harvest of this source that stopped mid-list (its process died): resume it."""
-    statement = (
-        select(HarvestRun)
-        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
-        .where(HarvestRun.status == "running")
-        .order_by(col(HarvestRun.id).desc())
-    )
-    return session.exec(statement).first()
+    return repository.latest_run(session, source_id, kind="harvest", status="running")
 
 
 def _limited_run(session: Session, source_id: int) -> HarvestRun | None:
     """The latest run, when it stopped at a bound with a list still to go."""
-    statement = (
-        select(HarvestRun)
-        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
-        .order_by(col(HarvestRun.id).desc())
-    )
-    latest = session.exec(statement).first()
+    latest = repository.latest_run(session, source_id, kind="harvest")
     if latest is None or latest.status != "partial":
         return None
     # A bound keeps the checkpoint; a run that was partial for failed records cleared it.
@@ -708,13 +644,12 @@ def _limited_run(session: Session, source_id: int) -> HarvestRun | None:
 
 def _fail(session: Session, run: HarvestRun, raw: RawRecord, reason: str) -> None:
     run.records_failed += 1
-    session.add(
-        FailedRecord(
-            run_id=run.id or 0,
-            source_id=run.source_id,
-            identifier=raw.identifier or None,
-            datestamp=raw.datestamp or None,
-            reason=reason,
-            raw=raw.raw or None,
-        )
+    repository.add_failed_record(
+        session,
+        run_id=run.id or 0,
+        source_id=run.source_id,
+        identifier=raw.identifier or None,
+        datestamp=raw.datestamp or None,
+        reason=reason,
+        raw=raw.raw or None,
     )

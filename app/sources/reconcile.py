@@ -13,13 +13,13 @@ import builtins
 import logging
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from app.catalogue import service as catalogue
-from app.catalogue.models import Resource
+from app.clock import utcnow
 from app.db import session_scope
+from app.sources import repository
 from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
-from app.sources.models import HarvestRun, Source, utcnow
+from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
 from harvesters.oai.client import OAIClient
 from harvesters.oai.errors import HarvestError, public_description
@@ -54,7 +54,7 @@ async def _reconcile(
     engine: Engine, source_id: int, max_share: float, force: bool, options: HarvestOptions
 ) -> HarvestRun:
     with session_scope(engine) as session:
-        source = session.get(Source, source_id)
+        source = repository.get_source(session, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
         run = HarvestRun(
@@ -64,8 +64,8 @@ async def _reconcile(
             metadata_prefix=source.metadata_prefix,
             set_spec=source.set_spec,
         )
-        session.add(run)
-        session.flush()
+        repository.save(session, run)
+        assert run.id is not None  # noqa: S101 - set by the flush
         run_id, slug, base_url = run.id, source.slug, source.base_url
         prefix, set_spec = source.metadata_prefix, source.set_spec
         policy = options.policy.permitting(allow_private=source.allow_private_network)
@@ -75,16 +75,12 @@ async def _reconcile(
     )
 
     with session_scope(engine) as session:
-        finished = session.get(HarvestRun, run_id)
+        finished = repository.get_run(session, run_id)
         assert finished is not None  # noqa: S101 - created above
         run = finished
         run.records_seen = len(listed)
         if error is None:
-            ours = session.exec(
-                select(Resource.id)
-                .where(Resource.source_id == source_id)
-                .where(col(Resource.deleted).is_(False))
-            ).all()
+            ours = catalogue.live_ids_of_source(session, source_id)
             vanished = [resource_id for resource_id in ours if resource_id not in listed]
             share = len(vanished) / len(ours) if ours else 0.0
             if vanished and share > max_share and not force:
@@ -98,14 +94,14 @@ async def _reconcile(
                     if batch.delete(resource_id) is catalogue.Outcome.DELETED:
                         run.records_deleted += 1
                 batch.flush()
-                source = session.get(Source, source_id)
+                source = repository.get_source(session, source_id)
                 if source is not None:
                     source.last_reconciled_at = utcnow()
-                    session.add(source)
+                    repository.save(session, source)
         run.status = "failed" if error else "succeeded"
         run.error = error
         run.finished_at = utcnow()
-        session.add(run)
+        repository.save(session, run)
     log.info(
         "reconcile %s: %s, %d listed, %d deleted",
         slug,

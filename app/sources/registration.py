@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.errors import InvalidParameter
 from app.identity import self_check
 from app.settings import Settings
-from app.sources import service
-from app.sources.models import Source, utcnow
+from app.sources import repository, service
+from app.sources.models import Source
 from harvesters.net import AddressPolicy
 from harvesters.oai.client import OAIClient
 from harvesters.oai.errors import AddressNotAllowed, HarvestError, public_description
@@ -85,6 +86,5 @@ async def register(
         source.earliest_datestamp = info.earliest_datestamp or None
         source.deleted_record = info.deleted_record or None
         source.identified_at = utcnow()
-        session.add(source)
-        session.flush()
+        repository.save(session, source)
         return source

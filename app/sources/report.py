@@ -8,33 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.catalogue.models import Resource
-from app.sources.models import FailedRecord, HarvestRun, Source
+from app.catalogue import service as catalogue
+from app.sources import repository
+from app.sources.models import HarvestRun
 
 LISTED = 50  # failed records and records with errors shown in one report
 
 
 def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
-    source = session.get(Source, run.source_id)
-    failed = session.exec(
-        select(FailedRecord).where(FailedRecord.run_id == run.id).order_by(col(FailedRecord.id))
-    ).all()
-    with_errors = session.exec(
-        select(Resource)
-        .where(Resource.source_id == run.source_id)
-        .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(False))
-        .order_by(col(Resource.oai_identifier))
-        .limit(LISTED)
-    ).all()
-    live = (
-        select(func.count(), func.avg(Resource.quality))
-        .where(Resource.source_id == run.source_id)
-        .where(col(Resource.deleted).is_(False))
-    )
-    count, mean_quality = session.exec(live).one()
+    source = repository.get_source(session, run.source_id)
+    failed = repository.failed_records(session, run.id or 0, limit=LISTED)
+    with_errors = catalogue.records_with_errors(session, run.source_id, limit=LISTED)
+    summary = catalogue.source_summary(session, run.source_id)
     return {
         "run": run.id,
         "source": source.slug if source else None,
@@ -62,7 +49,7 @@ def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
         "issue_counts": run.issue_counts,
         "failed_records": [
             {"identifier": f.identifier, "datestamp": f.datestamp, "reason": f.reason}
-            for f in failed[:LISTED]
+            for f in failed
         ],
         "records_with_errors": [
             {
@@ -73,8 +60,10 @@ def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
             for r in with_errors
         ],
         "catalogue": {
-            "live_records": int(count or 0),
-            "mean_quality": round(float(mean_quality), 3) if mean_quality is not None else None,
+            "live_records": summary.live_records,
+            "mean_quality": (
+                round(summary.mean_quality, 3) if summary.mean_quality is not None else None
+            ),
         },
     }
 

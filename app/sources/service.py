@@ -6,10 +6,12 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from app.clock import utcnow
 from app.errors import Conflict, InvalidParameter
-from app.sources.models import HarvestRun, Source, utcnow
+from app.sources import repository
+from app.sources.models import HarvestRun, Source
 from harvesters.net.endpoints import endpoint_key
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -111,29 +113,30 @@ def add_source(
     source.set_spec = set_spec
     source.interval_minutes = interval_minutes
     source.allow_private_network = allow_private_network
-    session.add(source)
-    session.flush()
+    repository.save(session, source)
     return source
 
 
 def find_source(session: Session, reference: str) -> Source | None:
     """A source by id, slug or name (what `coursefed harvest` accepts)."""
     if reference.isascii() and reference.isdigit():
-        found = session.get(Source, int(reference))
+        found = repository.get_source(session, int(reference))
         if found is not None:
             return found
-    return (
-        get_by_slug(session, reference)
-        or session.exec(select(Source).where(Source.name == reference)).first()
-    )
+    return get_by_slug(session, reference) or repository.source_by_name(session, reference)
+
+
+def get_source(session: Session, source_id: int) -> Source | None:
+    return repository.get_source(session, source_id)
 
 
 def get_by_slug(session: Session, slug: str) -> Source | None:
-    return session.exec(select(Source).where(Source.slug == slug)).first()
+    return repository.source_by_slug(session, slug)
 
 
 def list_sources(session: Session) -> list[Source]:
-    return list(session.exec(select(Source).order_by(col(Source.slug))).all())
+    """Every source, in slug order."""
+    return repository.list_sources(session)
 
 
 def due_sources(session: Session) -> list[Source]:
@@ -150,7 +153,7 @@ def due_sources(session: Session) -> list[Source]:
 
 def needs_reconciliation(session: Session, source_id: int, interval_days: float) -> bool:
     """Whether a source that does not announce every deletion is due for a reconciliation."""
-    source = session.get(Source, source_id)
+    source = repository.get_source(session, source_id)
     if source is None or source.deleted_record not in ("no", "transient"):
         return False
     last = source.last_reconciled_at
@@ -158,19 +161,15 @@ def needs_reconciliation(session: Session, source_id: int, interval_days: float)
 
 
 def schedule_next(session: Session, source_id: int) -> None:
-    source = session.get(Source, source_id)
+    source = repository.get_source(session, source_id)
     if source is not None:
         source.next_harvest_at = utcnow() + timedelta(minutes=source.interval_minutes)
-        session.add(source)
+        repository.save(session, source)
 
 
 def last_run(session: Session, source_id: int) -> HarvestRun | None:
-    statement = (
-        select(HarvestRun)
-        .where(HarvestRun.source_id == source_id)
-        .order_by(col(HarvestRun.id).desc())
-    )
-    return session.exec(statement).first()
+    """The source's newest run of any kind."""
+    return repository.latest_run(session, source_id)
 
 
 def runs_older_than(session: Session, seconds: float) -> list[tuple[str, HarvestRun]]:
@@ -178,11 +177,4 @@ def runs_older_than(session: Session, seconds: float) -> list[tuple[str, Harvest
 
     A run whose process died counts too, until the source's next harvest resumes it.
     """
-    moment = utcnow() - timedelta(seconds=seconds)
-    statement = (
-        select(Source.slug, HarvestRun)
-        .join(HarvestRun, col(HarvestRun.source_id) == col(Source.id))
-        .where(col(HarvestRun.status) == "running", col(HarvestRun.started_at) < moment)
-        .order_by(col(HarvestRun.started_at))
-    )
-    return [(slug, run) for slug, run in session.exec(statement).all()]
+    return repository.running_since(session, utcnow() - timedelta(seconds=seconds))

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from app.auth import rate_limited
-from app.catalogue import repository
+from app.catalogue import service as catalogue
 from app.catalogue.models import DigitalObject
 from app.deps import SessionDep, StateDep
 from app.search import service
@@ -100,7 +100,7 @@ def search_page(
 def course_page(
     request: Request, resource_id: str, session: SessionDep, state: StateDep
 ) -> HTMLResponse:
-    resource = repository.get_resource(session, resource_id)
+    resource = catalogue.get_resource(session, resource_id)
     if resource is None or resource.deleted or not resource.publishable:
         gone = resource is not None and resource.deleted
         return templates.TemplateResponse(
@@ -113,7 +113,7 @@ def course_page(
     record, _ = screen_urls(ResourceRecord.model_validate(resource.record))
     base = state.settings.resolved_public_url
     page_url = f"{base}/courses/{resource_id}"
-    files = [_file(row, base) for row in repository.objects_of_resource(session, resource_id)]
+    files = [_file(row, base) for row in catalogue.files_of_resource(session, resource_id)]
     return templates.TemplateResponse(
         request,
         "course.html",

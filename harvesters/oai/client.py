@@ -37,6 +37,7 @@ from typing import Self, TypeVar
 import httpx
 
 from harvesters.net import AddressPolicy, AddressRefused, ResolutionFailed, async_client
+from harvesters.oai import dates
 from harvesters.oai.errors import (
     AddressNotAllowed,
     DeadlineExceeded,
@@ -462,7 +463,7 @@ def format_datestamp(value: DateArg) -> str | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("from/until datetimes must be timezone-aware (UTC)")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dates.format_datestamp(value)
     if isinstance(value, date):
         return value.isoformat()
     return value.strip()

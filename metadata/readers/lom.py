@@ -1,46 +1,8 @@
 """Read IEEE LOM (GB/T 21365) into the course profile, in any of the bindings repositories use.
 
-Takes the parsed ``<lom>`` element (or a ``<metadata>``/``<record>`` around it).
-Bindings: IEEE 1484.12.3 (``http://ltsc.ieee.org/xsd/LOM``: lowerCamelCase,
-``<string language>``, ``<source>``/``<value>``); IMS Metadata 1.2 as NL-LOM uses it
-(``imsmd_v1p2``: lower-case names, ``<langstring xml:lang>``, ``catalogentry``,
-``centity/vcard``, ``datetime``); LOM under another namespace or none.  Elements are
-matched by local name, case-insensitively, in the namespace of the ``<lom>`` root;
-elements of other namespaces (LOM-FR ``lomfr:documentType``, NL-LOM, national
-extensions) are skipped, except our own ``cf:`` extension (``CF_NS``) and class hours /
-credits under an obvious name (``学时``, ``学分``, ``classHours``, ``credits`` ...).
-
-Mapping (LOM category → profile field):
-
-* 1.1 identifier → ``identifiers``; catalog "course code" (``courseCode``, ``课程代码``,
-  ``<college> course code``) → ``course_code`` instead;
-* 1.2 title → ``title``, 1.4 description → ``description`` (language maps; HTML escaped
-  once or twice removed, paragraph breaks kept); 1.3 language → ``languages``;
-  1.5 keyword and 9.4 keyword → ``keywords``; 1.6 coverage → ``coverage``;
-* 2.3 contribute: role + vCard entities → ``contributors``; the first publisher's ORG
-  (or FN) → ``institution``; the earliest date of an author or publisher → ``created``,
-  other contribution dates → ``dates``; 3.2 (meta-metadata) dates → ``modified`` when
-  nothing else gives it; the rest of 3 is not read;
-* 4.1 format → ``formats``; 4.3 location → ``url`` (the web page; else the first web
-  page among the 1.1 identifiers) and ``objects`` (the files; 4.2 size and 4.7
-  duration go with a single file);
-* 5.2 learningResourceType → ``resource_types`` (as received) and ``resource_type``
-  (CELTS-41: a CELTS-41-sourced value first, else the first value that maps);
-  5.5 intendedEndUserRole, 5.6 context, 5.7 typicalAgeRange → ``audiences`` (as
-  received) and ``education_level`` (9 purpose "educational level" first, else the
-  first of them that maps); 5.9 typicalLearningTime → ``learning_time``;
-* 6.1 cost → ``cost``; 6.3 description → ``license`` (SPDX id and URL recognised);
-* 7 relation → ``relations`` (kind + each resource identifier, else its description);
-* 9 classification: purpose discipline / idea / 学科 → ``subjects`` with code (taxon id)
-  and scheme (taxonPath source; ``学科专业目录`` codes get missing zh/en labels from
-  ``metadata.vocabularies``); other purposes → free subjects (label only).
-
-Our writer (``metadata.writers.lom``) adds ``cf:`` elements for what LOM has no slot for
-(class hours, credits, CELTS-41 type, sources) and, only where the LOM elements alone
-would read back differently, an explicit value (``cf:landingPage``, ``cf:objects``,
-``cf:institution``, ``cf:modified`` ...); an empty one means "none".  The derivations
-both sides share are the public functions below.
-
+IEEE 1484.12.3, IMS Metadata 1.2 (as NL-LOM uses it), or LOM under another namespace or none;
+elements matched by local name.  The mapping, category by category, is docs/mapping-lom.md;
+the derivations the writer shares (``metadata.writers.lom``) are the public functions here.
 Issues carry ``path`` such as ``lom/general/language[2]``.
 """
 

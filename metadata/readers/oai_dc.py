@@ -1,37 +1,9 @@
 """Read simple Dublin Core (``oai_dc``) into the course profile.
 
-Takes the parsed ``<oai_dc:dc>`` element (or the ``<metadata>`` around it) and maps the
-15 DC elements.  Tolerated: elements in no namespace, namespaces declared only on the
-OAI-PMH root, DC terms (``dcterms:title``) for the same 15 names, HTML escaped once or
-twice in descriptions, C1 control codes standing for Windows-1252 punctuation, a MIME
-type and a file URL in one ``dc:format`` (``application/pdf https://…/a.pdf``), web
-addresses wrapped over two lines, vocabulary values with a prefix (``doc-type:article``).
-
-This module also holds the machinery qualified DC reuses (``metadata.readers.qdc``):
-one collector driven by a table of ``Term``s (which element lands in which profile
-slot, with which qualifier) and one builder from collected values to the profile.
-
-Mapping (element → profile field):
-
-* title → ``title``; description → ``description`` (language maps, HTML removed);
-* subject → ``keywords`` and ``subjects`` (``0812 计算机科学与技术`` → a discipline code
-  of the national catalogue, its missing zh/en label filled in as the LOM reader does);
-  an education level (``本科教育``) → ``education_level`` + ``audiences``;
-* type → ``resource_type`` (CELTS-41, the first value that maps) and ``resource_types``
-  (as received; unmapped ones are warnings); education levels → ``education_level``;
-* coverage → ``coverage``, except education levels → ``education_level`` + ``audiences``;
-* creator / contributor / publisher → ``contributors`` (author / contributor /
-  publisher); the first publisher is also the ``institution``;
-* date → ``created`` (the earliest) and ``dates``;
-* format → ``formats`` (MIME types normalised, other values as given); an ISO 8601
-  duration → ``learning_time``; ``32学时`` → ``class_hours``;
-* identifier → ``identifiers``; the first web page → ``url``; file links (``.pdf``,
-  ``.mp4`` …) → ``objects``; a labelled course code (``课程代码: CS101``) →
-  ``course_code``;
-* rights → ``license`` (SPDX id, URL, text); open access or ``免费`` → ``cost`` = False;
-* relation → ``relations``; source → ``sources``; language → ``languages``.
-
-Issues carry ``path`` such as ``dc:language[2]``.
+Maps the 15 DC elements, tolerating what repositories really send (no namespaces, escaped
+HTML, a MIME type and a URL in one ``dc:format`` ...).  Also the machinery qualified DC
+reuses: a collector driven by a table of ``Term``s and one builder of the profile.  The
+mapping is docs/mapping-dc.md.  Issues carry ``path`` such as ``dc:language[2]``.
 """
 
 from __future__ import annotations

@@ -1,33 +1,7 @@
 """Read qualified Dublin Core (``qdc``, ``oai_qdc``, ``dcterms``, NSDL ``nsdl_dc``).
 
-Qualified DC is simple DC plus DCMI Terms (``http://purl.org/dc/terms/``): refinements
-of the 15 elements (``dcterms:abstract`` refines description, ``dcterms:isPartOf``
-refines relation), education terms (``dcterms:educationLevel``, ``dcterms:audience``)
-and ``xsi:type`` encoding schemes that say how to read a value (``dcterms:URI``,
-``dcterms:W3CDTF``, ``dcterms:IMT``, ``dcterms:DCMIType``, ``nsdl_dc:NSDLType``,
-``dcterms:LCSH`` ...).  The NSDL wraps it in ``<nsdl_dc:nsdl_dc>`` next to ``lar:``
-(Learning Application Readiness) elements, which are ignored.
-
-The reading itself is ``metadata.readers.oai_dc``'s: this module only adds the DCMI
-Terms to its table, so one value means the same in both formats.
-
-Mapping of the terms (on top of oai_dc's):
-
-* alternative → ``title`` (after the title); abstract, tableOfContents → ``description``;
-* educationLevel → ``education_level`` + ``audiences`` (unmapped values are warnings);
-  audience, mediator → ``audiences`` (and ``education_level`` when one is a level);
-* created → ``created``; modified → ``modified``; issued, available, dateAccepted,
-  dateCopyrighted, dateSubmitted, valid → ``dates`` (or ``created`` when there is
-  nothing better);
-* license → ``license`` (preferred over rights); accessRights → ``license`` text, and
-  open access → ``cost`` = False;
-* extent, medium → ``formats``; an ISO 8601 duration in extent → ``learning_time``;
-* spatial, temporal → ``coverage``;
-* isPartOf, hasPart, isVersionOf, hasVersion, isFormatOf, hasFormat, references,
-  isReferencedBy, requires, isRequiredBy, replaces, isReplacedBy, conformsTo →
-  ``relations`` with ``kind`` = the term in lower case (LOM's spelling: ``ispartof``);
-* subject with a notation scheme (DDC, LCC, UDC, NLM) → ``Subject(code, scheme)``;
-  with a heading scheme (LCSH, MESH ...) → ``Subject(scheme, label)``.
+Simple DC plus the DCMI Terms: this module only adds the terms to ``metadata.readers.oai_dc``'s
+table, so one value means the same in both formats.  The mapping is docs/mapping-dc.md.
 """
 
 from __future__ import annotations

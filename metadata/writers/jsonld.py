@@ -1,31 +1,8 @@
 """Write a profile record as schema.org JSON-LD (LRMI), for course pages and search engines.
 
-``write_jsonld`` returns a plain ``dict`` ready for ``json.dumps``; nothing is fetched
-(the ``@context`` is the schema.org URL, as search engines expect).  Only URLs that
-pass ``metadata.urls.http_url`` are written, whatever the record holds.  The node is a
-``Course`` when the CELTS-41 type is a web course (schema.org's ``Course`` is a
-``CreativeWork`` and a ``LearningResource`` already), else a ``LearningResource``.
-
-Field by field:
-
-* name, description: a string, or ``{"@value", "@language"}`` objects when the record
-  has more than one language; inLanguage: the recognised BCP 47 languages;
-* keywords; about: ``DefinedTerm``s (``termCode``, ``inDefinedTermSet``) for subjects
-  with a code or a scheme (discipline codes of the national catalogue);
-* educationalLevel, learningResourceType: ``DefinedTerm``s of the profile's
-  vocabularies with bilingual names (learningResourceType falls back to the types as
-  received); audience: ``Audience`` per value received that is not a level;
-* timeRequired (learning time), and for a Course numberOfCredits and courseCode (else
-  the course code is a ``PropertyValue`` identifier);
-* provider: the institution (``Organization``); author (role author), publisher
-  (``Organization``), contributor (any other role): ``Person``s;
-* license: the licence URL, else the SPDX licence page, else a ``CreativeWork`` named
-  by the statement; isAccessibleForFree: the opposite of ``cost``;
-* associatedMedia: a ``VideoObject``/``AudioObject``/``ImageObject``/``MediaObject``
-  per file with contentUrl, encodingFormat, contentSize, duration, name;
-* dateCreated, dateModified, identifier, url (``url`` argument first, the record's
-  landing page then goes to sameAs), isPartOf/hasPart/isBasedOn/citation from relations
-  by kind, isBasedOn also from sources.
+A plain ``dict`` ready for ``json.dumps``; a ``Course`` for web courses, else a
+``LearningResource``; only URLs that pass ``metadata.urls.http_url``.  Field by field:
+docs/mapping-jsonld.md.
 """
 
 from __future__ import annotations
@@ -63,7 +40,7 @@ JSON = dict[str, Any]
 
 
 def write_jsonld(record: CourseResource, *, url: str | None = None) -> JSON:
-    """The record as one schema.org JSON-LD node (see the module docstring).
+    """The record as one schema.org JSON-LD node (see docs/mapping-jsonld.md).
 
     ``url`` is where the node is published (a catalogue page); it becomes ``@id`` and
     ``url``, and the source's own landing page goes to ``sameAs``.

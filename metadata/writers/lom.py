@@ -1,31 +1,8 @@
 """Write a profile record as IEEE LOM (1484.12.3 XML binding) that lomLoose.xsd accepts.
 
-Designed with ``metadata.readers.lom`` so that ``read_lom(write_lom(r)) == r`` for every
-record in the profile's normal form (what a reader produces; ``id`` and ``provenance``
-aside, which the OAI envelope carries — the ``id`` is also written as the identifier of
-the metadata record, 3.1, catalog ``coursefed``).
-
-Everything LOM has an element for is written there (see the reader's mapping), with
-vocabulary source ``LOMv1.0`` for LOM values, ``CELTS-41`` for national resource types,
-``学科专业目录`` for discipline codes.  LOM has no element for the rest, which goes into
-our extension namespace ``CF_NS`` (prefix ``cf``; lomLoose accepts elements of other
-namespaces inside every LOM element):
-
-* always, when set: ``educational/cf:classHours``, ``cf:credits``, ``cf:resourceType``
-  (CELTS-41 code), ``cf:educationLevel`` (also written as 9 purpose "educational
-  level"), ``general/cf:source``, ``lifeCycle/cf:modified``; a language that is not a
-  language tag: ``general/cf:language``;
-* only when the LOM elements alone would read back as something else: the landing page
-  (``technical/cf:landingPage``), the files (``technical/cf:objects``), the institution
-  (``lifeCycle/cf:institution``), the licence URL and SPDX id (``rights/cf:licenseUrl``,
-  ``cf:spdx``), a learning time LOM's pattern refuses (``educational/cf:learningTime``),
-  subject labels not to be completed (``taxon/cf:exactLabels``), and an empty
-  ``cf:educationLevel``/``cf:resourceType`` for "none" when the LOM values would map.
-
-Dates go where LOM keeps them: ``created`` on the first author or publisher
-contribution (or a contribution of role author without entity), other ``dates`` on
-contributions of role ``unknown`` without entity.  Dates and durations that LOM's
-patterns refuse are written as the date's description / the cf element.
+Made with ``metadata.readers.lom`` so that ``read_lom(write_lom(r)) == r`` for every record in
+the profile's normal form; what LOM has no element for goes into our ``cf:`` extension
+(``CF_NS``).  Where each field goes: docs/mapping-lom.md.
 """
 
 from __future__ import annotations

@@ -1,34 +1,7 @@
 """Write a profile record as simple Dublin Core (``oai_dc:dc``), as our OAI-PMH provider serves it.
 
-The output validates against ``oai_dc.xsd`` and reads back with
-``metadata.readers.oai_dc.read_oai_dc`` into the same title, description, languages,
-subject codes, contributors (by DC role), licence, identifiers, URL, objects,
-resource type, education level, course code, learning time and class hours.  What
-simple DC cannot say is dropped or flattened: relation kinds, subject schemes other
-than the national catalogues, audiences that are not education levels, credits, cost,
-and roles other than author and publisher (all become ``dc:contributor``).
-
-Element by element:
-
-* title, description: one element per language, with ``xml:lang`` (``und`` too);
-  a description's paragraphs (readers join several descriptions with a blank line) go in
-  one element each;
-* creator: contributors with the role author; publisher: the institution, then the
-  other publishers; contributor: every other role;
-* subject: ``<code> <label>`` per label language for codes of the national catalogues
-  (``0812 计算机科学与技术``; the bare code and the labels apart when a label would not
-  read back), the labels of other subjects, then the keywords not said yet;
-* date: created, modified, then the other dates;
-* type: the CELTS-41 label of ``resource_type`` first (unless the first value as
-  received already maps to it), then the values as received;
-* format: MIME types and other formats, the objects' MIME types, ``learning_time``
-  (ISO 8601 duration), class hours as ``N学时``;
-* identifier: the landing page first, the other identifiers, the objects' URLs, and the
-  course code as ``course code: <code>``;
-* source, language, relation (targets), coverage (then the education level, as its
-  label in the record's languages or as received: simple DC has no element for it);
-* rights: the licence statement, then the licence URL (the SPDX id is not written:
-  readers recognise it again from the statement or the URL).
+The output validates against ``oai_dc.xsd`` and reads back with ``metadata.readers.oai_dc``;
+what simple DC cannot say is dropped or flattened.  Element by element: docs/mapping-dc.md.
 """
 
 from __future__ import annotations
@@ -89,7 +62,7 @@ class _Builder:
 
 
 def write_oai_dc(record: CourseResource) -> etree._Element:
-    """The record as an ``oai_dc:dc`` element (see the module docstring)."""
+    """The record as an ``oai_dc:dc`` element (see docs/mapping-dc.md)."""
     out = _Builder()
     languages = _text_languages(record)
 

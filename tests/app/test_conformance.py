@@ -21,7 +21,6 @@ from app.sources.conformance import (
     check_endpoint,
     format_checks,
     has_failures,
-    parse_datestamp,
 )
 from tests.app.oai_faults import FaultyRepository
 from tests.fixtures.samples import sample
@@ -338,10 +337,3 @@ def test_unreachable_endpoint_fails_without_raising() -> None:
     checks = check(url)
     assert outcomes(checks) == {"identify": "fail", "errors": "fail"}
     assert "NetworkError" in checks["identify"].detail
-
-
-def test_datestamp_parsing() -> None:
-    assert parse_datestamp("2024-04-01") is not None
-    assert parse_datestamp("2024-04-01T10:00:00Z") is not None
-    for bad in ("aaaa-bb-cc", "2024-13-01", "2024-04-01T10:00:00", "2024-04-01T10:00:00.5Z"):
-        assert parse_datestamp(bad) is None, bad

@@ -20,8 +20,8 @@ from app.main import create_app
 from app.search.gateway import SearchIndex
 from app.settings import Settings
 from app.sources import service as sources
-from app.sources.harvest import SECONDS_GRANULARITY as SECONDS
 from app.sources.harvest import from_argument, harvest
+from harvesters.oai.dates import SECONDS
 
 pytestmark = pytest.mark.services
 

@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.demo.corpus import generate_corpus
 from app.jobs import Scheduler, run_due, sync_search
@@ -35,7 +36,7 @@ from app.settings import Settings
 from app.sources import registration
 from app.sources import service as sources
 from app.sources.harvest import harvest
-from app.sources.models import HarvestRun, Source, utcnow
+from app.sources.models import HarvestRun, Source
 from tests.hostile import HostileProvider
 from tests.services_plugin import free_port, serving
 

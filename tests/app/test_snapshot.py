@@ -20,10 +20,10 @@ from sqlmodel import col
 
 from app.catalogue import repository as catalogue_repository
 from app.catalogue.models import DigitalObject, Resource
+from app.clock import utcnow
 from app.db import session_scope
 from app.mirror.snapshot import BATCH_SIZE, FORMAT, Snapshot, write_snapshot
 from app.settings import Settings
-from app.sources.models import utcnow
 from metadata.profile import DigitalObjectRef
 from tests.app.test_feed import current, mirror_app, remove, store
 

@@ -1,0 +1,141 @@
+"""All SQL of the sources domain: sources, their worker leases, harvest runs, failed records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.sources.models import FailedRecord, HarvestRun, Source
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def get_source(session: Session, source_id: int) -> Source | None:
+    return session.get(Source, source_id)
+
+
+def source_by_slug(session: Session, slug: str) -> Source | None:
+    return session.exec(select(Source).where(Source.slug == slug)).first()
+
+
+def source_by_name(session: Session, name: str) -> Source | None:
+    return session.exec(select(Source).where(Source.name == name)).first()
+
+
+def list_sources(session: Session) -> list[Source]:
+    """Every source, in slug order."""
+    return list(session.exec(select(Source).order_by(col(Source.slug))).all())
+
+
+def save(session: Session, row: Source | HarvestRun) -> None:
+    """Add a new or changed row to the transaction and write it (a new row gets its id)."""
+    session.add(row)
+    session.flush()
+
+
+# --- leases ----------------------------------------------------------------------------------
+
+
+def take_lease(
+    session: Session, source_id: int, *, held_by: str | None, owner: str, until: datetime
+) -> bool:
+    """Give the lease to ``owner`` if ``held_by`` still holds it: a compare-and-swap, so
+    of two workers (on several hosts) that saw the same holder only one wins."""
+    holder = col(Source.lease_owner)
+    statement = (
+        update(Source)
+        .where(col(Source.id) == source_id)
+        .where(holder.is_(None) if held_by is None else holder == held_by)
+        .values(lease_owner=owner, lease_until=until)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def extend_lease(session: Session, source_id: int, *, owner: str, until: datetime) -> bool:
+    """Move the end of ``owner``'s lease; False when another worker holds the source now."""
+    statement = (
+        update(Source)
+        .where(col(Source.id) == source_id, col(Source.lease_owner) == owner)
+        .values(lease_until=until)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def release_lease(session: Session, source_id: int, *, owner: str) -> None:
+    """Free the source if ``owner`` still holds it."""
+    session.execute(
+        update(Source)
+        .where(col(Source.id) == source_id, col(Source.lease_owner) == owner)
+        .values(lease_owner=None, lease_until=None)
+    )
+
+
+# --- harvest runs ------------------------------------------------------------------------------
+
+
+def get_run(session: Session, run_id: int) -> HarvestRun | None:
+    return session.get(HarvestRun, run_id)
+
+
+def latest_run(
+    session: Session, source_id: int, *, kind: str | None = None, status: str | None = None
+) -> HarvestRun | None:
+    """The source's newest run, of ``kind`` (harvest, reconcile) and ``status`` if given."""
+    statement = select(HarvestRun).where(HarvestRun.source_id == source_id)
+    if kind is not None:
+        statement = statement.where(HarvestRun.kind == kind)
+    if status is not None:
+        statement = statement.where(HarvestRun.status == status)
+    return session.exec(statement.order_by(col(HarvestRun.id).desc())).first()
+
+
+def running_since(session: Session, moment: datetime) -> list[tuple[str, HarvestRun]]:
+    """Runs still ``running`` that started before ``moment``, oldest first, with their
+    source's slug."""
+    statement = (
+        select(Source.slug, HarvestRun)
+        .join(HarvestRun, col(HarvestRun.source_id) == col(Source.id))
+        .where(col(HarvestRun.status) == "running", col(HarvestRun.started_at) < moment)
+        .order_by(col(HarvestRun.started_at))
+    )
+    return [(slug, run) for slug, run in session.exec(statement).all()]
+
+
+# --- failed records ------------------------------------------------------------------------------
+
+
+def add_failed_record(
+    session: Session,
+    *,
+    run_id: int,
+    source_id: int,
+    identifier: str | None,
+    datestamp: str | None,
+    reason: str,
+    raw: bytes | None,
+) -> None:
+    """Keep a record a run could not read or store, with its raw bytes (written with the
+    run's page)."""
+    session.add(
+        FailedRecord(
+            run_id=run_id,
+            source_id=source_id,
+            identifier=identifier,
+            datestamp=datestamp,
+            reason=reason,
+            raw=raw,
+        )
+    )
+
+
+def failed_records(session: Session, run_id: int, *, limit: int) -> list[FailedRecord]:
+    """The first ``limit`` records the run could not read or store, in the order met."""
+    statement = (
+        select(FailedRecord)
+        .where(FailedRecord.run_id == run_id)
+        .order_by(col(FailedRecord.id))
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
