@@ -908,11 +908,13 @@ def test_one_connection_carries_the_files_of_one_host(server: ObjectServer) -> N
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
 
-def fetch_from_script(script: Script, downloads: int = 1) -> list[Downloaded | DownloadFailed]:
-    """Download ``downloads`` times, one after the other on one client, from a raw server
-    that runs ``script(reader, writer, connection number)`` for each connection."""
+def fetch_from_script(
+    script: Script, *, timeout: float = 5.0, total_timeout: float | None = None
+) -> Downloaded | DownloadFailed:
+    """Download once from a raw server that runs ``script(reader, writer, connection
+    number)`` for each connection."""
 
-    async def run() -> list[Downloaded | DownloadFailed]:
+    async def run() -> Downloaded | DownloadFailed:
         connections = 0
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -927,16 +929,13 @@ def fetch_from_script(script: Script, downloads: int = 1) -> list[Downloaded | D
 
         listening = await asyncio.start_server(handle, "127.0.0.1", 0)
         url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/notes.pdf"
-        results: list[Downloaded | DownloadFailed] = []
         policy = AddressPolicy(allow_private=True, resolver=no_dns)
-        async with listening, object_client(policy, timeout=5) as client:
-            for _ in range(downloads):
-                try:
-                    results.append(await download(url, io.BytesIO(), client=client,
-                                                  policy=policy, max_bytes=MB))  # fmt: skip
-                except DownloadFailed as error:
-                    results.append(error)
-        return results
+        async with listening, object_client(policy, timeout=timeout) as client:
+            try:
+                return await download(url, io.BytesIO(), client=client, policy=policy,
+                                      max_bytes=MB, total_timeout=total_timeout)  # fmt: skip
+            except DownloadFailed as error:
+                return error
 
     return asyncio.run(run())
 
@@ -951,7 +950,7 @@ def test_interim_answers_before_the_final_one_are_skipped() -> None:
         writer.write(PDF_REPLY)
         await writer.drain()
 
-    [got] = fetch_from_script(script)
+    got = fetch_from_script(script)
     assert isinstance(got, Downloaded)
     assert (got.media_type, got.size) == ("application/pdf", len(PDF_HEAD))
 
@@ -962,7 +961,7 @@ def test_an_answer_that_is_not_http_is_a_retryable_failure() -> None:
         writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
         await writer.drain()
 
-    [error] = fetch_from_script(script)
+    error = fetch_from_script(script)
     assert isinstance(error, DownloadFailed)
     assert error.retryable
     assert error.reason.endswith("/notes.pdf: the answer is not valid HTTP/1.1, or broke off")
@@ -979,8 +978,37 @@ def test_headers_that_never_end_are_refused_before_they_fill_memory() -> None:
                 await writer.drain()
 
     with PeakMemory() as memory:
-        [error] = fetch_from_script(script)
+        error = fetch_from_script(script)
     assert isinstance(error, DownloadFailed)
     assert error.reason.endswith("the answer is not valid HTTP/1.1, or broke off")
     assert "Padding" not in error.reason
     assert memory.growth_mib < 20
+
+
+def test_a_server_that_stops_mid_body_meets_the_idle_timeout() -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + PDF_HEAD)
+        await writer.drain()
+        await reader.read()  # then nothing more, until the client hangs up
+
+    error = fetch_from_script(script, timeout=0.3)
+    assert isinstance(error, DownloadFailed)
+    assert error.retryable
+    assert error.reason.endswith("/notes.pdf: timed out (ReadTimeout)")
+
+
+def test_a_trickling_server_meets_the_total_deadline() -> None:
+    # A byte now and then keeps every read within the idle timeout: only the deadline ends it.
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + PDF_HEAD)
+        for _ in range(100_000):
+            await asyncio.sleep(0.02)
+            writer.write(b"x")
+            await writer.drain()
+
+    error = fetch_from_script(script, timeout=5.0, total_timeout=0.5)
+    assert isinstance(error, DownloadFailed)
+    assert error.retryable
+    assert error.reason.endswith("/notes.pdf: not complete after 0.5 s")
