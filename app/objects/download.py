@@ -1,23 +1,22 @@
-"""Download one object safely: checked URLs, manual redirects, streamed, hashed, sniffed.
+"""Download one object safely: checked hops, streamed, hashed, sized, sniffed.
 
-``download(url, out, client=..., max_bytes=...)`` writes the body to ``out`` (the caller
-spools to a temporary file) while computing its sha256 and size, and returns a
-``Downloaded``.  It never holds the body in memory: chunks go straight from the socket to
-the hash and the file.
+``download(url, out, client=..., policy=..., max_bytes=...)`` writes the body to ``out``
+(the caller spools it) while computing its sha256 and size, and returns a ``Downloaded``;
+``probe`` reads only the final status, for link checks.  Both go through an
+``object_client``: httpx on ``harvesters.net.PolicyTransport``, which checks every hop
+against the request's address policy and connects to the checked address (keeping the
+Host header and the TLS server name), with no proxies and no cookies.
 
-* Every hop (the URL and each redirect, at most ``max_redirects``) passes
-  ``app.objects.safety.check_url`` and is fetched from the address that was checked.
-* ``ObjectRefused`` is a permanent verdict: ``not_allowed`` (URL policy), ``too_large``
-  (``Content-Length`` or the streamed count passes ``max_bytes``), ``unsupported_type``
-  (the sniffed type is not on the allow list; raised as soon as the first
-  ``SNIFF_BYTES`` arrive).  ``DownloadFailed`` is everything else, with ``retryable``.
-* ``Accept-Encoding: identity`` is asked for; a server that compresses anyway (gzip,
-  deflate) is decoded in bounded steps, so a small compressed body cannot expand in memory.
-* https requests to a host name carry ``Connection: close``: the connection was opened to
-  an address for one name, and is never kept for another request.
-
-The requests go through ``app.objects.client.ObjectClient``, an HTTP/1.1 client that
-does what the downloader needs and nothing else.
+* Redirects (at most ``max_redirects``) are followed here, not by httpx, which would read
+  a redirect's whole body into memory; a refused hop is named: "X redirects to Y: ...".
+* ``ObjectRefused`` is a permanent verdict: ``not_allowed`` (the address policy, too many
+  redirects), ``too_large`` (``Content-Length`` or the streamed count passes
+  ``max_bytes``), ``unsupported_type`` (the sniffed type is not on the allow list; raised
+  as soon as the first ``SNIFF_BYTES`` arrive).  ``DownloadFailed`` is everything else,
+  with ``retryable``.
+* ``Accept-Encoding: identity`` is asked for; a body compressed anyway (gzip, deflate) is
+  decoded here in bounded steps (httpx's decoders expand a whole read at once), so a
+  compression bomb stops at the size cap without filling memory.
 
 ``out`` receives partial bytes when an error is raised; the caller discards them.
 """
@@ -25,42 +24,19 @@ does what the downloader needs and nothing else.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import re
-import unicodedata
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from email.errors import HeaderParseError
-from email.header import decode_header, make_header
 from http import HTTPStatus
-from pathlib import PurePosixPath
-from typing import Protocol, TypeVar
-from urllib.parse import unquote, unquote_to_bytes
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
-from app.objects.client import (
-    ConnectError,
-    ConnectTimeout,
-    LocalProtocolError,
-    ObjectClient,
-    Response,
-    Timeout,
-    TransportError,
-)
-from app.objects.safety import (
-    DownloadFailed,
-    ObjectDownloadError,
-    ObjectRefused,
-    Resolver,
-    Target,
-    check_url,
-    system_resolver,
-)
+from app.objects.names import file_name_from_disposition, file_name_from_url
 from app.objects.sniff import SNIFF_BYTES, Package, is_allowed, sniff
-from harvesters.net import AddressPolicy
+from harvesters.net import POLICY, AddressPolicy, AddressRefused, ResolutionFailed, async_client
 from harvesters.oai.client import retry_after_seconds
 
 __all__ = [
@@ -72,14 +48,62 @@ __all__ = [
     "file_name_from_disposition",
     "file_name_from_url",
     "is_allowed",
+    "object_client",
     "probe",
 ]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-MAX_FILE_NAME = 255
 USER_AGENT = "coursefed/0.1 (+object fetcher)"
 # Asked of every server: any type (the bytes decide), and no compression (see _body).
 REQUEST_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity", "User-Agent": USER_AGENT}
+CONNECT_TIMEOUT = 10.0  # seconds for TCP and TLS handshakes
+
+RefusalKind = Literal["not_allowed", "too_large", "unsupported_type"]
+
+
+class ObjectDownloadError(Exception):
+    """Base of every error the object downloader raises on purpose::
+
+    ObjectDownloadError
+    ├── ObjectRefused(kind, reason)   permanent: "not_allowed" | "too_large" | "unsupported_type"
+    └── DownloadFailed(reason, retryable, retry_after, status)
+    """
+
+
+class ObjectRefused(ObjectDownloadError):
+    """We will not store this object: a permanent verdict, never retried.
+
+    ``kind`` is ``"not_allowed"`` (the address policy: scheme, address, redirects),
+    ``"too_large"`` or ``"unsupported_type"``; ``reason`` says why in words.
+    """
+
+    def __init__(self, kind: RefusalKind, reason: str) -> None:
+        super().__init__(f"{kind}: {reason}")
+        self.kind: RefusalKind = kind
+        self.reason = reason
+
+
+class DownloadFailed(ObjectDownloadError):
+    """The download did not complete; ``retryable`` says whether trying later may help.
+
+    Timeouts, connection errors and HTTP 408/429/5xx are retryable (``retry_after`` is the
+    server's ``Retry-After`` in seconds, when it sent one); 404, 410 and other 4xx are not.
+    ``status`` is the HTTP status when the failure was an HTTP answer.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.status = status
 
 
 class BinarySink(Protocol):
@@ -101,40 +125,54 @@ class Downloaded:
     package: Package | None = None  # a ZIP that is an IMS ("ims") or HTML5 content package
 
 
+def object_client(
+    policy: AddressPolicy, *, timeout: float = 60.0, **transport_options: Any
+) -> httpx.AsyncClient:
+    """The client for ``download`` and ``probe``: one per round, shared by its downloads,
+    so connections to a host are kept from one file to the next.
+
+    ``timeout`` bounds each wait for the server (the idle guard: a server that stops
+    sending fails after it) and for a free connection; ``policy`` applies to requests
+    that carry none (``download`` always passes the job's own).  ``transport_options``
+    go to ``PolicyTransport`` (``verify``, ``pool_factory``).
+    """
+    client = async_client(
+        policy,
+        timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+        headers=REQUEST_HEADERS,
+        follow_redirects=False,
+        **transport_options,
+    )
+    # No cookies: one college's server must not be handed what it set on a previous file.
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
+
+
 async def download(
     url: str,
     out: BinarySink,
     *,
-    client: ObjectClient,
+    client: httpx.AsyncClient,
+    policy: AddressPolicy,
     max_bytes: int,
-    allow_private: bool = False,
     max_redirects: int = 5,
     chunk_size: int = 1 << 20,
-    resolver: Resolver = system_resolver,
     total_timeout: float | None = None,
-    policy: AddressPolicy | None = None,
 ) -> Downloaded:
-    """Fetch ``url`` into ``out`` and describe what arrived.
+    """Fetch ``url`` into ``out`` under ``policy`` and describe what arrived.
 
-    ``client`` is the caller's (shared) client; its timeouts apply to each step, and
+    ``client`` is an ``object_client``; its timeouts apply to each step, and
     ``total_timeout`` (seconds) bounds the whole download, so a server trickling bytes
-    cannot hold a worker forever.  Redirects are followed here: the client never does.
-    ``policy`` is the deployment's address policy (its allowed networks); ``allow_private``
-    the source's own setting.
+    cannot hold a worker forever.  ``chunk_size`` bounds each step of decompression.
     """
+
+    async def receive(response: httpx.Response) -> Downloaded:
+        _check_status(response)
+        return await _receive(response, out, max_bytes, chunk_size)
+
     try:
         async with asyncio.timeout(total_timeout):
-            return await _download(
-                url,
-                out,
-                client=client,
-                max_bytes=max_bytes,
-                allow_private=allow_private,
-                max_redirects=max_redirects,
-                chunk_size=chunk_size,
-                resolver=resolver,
-                policy=policy,
-            )
+            return await _follow(url, receive, client, policy, max_redirects)
     except TimeoutError:
         if total_timeout is None:
             raise
@@ -142,64 +180,27 @@ async def download(
         raise DownloadFailed(reason, retryable=True) from None
 
 
-async def _download(
-    url: str,
-    out: BinarySink,
-    *,
-    client: ObjectClient,
-    max_bytes: int,
-    allow_private: bool,
-    max_redirects: int,
-    chunk_size: int,
-    resolver: Resolver,
-    policy: AddressPolicy | None,
-) -> Downloaded:
-    async def receive(response: Response, target: Target) -> Downloaded:
-        _check_status(response, target)
-        return await _receive(response, out, target, max_bytes, chunk_size)
-
-    return await _follow(
-        url,
-        receive,
-        client=client,
-        allow_private=allow_private,
-        max_redirects=max_redirects,
-        resolver=resolver,
-        policy=policy,
-    )
-
-
 async def probe(
     url: str,
     *,
-    client: ObjectClient,
-    allow_private: bool = False,
+    client: httpx.AsyncClient,
+    policy: AddressPolicy,
     max_redirects: int = 5,
-    resolver: Resolver = system_resolver,
     total_timeout: float = 60.0,
-    policy: AddressPolicy | None = None,
 ) -> int:
-    """The HTTP status ``url`` finally answers, under the same policy as ``download``.
+    """The HTTP status ``url`` finally answers, under the same rules as ``download``.
 
     Used to re-check source links: only the status line and headers are read, never
     the body, within ``total_timeout`` seconds.  Refusals and network failures raise as
     in ``download``.
     """
 
-    async def status(response: Response, _target: Target) -> int:
+    async def status(response: httpx.Response) -> int:
         return response.status_code
 
     try:
         async with asyncio.timeout(total_timeout):
-            return await _follow(
-                url,
-                status,
-                client=client,
-                allow_private=allow_private,
-                max_redirects=max_redirects,
-                resolver=resolver,
-                policy=policy,
-            )
+            return await _follow(url, status, client, policy, max_redirects)
     except TimeoutError:
         raise DownloadFailed(f"{url}: no answer within {total_timeout} s", retryable=True) from None
 
@@ -209,82 +210,73 @@ T = TypeVar("T")
 
 async def _follow(
     url: str,
-    handle: Callable[[Response, Target], Awaitable[T]],
-    *,
-    client: ObjectClient,
-    allow_private: bool,
+    handle: Callable[[httpx.Response], Awaitable[T]],
+    client: httpx.AsyncClient,
+    policy: AddressPolicy,
     max_redirects: int,
-    resolver: Resolver,
-    policy: AddressPolicy | None = None,
 ) -> T:
-    """GET ``url``, each hop checked and pinned, and hand the final answer to ``handle``."""
+    """GET ``url`` and each redirect under ``policy``; ``handle`` the final answer."""
     current: httpx.URL | str = url
-    previous: Target | None = None
+    came_from: httpx.URL | None = None
     for _ in range(max_redirects + 1):
+        response = await _send(client, current, policy, came_from)
         try:
-            target = await check_url(
-                current, allow_private=allow_private, resolver=resolver, policy=policy
-            )
-        except ObjectRefused as refused:
-            if previous is None:
-                raise
-            reason = f"{previous.url} redirects to {current}: {refused.reason}"
-            raise ObjectRefused(refused.kind, reason) from None
-        previous = target
-        try:
-            response = await _send(client, target)
-            try:
-                _check_tls_name(response, target)
-                if response.status_code in REDIRECTS:
-                    current = _redirect_location(response, target)
-                    continue
-                return await handle(response, target)
-            finally:
-                response.close()
-        except TransportError as exc:
-            raise _failure(exc, target) from exc
+            if response.status_code in REDIRECTS:
+                came_from, current = response.url, _redirect_location(response)
+                continue
+            return await handle(response)
+        except httpx.HTTPError as exc:
+            raise _failure(exc, response.url) from exc
+        finally:
+            await response.aclose()  # an unread body is not read: the connection is closed
     raise ObjectRefused("not_allowed", f"{url}: more than {max_redirects} redirects")
 
 
-async def _send(client: ObjectClient, target: Target) -> Response:
-    """GET the target from its checked address, trying the other address family next."""
-    *first, last = target.candidates()
-    for pinned in first:
-        with contextlib.suppress(ConnectError, ConnectTimeout):
-            return await _get(client, pinned)
-    return await _get(client, last)
+async def _send(
+    client: httpx.AsyncClient,
+    url: httpx.URL | str,
+    policy: AddressPolicy,
+    came_from: httpx.URL | None,
+) -> httpx.Response:
+    """One GET, its status and headers read; errors become the downloader's own."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ObjectRefused("not_allowed", f"not a valid URL ({exc})") from None
+    try:
+        if not parsed.is_absolute_url:
+            # httpx would read it as a path ("file:///etc/passwd" → "/etc/passwd"): the
+            # policy refuses it (no http(s) scheme, or no host) before any lookup.
+            await policy.check(parsed)
+        request = client.build_request("GET", parsed, extensions={POLICY: policy})
+        return await client.send(request, stream=True)
+    except AddressRefused as refused:
+        reason = refused.reason
+        if came_from is not None:
+            reason = f"{came_from} redirects to {url}: {reason}"
+        raise ObjectRefused("not_allowed", reason) from None
+    except ResolutionFailed as exc:
+        raise DownloadFailed(exc.reason, retryable=exc.retryable) from exc
+    except httpx.HTTPError as exc:
+        raise _failure(exc, url) from exc
+    except httpx.InvalidURL:  # httpx joining a Location to the URL asked for
+        reason = f"{url}: redirects to an invalid URL"
+        raise DownloadFailed(reason, retryable=False) from None
 
 
-async def _get(client: ObjectClient, target: Target) -> Response:
-    # https to a host name: the connection is not kept for another request (the pool,
-    # keyed by TLS name, would not hand it to another name either).
-    return await client.get(target, REQUEST_HEADERS, keep_alive=not target.extensions)
-
-
-def _check_tls_name(response: Response, target: Target) -> None:
-    """Refuse an answer that came over TLS verified for another name (a reused connection)."""
-    expected = target.extensions.get("sni_hostname")
-    if expected is None:
-        return
-    verified = response.tls_name
-    if verified != expected:
-        reason = f"{target.url}: TLS connection verified for {verified!r}, not {expected!r}"
-        raise DownloadFailed(reason, retryable=True)
-
-
-def _redirect_location(response: Response, target: Target) -> httpx.URL:
+def _redirect_location(response: httpx.Response) -> httpx.URL:
     location = response.headers.get("location")
     if not location:
-        reason = f"{target.url}: HTTP {response.status_code} without a Location"
+        reason = f"{response.url}: HTTP {response.status_code} without a Location"
         raise DownloadFailed(reason, retryable=False, status=response.status_code)
     try:
-        return target.url.join(location.strip())
-    except httpx.InvalidURL as exc:
-        reason = f"{target.url}: redirect to an invalid URL {location!r} ({exc})"
+        return response.url.join(location.strip())
+    except httpx.InvalidURL:
+        reason = f"{response.url}: HTTP {response.status_code} to an invalid URL"
         raise DownloadFailed(reason, retryable=False, status=response.status_code) from None
 
 
-def _check_status(response: Response, target: Target) -> None:
+def _check_status(response: httpx.Response) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -294,20 +286,26 @@ def _check_status(response: Response, target: Target) -> None:
         phrase = f" {HTTPStatus(status).phrase}"
     except ValueError:
         phrase = ""
-    reason = f"{target.url}: HTTP {status}{phrase}"
+    reason = f"{response.url}: HTTP {status}{phrase}"
     raise DownloadFailed(reason, retryable=retryable, retry_after=retry_after, status=status)
 
 
-def _failure(exc: TransportError, target: Target) -> DownloadFailed:
-    if isinstance(exc, Timeout):
-        return DownloadFailed(f"{target.url}: timed out ({type(exc).__name__})", retryable=True)
+def _failure(exc: httpx.HTTPError, url: httpx.URL | str) -> DownloadFailed:
+    if isinstance(exc, httpx.TimeoutException):
+        return DownloadFailed(f"{url}: timed out ({type(exc).__name__})", retryable=True)
     if _certificate_error(exc):
-        return DownloadFailed(f"{target.url}: TLS certificate refused: {exc}", retryable=False)
-    # The network or the server misbehaving is worth another try later; a request we
-    # could not even write is not.
-    retryable = not isinstance(exc, LocalProtocolError)
+        return DownloadFailed(f"{url}: TLS certificate refused: {exc}", retryable=False)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        # Its message may quote what the server sent: say what happened in our words.
+        reason = f"{url}: the answer is not valid HTTP/1.1, or broke off"
+        return DownloadFailed(reason, retryable=True)
+    # The network misbehaving is worth another try later; a request that could not
+    # even be written is not.
+    retryable = isinstance(exc, httpx.TransportError) and not isinstance(
+        exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol
+    )
     detail = str(exc) or type(exc).__name__
-    return DownloadFailed(f"{target.url}: {detail}", retryable=retryable)
+    return DownloadFailed(f"{url}: {detail}", retryable=retryable)
 
 
 def _certificate_error(exc: BaseException) -> bool:
@@ -320,53 +318,54 @@ def _certificate_error(exc: BaseException) -> bool:
 
 
 async def _receive(
-    response: Response, out: BinarySink, target: Target, max_bytes: int, chunk_size: int
+    response: httpx.Response, out: BinarySink, max_bytes: int, chunk_size: int
 ) -> Downloaded:
+    url = response.url
     headers = response.headers
     encoding = headers.get("content-encoding", "identity").strip().lower()
     length = _content_length(response)
     if length is not None and length > max_bytes and encoding in {"", "identity"}:
-        reason = f"{target.url}: Content-Length {length} is over the limit of {max_bytes} bytes"
+        reason = f"{url}: Content-Length {length} is over the limit of {max_bytes} bytes"
         raise ObjectRefused("too_large", reason)
     declared = headers.get("content-type")
     digest = hashlib.sha256()
     size = 0
     head = b""
     verdict = None
-    async for chunk in _body(response, encoding, chunk_size, target):
+    async for chunk in _body(response, encoding, chunk_size):
         size += len(chunk)
         if size > max_bytes:
-            raise ObjectRefused("too_large", f"{target.url}: more than {max_bytes} bytes")
+            raise ObjectRefused("too_large", f"{url}: more than {max_bytes} bytes")
         if verdict is None:
             head += chunk[: SNIFF_BYTES - len(head)]
             if len(head) >= SNIFF_BYTES:
-                verdict = _judge(head, declared, target, complete=False)
+                verdict = _judge(head, declared, url, complete=False)
         digest.update(chunk)
         out.write(chunk)
     if verdict is None:
-        verdict = _judge(head, declared, target, complete=True)
+        verdict = _judge(head, declared, url, complete=True)
     return Downloaded(
         sha256=digest.hexdigest(),
         size=size,
         media_type=verdict.media_type,
         declared_type=declared,
-        final_url=str(target.url),
+        final_url=str(url),
         file_name=file_name_from_disposition(headers.get("content-disposition"))
-        or file_name_from_url(target.url),
+        or file_name_from_url(url),
         package=verdict.package,
     )
 
 
-def _content_length(response: Response) -> int | None:
+def _content_length(response: httpx.Response) -> int | None:
     value = response.headers.get("content-length", "").strip()
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _judge(head: bytes, declared: str | None, target: Target, *, complete: bool) -> _Verdict:
+def _judge(head: bytes, declared: str | None, url: httpx.URL, *, complete: bool) -> _Verdict:
     found = sniff(head, declared, complete=complete)
     if not is_allowed(found.media_type):
         said = f" (declared {declared})" if declared else ""
-        reason = f"{target.url}: {found.media_type}{said} is not a type we store"
+        reason = f"{url}: {found.media_type}{said} is not a type we store"
         raise ObjectRefused("unsupported_type", reason)
     return _Verdict(found.media_type, found.package)
 
@@ -377,21 +376,19 @@ class _Verdict:
     package: Package | None
 
 
-async def _body(
-    response: Response, encoding: str, chunk_size: int, target: Target
-) -> AsyncIterator[bytes]:
-    """The body in pieces of at most ``chunk_size``, decoded from gzip/deflate if need be."""
+async def _body(response: httpx.Response, encoding: str, chunk_size: int) -> AsyncIterator[bytes]:
+    """The body as it arrives, decoded from gzip/deflate (``chunk_size`` bytes a step)."""
     if encoding in {"", "identity"}:
-        async for chunk in response.aiter_raw(chunk_size):
+        async for chunk in response.aiter_raw():
             yield chunk
         return
+    url = response.url
     if encoding not in {"gzip", "x-gzip", "deflate"}:
-        reason = f"{target.url}: unsupported Content-Encoding {encoding!r}"
-        raise DownloadFailed(reason, retryable=False)
+        raise DownloadFailed(f"{url}: unsupported Content-Encoding {encoding!r}", retryable=False)
     # gzip: header and trailer checked (wbits 16+); deflate: zlib-wrapped, as the RFC says.
     decoder = zlib.decompressobj(16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS)
     try:
-        async for raw in response.aiter_raw(chunk_size):
+        async for raw in response.aiter_raw():
             data = raw
             while data and not decoder.eof:
                 piece = decoder.decompress(data, chunk_size)  # bounded: no zip-bomb spike
@@ -400,93 +397,8 @@ async def _body(
                     yield piece
         tail = decoder.flush()
     except zlib.error as exc:
-        reason = f"{target.url}: corrupt {encoding} body ({exc})"
-        raise DownloadFailed(reason, retryable=False) from None
+        raise DownloadFailed(f"{url}: corrupt {encoding} body ({exc})", retryable=False) from None
     if tail:
         yield tail
     if not decoder.eof:
-        raise DownloadFailed(f"{target.url}: truncated {encoding} body", retryable=True)
-
-
-# --- file names -----------------------------------------------------------------------------
-
-_PARAMETER_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_PARAMETER = re.compile(rf'\s*;\s*({_PARAMETER_NAME})\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-_ENCODED_WORD = re.compile(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=")
-
-
-def file_name_from_disposition(header: str | None) -> str | None:
-    """The file name a ``Content-Disposition`` header gives (RFC 6266), sanitised.
-
-    ``filename*`` (RFC 8187: ``UTF-8''%E8%AF%BE.pdf``) wins over ``filename``.  Quirks
-    of real servers are read too: percent-encoded UTF-8 in ``filename`` and RFC 2047
-    encoded words (``=?UTF-8?B?...?=``).
-    """
-    if not header:
-        return None
-    parameters: dict[str, str] = {}
-    _, _, rest = header.partition(";")
-    for match in _PARAMETER.finditer(";" + rest):
-        name, value = match.group(1).lower(), match.group(2).strip()
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        parameters.setdefault(name, value)
-    extended = parameters.get("filename*")
-    if extended is not None:
-        name = _ext_value(extended)
-        if name is not None:
-            return sanitise_file_name(name)
-    plain = parameters.get("filename")
-    if plain is None:
-        return None
-    return sanitise_file_name(_plain_name(plain))
-
-
-def _ext_value(value: str) -> str | None:
-    """RFC 8187 ``charset'language'pct-encoded`` → text (UTF-8 and ISO-8859-1 only)."""
-    charset, quote, rest = value.strip('"').partition("'")
-    _, quote2, encoded = rest.partition("'")
-    if not quote or not quote2 or charset.lower() not in {"utf-8", "iso-8859-1"}:
-        return None
-    try:
-        return unquote_to_bytes(encoded).decode(charset.lower())
-    except UnicodeDecodeError:
-        return None
-
-
-def _plain_name(value: str) -> str:
-    if _ENCODED_WORD.search(value):
-        try:
-            return str(make_header(decode_header(value)))
-        except (HeaderParseError, LookupError, UnicodeDecodeError):
-            return value
-    if "%" in value:
-        try:
-            decoded = unquote_to_bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return value
-        if not decoded.isascii():  # "%E8%AF%BE.pdf": UTF-8 sent percent-encoded
-            return decoded
-    return value
-
-
-def file_name_from_url(url: httpx.URL | str) -> str | None:
-    """The last segment of the URL's path, percent-decoded and sanitised; None if empty."""
-    path = url.raw_path.decode("ascii") if isinstance(url, httpx.URL) else url
-    path = path.split("?", 1)[0].split("#", 1)[0]
-    segment = path.rsplit("/", 1)[-1]
-    return sanitise_file_name(unquote(segment, errors="replace"))
-
-
-def sanitise_file_name(name: str) -> str | None:
-    """A name safe to suggest for saving: no directories, controls, or leading dots."""
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"})
-    name = unicodedata.normalize("NFC", name).strip().lstrip(".").strip()
-    if not name:
-        return None
-    if len(name) > MAX_FILE_NAME:
-        suffix = PurePosixPath(name).suffix
-        suffix = suffix if len(suffix) <= 16 else ""
-        name = name[: MAX_FILE_NAME - len(suffix)] + suffix
-    return name
+        raise DownloadFailed(f"{url}: truncated {encoding} body", retryable=True)

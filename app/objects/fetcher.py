@@ -34,16 +34,17 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.objects import repository
-from app.objects.client import ObjectClient
 from app.objects.download import (
     Downloaded,
     DownloadFailed,
     ObjectRefused,
     download,
+    object_client,
 )
 from app.objects.store import ObjectStore, ObjectStoreError
 from app.settings import Settings
@@ -177,15 +178,8 @@ class Fetcher:
 
     async def run(self, jobs: list[Job], report: FetchReport) -> None:
         self.spool.mkdir(parents=True, exist_ok=True)
-        # The downloader's own client: it uses no proxy (a proxy would choose the address
-        # we connect to, after the downloader checked it).
-        client = ObjectClient(
-            timeout=self.settings.objects_timeout,
-            connect_timeout=10.0,
-            max_connections=max(1, self.settings.objects_concurrency),
-        )
         try:
-            async with client:
+            async with object_client(self.policy, timeout=self.settings.objects_timeout) as client:
                 await asyncio.gather(*(self._one(client, job, report) for job in jobs))
             await self._flush(wait=True)
         finally:
@@ -197,7 +191,7 @@ class Fetcher:
             self._hosts[host] = asyncio.Semaphore(max(1, self.settings.objects_host_concurrency))
         return self._hosts[host]
 
-    async def _one(self, client: ObjectClient, job: Job, report: FetchReport) -> None:
+    async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
         # A download frees its slot once the bytes are spooled, and waits for an upload
         # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
         # both limits' worth of spools are alive at once.
@@ -212,9 +206,8 @@ class Fetcher:
                             job.url,
                             spool,
                             client=client,
-                            allow_private=job.allow_private,
+                            policy=self.policy.permitting(allow_private=job.allow_private),
                             max_bytes=job.max_bytes,
-                            policy=self.policy,
                             total_timeout=self.settings.objects_download_deadline,
                         )
                     except ObjectRefused as refused:

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from app.objects.names import clean_file_name
+
 # Types a browser may show in place: documents, pictures and media that run no script.
 # Everything else (HTML, SVG, XML, scripts, archives) is offered as a download, so a
 # file served from our origin can never act as one of our pages.
@@ -25,7 +27,6 @@ INLINE_TYPES = frozenset(
     }
 )
 INLINE_PREFIXES = ("audio/", "video/")
-MAX_FILE_NAME = 300
 
 # bytes=first-last, bytes=first-, bytes=-suffix; 19 digits reach past any real size.
 _RANGE = re.compile(r"bytes\s*=\s*(\d{0,19})\s*-\s*(\d{0,19})\s*", re.IGNORECASE)
@@ -95,21 +96,6 @@ def etag_matches(if_none_match: str | None, tag: str) -> bool:
     return False
 
 
-def clean_file_name(name: str | None) -> str | None:
-    """A file name as a client sent it, without folders or control characters."""
-    if not name:
-        return None
-    base = re.split(r"[/\\]", name)[-1]
-    base = "".join(ch for ch in base if not unicodedata.category(ch).startswith("C")).strip()
-    if base in {"", ".", ".."}:
-        return None
-    if len(base) > MAX_FILE_NAME:
-        _, dot, extension = base.rpartition(".")
-        keep = extension if dot and 0 < len(extension) <= 16 else ""
-        base = base[: MAX_FILE_NAME - len(keep) - 1] + "." + keep if keep else base[:MAX_FILE_NAME]
-    return base
-
-
 def default_file_name(sha256: str, media_type: str | None) -> str:
     """A name for bytes nobody named: the hash's start and the type's usual extension."""
     extension = mimetypes.guess_extension(media_type or "", strict=False) or ""
@@ -130,8 +116,11 @@ def ascii_file_name(name: str) -> str:
 
 
 def content_disposition(file_name: str | None, media_type: str | None, sha256: str) -> str:
-    """``inline`` or ``attachment`` with the name twice: an ASCII fallback and UTF-8."""
-    name = file_name or default_file_name(sha256, media_type)
+    """``inline`` or ``attachment`` with the name twice: an ASCII fallback and UTF-8.
+
+    The name is cleaned here too: a record may have declared it, and records are not
+    trusted."""
+    name = clean_file_name(file_name) or default_file_name(sha256, media_type)
     kind = "inline" if is_inline(media_type) else "attachment"
     encoded = quote(name, safe="!#$&+-.^_`|~")
     return f"{kind}; filename=\"{ascii_file_name(name)}\"; filename*=UTF-8''{encoded}"

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
 from app.objects import repository
-from app.objects.client import ObjectClient
-from app.objects.download import DownloadFailed, ObjectRefused, probe
+from app.objects.download import DownloadFailed, ObjectRefused, object_client, probe
 from app.settings import Settings
 from harvesters.net import AddressPolicy
 
@@ -62,13 +62,12 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
     policy = settings.address_policy()
     total_timeout = settings.objects_timeout * 2
 
-    async def check(client: ObjectClient, url: str) -> None:
+    async def check(client: httpx.AsyncClient, url: str) -> None:
         host = (urlsplit(url).hostname or "").lower()
         limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
         async with limit:
-            mark = await _mark(
-                client, url, allow=allow[url], policy=policy, total_timeout=total_timeout
-            )
+            permitted = policy.permitting(allow_private=allow[url])
+            mark = await _mark(client, url, policy=permitted, total_timeout=total_timeout)
         report.checked += 1
         if mark is None:
             report.unknown += 1
@@ -79,23 +78,17 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         with session_scope(engine) as session:
             repository.mark_links(session, by_url[url], mark, datetime.now(UTC))
 
-    async with ObjectClient(timeout=settings.objects_timeout, connect_timeout=10.0) as client:
+    async with object_client(policy, timeout=settings.objects_timeout) as client:
         await asyncio.gather(*(check(client, url) for url in by_url))
     return report
 
 
 async def _mark(
-    client: ObjectClient, url: str, *, allow: bool, policy: AddressPolicy, total_timeout: float
+    client: httpx.AsyncClient, url: str, *, policy: AddressPolicy, total_timeout: float
 ) -> str | None:
     """``ok``, ``broken``, or None when the answer says nothing lasting."""
     try:
-        status = await probe(
-            url,
-            client=client,
-            allow_private=allow,
-            policy=policy,
-            total_timeout=total_timeout,
-        )
+        status = await probe(url, client=client, policy=policy, total_timeout=total_timeout)
     except ObjectRefused:
         return "broken"  # e.g. now redirected somewhere we may not go
     except DownloadFailed as failed:

@@ -7,9 +7,16 @@ from harvesters.net.policy import (
     Target,
     system_resolver,
 )
-from harvesters.net.transport import PolicyTransport, SyncPolicyTransport, async_client, sync_client
+from harvesters.net.transport import (
+    POLICY,
+    PolicyTransport,
+    SyncPolicyTransport,
+    async_client,
+    sync_client,
+)
 
 __all__ = [
+    "POLICY",
     "AddressPolicy",
     "AddressRefused",
     "PolicyTransport",

@@ -10,7 +10,7 @@ serve 200 MB and check the sha256 with ``expected_sha256`` computed the same str
         url = server.redirect("/old", "/doc.pdf")
         url = server.serve("/busy", Reply(status=429, headers={"Retry-After": "7"}))
 
-``ssl_context`` serves https.  ``RoutedClient`` lets tests pretend that a public address
+``ssl_context`` serves https.  ``RoutedNetwork`` lets tests pretend that a public address
 is this server, so the downloader's address policy can be exercised on loopback.
 """
 
@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, Literal, Self, cast
 from urllib.parse import urlsplit
 
-from app.objects.client import ObjectClient
+import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class SeenRequest:
     method: str
     path: str
     headers: dict[str, str]
+    connection: int  # the client's port: equal for requests on one connection
 
 
 class _Server(ThreadingHTTPServer):
@@ -127,7 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         owner = cast("_Server", self.server).owner
-        owner.record(SeenRequest(self.command, self.path, dict(self.headers.items())))
+        headers = dict(self.headers.items())
+        seen = SeenRequest(self.command, self.path, headers, self.client_address[1])
+        owner.record(seen)
         # A reply registered with its query string wins over one for the bare path.
         reply = owner.reply_for(self.path) or owner.reply_for(urlsplit(self.path).path)
         if reply is None:
@@ -255,26 +258,39 @@ class ObjectServer:
         self.stop()
 
 
-class RoutedClient(ObjectClient):
-    """The downloader's client in a pretend network where some (public) addresses are
-    local servers.
+class RoutedNetwork:
+    """A pretend network where some (public) addresses are local servers.
 
-    Connections to an address that is a key of ``routes`` go to ``127.0.0.1:<port>``
-    instead, requests untouched; ``seen_hosts`` records the address each connection was
-    opened for.  Everything else is connected as usual.
+    ``pool()`` is a ``pool_factory`` for ``PolicyTransport``: the requests it is given are
+    already pinned to a checked address; one to an address that is a key of ``routes``
+    goes to ``127.0.0.1:<port>`` instead, Host header and TLS name untouched.
+    ``seen_hosts`` records the address of each request.  Other addresses are connected
+    as usual.
     """
 
-    def __init__(self, routes: Mapping[str, int], **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(self, routes: Mapping[str, int], **transport_options: Any) -> None:
         self.routes = dict(routes)
         self.seen_hosts: list[str] = []
+        self._options = transport_options
 
-    async def _connect(self, key: tuple[bool, str, int, str | None]) -> Any:
-        tls, address, _, name = key
-        self.seen_hosts.append(address)
-        if address in self.routes:
-            key = (tls, "127.0.0.1", self.routes[address], name)
-        return await super()._connect(key)
+    def pool(self) -> httpx.AsyncBaseTransport:
+        return _Routed(self, httpx.AsyncHTTPTransport(**self._options))
+
+
+class _Routed(httpx.AsyncBaseTransport):
+    def __init__(self, network: RoutedNetwork, inner: httpx.AsyncHTTPTransport) -> None:
+        self.network = network
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        address = request.url.host
+        self.network.seen_hosts.append(address)
+        if address in self.network.routes:
+            request.url = request.url.copy_with(host="127.0.0.1", port=self.network.routes[address])
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @dataclass(frozen=True)
