@@ -29,7 +29,7 @@ import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import (
@@ -60,10 +61,6 @@ STATUS_OF_REFUSAL = {
 MAX_BACKOFF = timedelta(days=1)
 SPOOL_IN_MEMORY = 1 << 20  # files up to this size are spooled in memory, larger ones on disk
 WRITE_BATCH = 50  # outcomes per transaction
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
