@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # Content-addressed bytes never change; a day still lets a takedown reach caches.
 CACHE_CONTROL = "public, max-age=86400"
+# The target handed to nginx is fetched at once: a minute covers clock steps and retries.
+ACCEL_URL_SECONDS = 60
 
 
 def require_sha256(value: str) -> str:
@@ -110,15 +113,16 @@ async def serve(
         await _require_s3(store)
         return _redirect(blob, store, settings)
     wanted = _wanted_range(blob, headers)
+    # nginx passes the client's Range on to S3: only one this app honours as sent (others,
+    # such as an If-Range of other bytes, are answered by streaming the whole file here).
+    if method == "GET" and mode == "accel" and (wanted is not None or "range" not in headers):
+        await _require_s3(store)
+        return _accel(blob, store, settings)
     entity = {
         **common,
         "Content-Type": blob.media_type,
         "Content-Disposition": blob.disposition,
     }
-    # nginx passes the client's Range on to S3: only one this app would honour as sent.
-    if method == "GET" and mode == "accel" and (wanted is not None or "range" not in headers):
-        await _require_s3(store)
-        return _accel(blob, store, settings, entity)
     if wanted is None:
         status, length = 200, blob.size
     else:
@@ -183,15 +187,23 @@ def _redirect(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Respo
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
-def _accel(
-    blob: ServedBlob, store: ObjectStore, settings: Settings, headers: dict[str, str]
-) -> Response:
-    """Headers only: nginx fetches the bytes from S3 at the presigned target, keeps our
-    Content-Type, Content-Disposition and Cache-Control, and takes the rest from S3
-    (deploy/nginx.conf sets our ETag)."""
-    location = settings.objects_accel_location.rstrip("/")
-    target = location + store.internal_target(blob.sha256)
-    return Response(status_code=200, headers={**headers, "X-Accel-Redirect": target})
+def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
+    """Headers only: nginx fetches the bytes at the presigned target from S3, which answers
+    with our Content-Type, Content-Disposition and Cache-Control (signed in the query, so
+    they come with the file and never with an error) and honours the Range.
+    deploy/nginx.conf adds our ETag and the headers the app sends with every file."""
+    url = urlsplit(
+        store.presigned_get(
+            blob.sha256,
+            file_name=blob.file_name,
+            media_type=blob.media_type,
+            expires=ACCEL_URL_SECONDS,
+            cache_control=CACHE_CONTROL,
+            internal=True,
+        )
+    )
+    target = f"{settings.objects_accel_location.rstrip('/')}{url.path}?{url.query}"
+    return Response(status_code=200, headers={"ETag": blob.etag, "X-Accel-Redirect": target})
 
 
 async def _proxy(

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -41,8 +40,6 @@ MAX_CONCURRENCY = 8
 # Bytes per read while proxying: each read is a hop to a worker thread.
 STREAM_CHUNK = MiB
 KEY_PREFIX = "sha256/"
-# A URL handed to nginx is used at once: a minute covers clock steps and retries.
-INTERNAL_URL_SECONDS = 60
 
 # A key never stored: S3 answering NoSuchKey for it shows S3 works, with our credentials
 # and bucket (what a presigned download needs), at the cost of one request.
@@ -398,13 +395,21 @@ class ObjectStore:
             )
 
     def presigned_get(
-        self, sha256: str, *, file_name: str | None, media_type: str | None, expires: int
+        self,
+        sha256: str,
+        *,
+        file_name: str | None,
+        media_type: str | None,
+        expires: int,
+        cache_control: str | None = None,
+        internal: bool = False,
     ) -> str:
-        """A URL at the public endpoint that fetches the object for ``expires`` seconds,
-        without credentials.
+        """A URL that fetches the object for ``expires`` seconds, without credentials: at
+        the public endpoint, or the S3 endpoint itself if ``internal`` (for a reverse proxy
+        in front of us, nginx's ``X-Accel-Redirect``).
 
-        S3 answers it with our Content-Type and a Content-Disposition carrying the file's
-        original name.
+        S3 answers it with our Content-Type, a Content-Disposition carrying the file's
+        original name, and ``cache_control`` if given; only a successful answer has them.
         """
         params = {
             "Bucket": self.bucket,
@@ -413,22 +418,12 @@ class ObjectStore:
         }
         if media_type:
             params["ResponseContentType"] = media_type
+        if cache_control:
+            params["ResponseCacheControl"] = cache_control
+        client = self._client if internal else self._public
         with self._translated("sign", sha256):
-            url: str = self._public.generate_presigned_url(
-                "get_object", Params=params, ExpiresIn=expires
-            )
+            url: str = client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
         return url
-
-    def internal_target(self, sha256: str, *, expires: int = INTERNAL_URL_SECONDS) -> str:
-        """The path and query of a presigned GET at the S3 endpoint itself: what a reverse
-        proxy in front of us asks S3 for (nginx's ``X-Accel-Redirect``)."""
-        params = {"Bucket": self.bucket, "Key": content_key(sha256)}
-        with self._translated("sign", sha256):
-            url = self._client.generate_presigned_url(
-                "get_object", Params=params, ExpiresIn=expires
-            )
-        parts = urlsplit(url)
-        return f"{parts.path}?{parts.query}"
 
     def open_range(
         self, sha256: str, start: int | None = None, end: int | None = None

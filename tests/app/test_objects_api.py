@@ -297,6 +297,37 @@ def test_head_in_redirect_mode_answers_from_the_record(
     assert answer.headers["etag"] == f'"{sha(PDF)}"'
 
 
+# --- serving: nginx's X-Accel-Redirect (through real nginx: tests/app/test_objects_nginx.py)
+
+
+def test_accel_mode_hands_nginx_a_presigned_target_and_answers_the_rest_itself(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client(objects_serve="accel", objects_accel_location="/internal/files/")
+    upload(client, source_id, PDF)
+    url = f"/api/v1/objects/{sha(PDF)}"
+    handed = client.get(url)
+    assert (handed.status_code, handed.content) == (200, b"")
+    target = handed.headers["x-accel-redirect"]
+    assert target.startswith(f"/internal/files/{objects_settings.s3_bucket}/sha256/")
+    fetched = httpx.get(
+        objects_settings.resolved_s3_endpoint + target.removeprefix("/internal/files")
+    )
+    assert (fetched.status_code, fetched.content) == (200, PDF)  # what nginx will fetch
+    assert fetched.headers["content-type"] == "application/pdf"
+    assert fetched.headers["cache-control"] == "public, max-age=86400"
+    ranged = client.get(url, headers={"Range": "bytes=0-9"})
+    assert "x-accel-redirect" in ranged.headers  # S3 answers the range
+    assert client.get(url, headers={"If-None-Match": f'"{sha(PDF)}"'}).status_code == 304
+    assert client.get(url, headers={"Range": f"bytes={len(PDF)}-"}).status_code == 416
+    head = client.head(url)
+    assert (head.status_code, head.headers["content-length"]) == (200, str(len(PDF)))
+    # A Range S3 would read otherwise than we do: the app sends the whole file itself.
+    other = client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert (other.status_code, other.content) == (200, PDF)
+    assert "x-accel-redirect" not in other.headers
+
+
 # --- serving: proxy mode --------------------------------------------------------------------
 
 

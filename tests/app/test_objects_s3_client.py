@@ -38,13 +38,9 @@ def test_temporary_credentials_sign_urls_with_their_session_token() -> None:
         s3_secret_key=SecretStr("temporary-secret"),
         s3_session_token=SecretStr(TOKEN),
     )
-    for url in (
-        presigned(settings),
-        ObjectStore(settings).endpoint + ObjectStore(settings).internal_target(SHA),
-    ):
-        signed = query(url)
-        assert signed["X-Amz-Security-Token"] == [TOKEN]
-        assert signed["X-Amz-Credential"][0].startswith(f"{TEMPORARY_KEY}/")
+    signed = query(presigned(settings))
+    assert signed["X-Amz-Security-Token"] == [TOKEN]
+    assert signed["X-Amz-Credential"][0].startswith(f"{TEMPORARY_KEY}/")
     assert "X-Amz-Security-Token" not in query(presigned(Settings()))
 
 
@@ -81,17 +77,24 @@ def test_presigned_urls_have_the_settings_lifetime_type_and_name() -> None:
     ]
 
 
-def test_the_internal_target_is_signed_for_the_s3_endpoint_itself() -> None:
-    """nginx fetches it from S3 directly: the public endpoint is not the host signed."""
+def test_urls_for_nginx_are_signed_for_the_s3_endpoint_itself() -> None:
+    """nginx fetches them from S3 directly: the public endpoint is not the host signed."""
     settings = Settings(
         s3_endpoint="http://s3:8333", s3_public_endpoint="https://files.example.edu.cn"
     )
-    store = ObjectStore(settings)
-    target = store.internal_target(SHA)
-    assert target.startswith(f"/{settings.s3_bucket}/{content_key(SHA)}?")
-    assert query(target)["X-Amz-Expires"] == ["60"]
-    assert query(target)["X-Amz-SignedHeaders"] == ["host"]
-    assert "response-content-type" not in query(target)  # nginx keeps the app's headers
+    url = ObjectStore(settings).presigned_get(
+        SHA,
+        file_name=None,
+        media_type="video/mp4",
+        expires=60,
+        cache_control="public, max-age=86400",
+        internal=True,
+    )
+    assert url.startswith(f"http://s3:8333/{settings.s3_bucket}/{content_key(SHA)}?")
+    signed = query(url)
+    assert signed["X-Amz-SignedHeaders"] == ["host"]
+    assert signed["response-cache-control"] == ["public, max-age=86400"]
+    assert signed["response-content-type"] == ["video/mp4"]
 
 
 class CutShort:
