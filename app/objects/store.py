@@ -211,7 +211,12 @@ class ObjectStore:
             connect_timeout=connect_timeout,
             read_timeout=30,
             retries={"max_attempts": 3, "mode": "standard"},
-            s3={"addressing_style": "path"},
+            # Over plain HTTP botocore would hash every body again to sign it; the checksum
+            # we send (or botocore computes for each part) already lets S3 check the bytes.
+            s3={
+                "addressing_style": "path",
+                **({"payload_signing_enabled": False} if self.checksums else {}),
+            },
             signature_version="s3v4",
             # Proxied downloads each hold a connection while they stream, and a multipart
             # upload holds one per part in flight: keep enough of them pooled.
