@@ -269,14 +269,11 @@ class ObjectStore:
         """botocore's and boto3's errors as ours; NoSuchKey of ``key`` as ObjectNotFound."""
         try:
             yield
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
+        except (ClientError, BotoCoreError, Boto3Error, OSError) as exc:
             what = f"{action} {key or 'objects'} in bucket {self.bucket!r} at {self.endpoint}"
-            if code in _MISSING_KEY_CODES and key is not None:
+            error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
+            if key is not None and error.get("Code") in _MISSING_KEY_CODES:
                 raise ObjectNotFound(f"{what}: no such object") from exc
-            raise ObjectStoreError(f"{what}: {exc}") from exc
-        except (BotoCoreError, Boto3Error, OSError) as exc:
-            what = f"{action} {key or 'objects'} in bucket {self.bucket!r} at {self.endpoint}"
             raise ObjectStoreError(f"{what}: {exc}") from exc
 
     # --- the bucket ---------------------------------------------------------------------
