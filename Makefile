@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.coursefed-installed
 
-.PHONY: demo test install browser lint bench clean
+.PHONY: demo test install browser nginx lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+# The X-Accel-Redirect tests run deploy/nginx.conf in the distribution's nginx (unprivileged,
+# from a temporary directory); nothing is started as a system service.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && { $$SUDO apt-get install -y -qq nginx-light >/dev/null \
+	    || $$SUDO apt-get install -y -qq nginx >/dev/null; }; }
+
+test: install browser nginx
 	$(BIN)/coursefed services install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -68,10 +68,10 @@ class Settings(BaseSettings):
     weed_admin_port: int = 23646
 
     # Digital objects: serving and uploads
-    objects_serve: Literal["redirect", "proxy"] = Field(
+    objects_serve: Literal["redirect", "proxy", "accel"] = Field(
         default="redirect",
         description="redirect: 307 to a short-lived presigned S3 URL; proxy: stream through"
-        " the app (ranges, ETag)",
+        " the app (ranges, ETag); accel: nginx streams from S3 (X-Accel-Redirect)",
     )
     objects_presign_seconds: int = Field(
         default=300, ge=1, le=604800, description="lifetime of presigned object URLs"
@@ -203,6 +203,25 @@ class Settings(BaseSettings):
         " again once this has passed",
     )
 
+    # S3 credentials, checksums, and files served by nginx
+    s3_session_token: SecretStr | None = Field(
+        default=None,
+        description="session token of temporary (STS) credentials, sent with the access key"
+        " and secret; with no access key at all boto3 finds credentials itself (environment,"
+        " instance or container role)",
+    )
+    s3_checksums: bool = Field(
+        default=True,
+        description="send each file's SHA-256 for S3 to check the bytes against (per part for"
+        " multipart uploads); off for S3-compatible stores that refuse x-amz-checksum headers",
+    )
+    objects_accel_location: str = Field(
+        default="/_s3/",
+        pattern=r"^/[A-Za-z0-9._~/-]*/$",
+        description="objects_serve=accel: nginx's internal location that proxies to S3; the"
+        " app answers X-Accel-Redirect: <location><bucket>/<key>?<presigned query>",
+    )
+
     # Third-party OAI-PMH captures read in place by the tests
     samples_dir: Path = Path("../shared/oai-samples")
 
@@ -277,6 +296,8 @@ class Settings(BaseSettings):
                 ("meili_key", self.meili_key, DEV_MEILI_KEY),
                 ("s3_secret_key", self.s3_secret_key, DEV_S3_SECRET_KEY),
             ):
+                if name == "s3_secret_key" and not self.s3_access_key:
+                    continue  # boto3's own credentials: the secret is not used
                 if value.get_secret_value() == default:
                     raise ValueError(f"COURSEFED_{name.upper()} must be set in production")
         return self

@@ -10,23 +10,24 @@ One SeaweedFS S3, the same bytes, the same concurrency, in one run:
   flight).  Each repeat uses a fresh database and fresh buckets, so every repeat
   uploads for real.
 * GET, ours: ``GET /api/v1/objects/{sha256}`` served as ``coursefed serve`` serves it
-  (uvicorn with ``app.server``'s protocol), following the 307 to the presigned URL
-  (``objects_serve=redirect``) or streamed through the app (``objects_serve=proxy``;
-  bodies of 1 MiB and more relayed from S3 in the kernel).  Direct: boto3 ``get_object``
-  of the same keys.  Every body is read to the end and its length checked.  Ours is
-  read with urllib3, boto3's own HTTP layer, so the ratio is not the clients' difference
-  (httpx spends about four times urllib3's CPU per byte; ``--client httpx`` shows it).
+  (plain uvicorn), following the 307 to the presigned URL (``objects_serve=redirect``)
+  or streamed through the app from boto3's ``get_object`` (``objects_serve=proxy``).
+  Direct: boto3 ``get_object`` of the same keys.  Every body is read to the end and its
+  length checked.  Ours is read with urllib3, boto3's own HTTP layer, so the ratio is not
+  the clients' difference (``--client httpx`` reads it with httpx instead).
 
 The file server and both app instances run in processes of their own, so their CPU is not
 charged to the code measured here (the machine is shared, so read medians and ratios).
 Both the fetcher and the direct client use the same botocore settings (path addressing,
-checksums only where S3 requires them, a connection pool wide enough): the ratio measures
-our pipeline, not client tuning.  Files come from one host, so the per-host limit is set
-to the overall one (real objects come from many hosts).
+no default checksums, a connection pool wide enough): the ratio measures our pipeline,
+not client tuning.  Ours also sends the SHA-256 S3 checks the bytes against (per part
+for large files), as it does in production; the direct client sends none.  Files come
+from one host, so the per-host limit is set to the overall one (real objects come from
+many hosts).
 
 Run: ``python -m bench.objects [--small 1000] [--large 20] [--large-mb 50] [--repeat 3]``
 (about 5 minutes on two cores).
-Target: ours at ≥ 70 % of direct boto3 throughput.
+Targets: redirected downloads at ≥ 90 % of direct boto3 throughput, large uploads at ≥ 70 %.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ from app.sources import service as sources
 from metadata.profile import DigitalObjectRef, Provenance, ResourceRecord
 
 KiB, MiB = 1024, 1024 * 1024
-TARGET = 0.70
+# What users need: downloads redirected to S3 nearly as fast as S3 itself, and large files
+# stored at a good share of a bare upload's speed.  The other cases have no target.
+TARGETS = {"PUT large": 0.70, "GET small, redirect": 0.90, "GET large, redirect": 0.90}
 SEED = 20260101
 SLACK = MiB  # files are windows into one random pool, each starting somewhere else in it
 PIECE = 256 * KiB  # bytes per socket write of the file server
@@ -165,11 +168,13 @@ def serve_files(port: int, corpus: Corpus) -> None:
 
 
 def serve_app(settings: Settings) -> None:
-    """An app instance's process."""
-    from app import server  # noqa: PLC0415
+    """An app instance's process: uvicorn as ``coursefed serve`` runs it."""
+    import uvicorn  # noqa: PLC0415
+
     from app.main import create_app  # noqa: PLC0415
 
-    server.run(create_app(settings), host="127.0.0.1", port=settings.port, log_level="error")
+    app = create_app(settings)
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="error", proxy_headers=False)
 
 
 def start_process(target: Callable[..., None], *args: Any) -> multiprocessing.process.BaseProcess:
@@ -579,10 +584,17 @@ def measure_get(
     return cases
 
 
+def target_verdict(name: str, ratio: float) -> str:
+    target = TARGETS.get(name)
+    if target is None:
+        return "-"
+    return f"{'PASS' if ratio >= target else 'below'} ≥{target:.0%}"
+
+
 def report(cases: list[Case], corpus: Corpus, repeat: int, concurrency: int) -> None:
     header = (
         "case", "objects", "size", "direct MiB/s", "ours MiB/s",
-        "direct obj/s", "ours obj/s", "ours/direct", f"≥{TARGET:.0%}",
+        "direct obj/s", "ours obj/s", "ours/direct", "target",
     )  # fmt: skip
     rows = []
     for case in cases:
@@ -599,7 +611,7 @@ def report(cases: list[Case], corpus: Corpus, repeat: int, concurrency: int) -> 
                 f"{count / direct_s:,.1f}",
                 f"{count / ours_s:,.1f}",
                 f"{ratio:.2f}",
-                "PASS" if ratio >= TARGET else "below",
+                target_verdict(case.name, ratio),
             )
         )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]

@@ -74,20 +74,16 @@ def live_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 
 
 @contextlib.contextmanager
-def serving(app: Any, port: int | None = None, *, relay: bool = True) -> Iterator[str]:
-    """Serve an ASGI app as ``coursefed serve`` does (uvicorn, ``app.server``'s protocol),
-    in a thread on loopback; yields its base URL.  ``relay=False``: plain uvicorn, whose
-    requests are not offered the socket relay."""
+def serving(app: Any, port: int | None = None) -> Iterator[str]:
+    """Serve an ASGI app as ``coursefed serve`` does (plain uvicorn, X-Forwarded-For not
+    believed), in a thread on loopback; yields its base URL."""
     import uvicorn  # noqa: PLC0415 - only the tests that serve an app need it
 
-    from app.server import config  # noqa: PLC0415
-
     port = port or free_port()
-    if relay:
-        settings = config(app, host="127.0.0.1", port=port, log_level="warning")
-    else:
-        settings = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(settings)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -12,7 +12,6 @@ from app.deps import StateDep
 from app.objects import service
 from app.objects.schemas import StoredObject
 from app.objects.upload import FIELD, receive_file
-from app.server import SOCKET_RELAY
 
 router = APIRouter(prefix="/api/v1", tags=["objects"])
 
@@ -33,7 +32,7 @@ _UPLOAD_BODY: dict[str, Any] = {
 
 
 _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"description": "the bytes (proxy mode, or HEAD)"},
+    200: {"description": "the bytes (proxy mode, or HEAD); headers and X-Accel-Redirect (accel)"},
     206: {"description": "the requested byte range (proxy mode)"},
     304: {"description": "If-None-Match names this object's ETag"},
     307: {"description": "redirect to a short-lived presigned S3 URL (redirect mode)"},
@@ -71,7 +70,6 @@ async def get_object(sha256: SHA256, request: Request, state: StateDep) -> Respo
         headers=request.headers,
         store=state.objects,
         settings=state.settings,
-        relay=SOCKET_RELAY in request.scope.get("extensions", {}),
     )
 
 

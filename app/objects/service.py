@@ -1,4 +1,5 @@
-"""Serve stored objects (redirect or proxy, with ranges and ETags) and take uploads.
+"""Serve stored objects (redirect, proxy or nginx's X-Accel-Redirect, with ranges and ETags)
+and take uploads.
 
 Unlike other domains these functions open their own short transactions
 (``session_scope``, or a bare connection for the one read a download makes) instead of
@@ -8,18 +9,16 @@ is committed, so a row never points at nothing (an interrupted upload can at wor
 unreferenced content in S3, which is harmless).
 
 Serving runs on the event loop and goes to a worker thread only to wait: for the
-database when the row is not cached, and for S3 in proxy mode.  A redirect, a ``HEAD``,
-a 304 and a 416 of a cached row cost no thread hop at all.
+database when the row is not cached, and for S3 in proxy mode.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
-from functools import partial
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
@@ -45,11 +44,9 @@ from app.objects.store import (
     ObjectStore,
     ObjectStoreError,
     ObjectStream,
-    SocketStream,
     is_sha256,
 )
 from app.objects.upload import ReceivedFile
-from app.server import SOCKET_RELAY, RelayFailed
 from app.settings import Settings
 from app.sources.models import utcnow
 from app.sources.service import find_source
@@ -58,10 +55,8 @@ log = logging.getLogger(__name__)
 
 # Content-addressed bytes never change; a day still lets a takedown reach caches.
 CACHE_CONTROL = "public, max-age=86400"
-# Proxied bodies from this size on are relayed by the server in the kernel, on an S3
-# connection of their own; smaller ones are read here, on pooled connections, which
-# saves a connection per request where the copying costs little.
-RELAY_MIN_BYTES = 1024 * 1024
+# The target handed to nginx is fetched at once: a minute covers clock steps and retries.
+ACCEL_URL_SECONDS = 60
 
 
 def require_sha256(value: str) -> str:
@@ -98,14 +93,12 @@ async def serve(
     headers: Mapping[str, str],
     store: ObjectStore,
     settings: Settings,
-    relay: bool = False,
 ) -> Response:
     """The response to ``GET`` or ``HEAD`` of a stored object.
 
-    ``HEAD`` is always answered here from the ``blobs`` row (a presigned URL signs one
-    method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
-    presigned S3 URL or, in proxy mode, streamed through with ranges.  ``relay``: the
-    server offers ``coursefed.socket_relay``, which large proxied bodies then take.
+    ``HEAD``, 304 and 416 are answered here from the ``blobs`` row (a presigned URL signs
+    one method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
+    presigned S3 URL, handed to nginx (``accel``) or streamed through with ranges.
     """
     common = {
         "ETag": blob.etag,
@@ -115,10 +108,16 @@ async def serve(
     }
     if etag_matches(headers.get("if-none-match"), blob.etag):
         return Response(status_code=304, headers=common)
-    if method == "GET" and settings.objects_serve == "redirect":
+    mode = settings.objects_serve
+    if method == "GET" and mode == "redirect":
         await _require_s3(store)
         return _redirect(blob, store, settings)
     wanted = _wanted_range(blob, headers)
+    # nginx passes the client's Range on to S3: only one this app honours as sent (others,
+    # such as an If-Range of other bytes, are answered by streaming the whole file here).
+    if method == "GET" and mode == "accel" and (wanted is not None or "range" not in headers):
+        await _require_s3(store)
+        return _accel(blob, store, settings)
     entity = {
         **common,
         "Content-Type": blob.media_type,
@@ -132,8 +131,6 @@ async def serve(
     entity["Content-Length"] = str(length)
     if method == "HEAD":
         return Response(status_code=status, headers=entity)
-    if relay and length >= RELAY_MIN_BYTES and store.can_open_socket:
-        return await _relayed(blob, wanted, status, entity, store)
     return await _proxy(blob, wanted, status, entity, store)
 
 
@@ -161,10 +158,10 @@ def store_unavailable(store: ObjectStore, exc: BaseException | None = None) -> S
 
 
 async def _require_s3(store: ObjectStore) -> None:
-    """503 while S3 is known to be down; a redirect to it would only fail in the browser.
+    """503 while S3 is known to be down; sending the client to it would only fail later.
 
     The process's last word on S3 is used while fresh; once stale, one request probes S3
-    (one signed read) while the others go by the last word.
+    while the others go by the last word.
     """
     availability = store.availability
     if not availability.fresh and availability.probing.acquire(blocking=False):
@@ -190,6 +187,25 @@ def _redirect(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Respo
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
+def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
+    """Headers only: nginx fetches the bytes at the presigned target from S3, which answers
+    with our Content-Type, Content-Disposition and Cache-Control (signed in the query, so
+    they come with the file and never with an error) and honours the Range.
+    deploy/nginx.conf adds our ETag and the headers the app sends with every file."""
+    url = urlsplit(
+        store.presigned_get(
+            blob.sha256,
+            file_name=blob.file_name,
+            media_type=blob.media_type,
+            expires=ACCEL_URL_SECONDS,
+            cache_control=CACHE_CONTROL,
+            internal=True,
+        )
+    )
+    target = f"{settings.objects_accel_location.rstrip('/')}{url.path}?{url.query}"
+    return Response(status_code=200, headers={"ETag": blob.etag, "X-Accel-Redirect": target})
+
+
 async def _proxy(
     blob: ServedBlob,
     wanted: ByteRange | None,
@@ -197,18 +213,8 @@ async def _proxy(
     headers: dict[str, str],
     store: ObjectStore,
 ) -> Response:
-    stream, first = await _from_s3(blob, store, partial(_open, blob, wanted, store))
-    return _ObjectResponse(stream, first, status_code=status, headers=headers)
-
-
-T = TypeVar("T")
-
-
-async def _from_s3(blob: ServedBlob, store: ObjectStore, call: Callable[[], T]) -> T:
-    """``call()`` on a worker thread, S3's errors turned into the API's (and S3's
-    availability noted)."""
     try:
-        result = await run_in_threadpool(call)
+        stream, first = await run_in_threadpool(_open, blob, wanted, store)
     except ObjectNotFound:
         store.availability.record(up=True)
         log.error("object %s is recorded but S3 does not hold it", blob.sha256)
@@ -217,18 +223,7 @@ async def _from_s3(blob: ServedBlob, store: ObjectStore, call: Callable[[], T]) 
         store.availability.record(up=False)
         raise store_unavailable(store, exc) from exc
     store.availability.record(up=True)
-    return result
-
-
-def _check_total(blob: ServedBlob, total: int) -> None:
-    if total != blob.size:
-        log.error("object %s: S3 holds %d bytes, %d recorded", blob.sha256, total, blob.size)
-        raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
-
-
-def _bounds(wanted: ByteRange | None) -> tuple[int | None, int | None]:
-    """The first and last byte to read from S3; (None, None) for the whole object."""
-    return (None, None) if wanted is None else (wanted.start, wanted.end)
+    return _ObjectResponse(stream, first, blob.sha256, status_code=status, headers=headers)
 
 
 def _open(
@@ -236,9 +231,14 @@ def _open(
 ) -> tuple[ObjectStream, bytes]:
     """Open the bytes in S3 and read their first chunk, in one trip to a worker thread
     (a small file is then sent without another)."""
-    stream = store.open_range(blob.sha256, *_bounds(wanted))
+    bounds = (None, None) if wanted is None else (wanted.start, wanted.end)
+    stream = store.open_range(blob.sha256, *bounds)
     try:
-        _check_total(blob, stream.total)
+        if stream.total != blob.size:
+            log.error(
+                "object %s: S3 holds %d bytes, %d recorded", blob.sha256, stream.total, blob.size
+            )
+            raise ServiceUnavailable(f"the stored copy of {blob.sha256} does not match its record")
         return stream, stream.read()
     except BaseException:
         stream.close()
@@ -248,77 +248,36 @@ def _open(
 class _ObjectResponse(StreamingResponse):
     """Bytes streamed from S3: the first chunk at once, each next one read on a worker
     thread.  The S3 read is closed however the response ends: every byte sent, S3
-    failing, the client leaving, or the response never starting."""
+    failing, the client leaving, or the response never starting.  S3 failing midway
+    leaves the response unfinished, so the server drops the connection and the client
+    sees a short body, never a complete-looking one."""
 
     def __init__(
-        self, stream: ObjectStream, first: bytes, *, status_code: int, headers: dict[str, str]
+        self,
+        stream: ObjectStream,
+        first: bytes,
+        sha256: str,
+        *,
+        status_code: int,
+        headers: dict[str, str],
     ) -> None:
-        super().__init__(_relay(stream, first), status_code=status_code, headers=headers)
+        super().__init__(_chunks(stream, first), status_code=status_code, headers=headers)
         self._stream = stream
+        self._sha256 = sha256
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except ObjectStoreError as exc:
+            log.warning(
+                "object %s: S3 stopped mid-download, connection dropped: %s", self._sha256, exc
+            )
         finally:
             # A read in flight is waited for, not abandoned, when the request is cancelled.
             self._stream.close()
 
 
-async def _relayed(
-    blob: ServedBlob,
-    wanted: ByteRange | None,
-    status: int,
-    headers: dict[str, str],
-    store: ObjectStore,
-) -> Response:
-    opened = await _from_s3(blob, store, partial(_open_socket, blob, wanted, store))
-    return _RelayedResponse(opened, blob.sha256, status_code=status, headers=headers)
-
-
-def _open_socket(blob: ServedBlob, wanted: ByteRange | None, store: ObjectStore) -> SocketStream:
-    opened = store.open_socket(blob.sha256, *_bounds(wanted))
-    try:
-        _check_total(blob, opened.total)
-    except BaseException:
-        opened.close()
-        raise
-    return opened
-
-
-class _RelayedResponse(Response):
-    """Bytes relayed from an S3 socket to the client by the server (``app.server``).
-
-    The S3 connection is closed however the response ends."""
-
-    def __init__(
-        self, opened: SocketStream, sha256: str, *, status_code: int, headers: dict[str, str]
-    ) -> None:
-        super().__init__(status_code=status_code, headers=headers)
-        self._opened = opened
-        self._sha256 = sha256
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        opened = self._opened
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": self.raw_headers,
-                }
-            )
-            if opened.prefix:
-                await send({"type": "http.response.body", "body": opened.prefix, "more_body": True})
-            await send({"type": SOCKET_RELAY, "socket": opened.socket, "count": opened.unread})
-        except RelayFailed as exc:
-            log.warning(
-                "object %s: S3 stopped mid-download, connection dropped: %s", self._sha256, exc
-            )
-        finally:
-            opened.close()
-
-
-async def _relay(stream: ObjectStream, first: bytes) -> AsyncIterator[bytes]:
+async def _chunks(stream: ObjectStream, first: bytes) -> AsyncIterator[bytes]:
     chunk = first
     while chunk:
         yield chunk

@@ -244,7 +244,7 @@ def test_a_60_mb_page_is_harvested_within_three_times_its_size(
 
 def test_registering_our_own_oai_endpoint_is_refused(guarded: Settings) -> None:
     app = create_app(guarded)
-    with TestClient(app) as client, serving(app, relay=False) as base:
+    with TestClient(app) as client, serving(app) as base:
         body = {"base_url": f"{base}/oai", "allow_private_network": True}
         response = client.post("/api/v1/sources", json=body, headers=admin(guarded))
         assert response.status_code == 422
@@ -279,7 +279,7 @@ def test_a_source_answering_with_our_repository_identifier_is_not_harvested(
 
 def test_a_node_never_mirrors_itself(guarded: Settings, engine: Engine) -> None:
     app = create_app(guarded)
-    with TestClient(app), serving(app, relay=False) as base:
+    with TestClient(app), serving(app) as base:
         mirror = Mirror(engine, base, policy=guarded.address_policy(), allow_private=True)
         try:
             with pytest.raises(MirrorError, match="is this coursefed itself"):
@@ -299,7 +299,7 @@ def test_a_mirror_with_a_mirror_key_earns_the_upstream_budget(
     with session_scope(engine) as session:
         _row, key = create_key(session, ["mirror"], name="centre")
     app = create_app(upstream)
-    with TestClient(app), serving(app, relay=False) as base:
+    with TestClient(app), serving(app) as base:
         anonymous = Mirror(downstream, base, policy=PRIVATE, allow_private=True, page_size=1)
         try:
             anonymous._get("/api/v1/changes", params={"since": 0, "limit": 1})

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +24,7 @@ from app.db import make_engine, session_scope
 from app.main import create_app
 from app.objects import repository
 from app.objects.cache import BlobCache
-from app.objects.store import ObjectStore
+from app.objects.store import ObjectStore, ObjectStream, content_key
 from app.settings import Settings
 from app.sources.service import add_source
 from tests.app.test_objects_store import remove_bucket
@@ -294,6 +297,37 @@ def test_head_in_redirect_mode_answers_from_the_record(
     assert answer.headers["etag"] == f'"{sha(PDF)}"'
 
 
+# --- serving: nginx's X-Accel-Redirect (through real nginx: tests/app/test_objects_nginx.py)
+
+
+def test_accel_mode_hands_nginx_a_presigned_target_and_answers_the_rest_itself(
+    make_client: MakeClient, objects_settings: Settings, source_id: int
+) -> None:
+    client = make_client(objects_serve="accel", objects_accel_location="/internal/files/")
+    upload(client, source_id, PDF)
+    url = f"/api/v1/objects/{sha(PDF)}"
+    handed = client.get(url)
+    assert (handed.status_code, handed.content) == (200, b"")
+    target = handed.headers["x-accel-redirect"]
+    assert target.startswith(f"/internal/files/{objects_settings.s3_bucket}/sha256/")
+    fetched = httpx.get(
+        objects_settings.resolved_s3_endpoint + target.removeprefix("/internal/files")
+    )
+    assert (fetched.status_code, fetched.content) == (200, PDF)  # what nginx will fetch
+    assert fetched.headers["content-type"] == "application/pdf"
+    assert fetched.headers["cache-control"] == "public, max-age=86400"
+    ranged = client.get(url, headers={"Range": "bytes=0-9"})
+    assert "x-accel-redirect" in ranged.headers  # S3 answers the range
+    assert client.get(url, headers={"If-None-Match": f'"{sha(PDF)}"'}).status_code == 304
+    assert client.get(url, headers={"Range": f"bytes={len(PDF)}-"}).status_code == 416
+    head = client.head(url)
+    assert (head.status_code, head.headers["content-length"]) == (200, str(len(PDF)))
+    # A Range S3 would read otherwise than we do: the app sends the whole file itself.
+    other = client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert (other.status_code, other.content) == (200, PDF)
+    assert "x-accel-redirect" not in other.headers
+
+
 # --- serving: proxy mode --------------------------------------------------------------------
 
 
@@ -409,32 +443,130 @@ def test_html_is_offered_as_a_download_never_shown_in_place(
     assert answer.headers["x-content-type-options"] == "nosniff"
 
 
-def test_downloads_abandoned_midway_give_back_their_s3_connections(
-    objects_settings: Settings, source_id: int
-) -> None:
-    """A learner closing the tab mid-file must neither leak the S3 connection behind the
-    download nor leave its unread bytes to the next download that takes it."""
-    data = b"%PDF-1.7\n" + hashlib.shake_256(b"large lecture").digest(3 * 1024 * 1024)
+LARGE = b"%PDF-1.7\n" + hashlib.shake_256(b"large lecture").digest(3 * 1024 * 1024)
+
+
+class Served:
+    """An app in proxy mode on uvicorn with LARGE uploaded; every S3 read it opens is kept,
+    to see that each is closed."""
+
+    def __init__(self, app: Any, base: str) -> None:
+        self.app = app
+        self.url = f"{base}/api/v1/objects/{sha(LARGE)}"
+        self.opened: list[ObjectStream] = []
+        self.use(app.state.coursefed.objects)
+
+    def use(self, store: ObjectStore) -> None:
+        opener = store.open_range
+
+        def open_range(*args: Any, **kwargs: Any) -> ObjectStream:
+            stream = opener(*args, **kwargs)
+            self.opened.append(stream)
+            return stream
+
+        store.open_range = open_range  # type: ignore[method-assign]
+        self.app.state.coursefed.objects = store
+
+    def all_closed(self) -> bool:
+        return all(stream.closed for stream in self.opened)
+
+
+@pytest.fixture
+def served(objects_settings: Settings, source_id: int) -> Iterator[Served]:
     app = create_app(objects_settings.model_copy(update={"objects_serve": "proxy"}))
-    with serving(app, relay=False) as base:  # app.server's relay: tests/app/test_objects_relay.py
+    with serving(app) as base:
         answer = httpx.post(
             f"{base}/api/v1/sources/{source_id}/objects",
-            files={"file": ("lecture.pdf", data, "application/pdf")},
+            files={"file": ("lecture.pdf", LARGE, "application/pdf")},
             headers=ADMIN,
         )
         assert answer.status_code == 201, answer.text
-        url = f"{base}/api/v1/objects/{sha(data)}"
-        for _ in range(3):
-            with httpx.stream("GET", url) as partial:
-                assert next(partial.iter_raw(65536)) == data[:65536]
-        reads = app.state.coursefed.objects._http.pool  # the store's pool of S3 connections
-        deadline = time.monotonic() + 10
-        while reads.qsize() < reads.maxsize:  # each connection comes back, closed or whole
-            assert time.monotonic() < deadline, f"{reads.maxsize - reads.qsize()} still out"
-            time.sleep(0.05)
-        for _ in range(3):
-            assert httpx.get(url).content == data
-            assert httpx.get(url, headers={"Range": "bytes=5-9"}).content == data[5:10]
+        yield Served(app, base)
+
+
+def test_ranges_of_a_large_file_are_exact_on_one_connection(served: Served) -> None:
+    size = len(LARGE)
+    ranges = [(0, size - 1), (1048576, 3145727), (size - 1048577, size - 1), (5, 9)]
+    with httpx.Client() as client:
+        for header, (first, last) in zip(
+            ["bytes=0-", "bytes=1048576-3145727", "bytes=-1048577", "bytes=5-9"],
+            ranges,
+            strict=True,
+        ):
+            answer = client.get(served.url, headers={"Range": header})
+            assert answer.status_code == 206, header
+            assert answer.headers["content-range"] == f"bytes {first}-{last}/{size}"
+            assert answer.content == LARGE[first : last + 1], header
+        whole = client.get(served.url)
+        assert (whole.status_code, sha(whole.content)) == (200, sha(LARGE))
+    assert len(served.opened) == 5
+    assert served.all_closed()
+
+
+def test_downloads_abandoned_midway_close_their_s3_reads(served: Served) -> None:
+    """A learner closing the tab mid-file must neither leak the S3 connection behind the
+    download nor leave its unread bytes to the next download that takes it."""
+    for _ in range(3):
+        with httpx.stream("GET", served.url) as partial:
+            assert next(partial.iter_raw(65536)) == LARGE[:65536]
+    deadline = time.monotonic() + 10
+    while not served.all_closed():
+        assert time.monotonic() < deadline, "an S3 read stayed open"
+        time.sleep(0.05)
+    for _ in range(3):
+        assert httpx.get(served.url).content == LARGE
+        assert httpx.get(served.url, headers={"Range": "bytes=5-9"}).content == LARGE[5:10]
+
+
+class CutShort:
+    """An S3 stand-in for one read: the headers of the whole file, 1 MiB of it, then the
+    connection closes: S3 failing mid-download."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._answer, daemon=True).start()
+
+    def _answer(self) -> None:
+        with self.server:
+            connection, _ = self.server.accept()
+            with connection:
+                connection.recv(65536)
+                head = (
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                    f"Content-Length: {len(LARGE)}\r\n\r\n"
+                )
+                connection.sendall(head.encode() + LARGE[: 1024 * 1024])
+
+
+def test_s3_failing_mid_download_leaves_the_client_a_short_body(
+    served: Served, objects_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The learner must see a broken download, never a complete-looking wrong one."""
+    cut = CutShort()
+    served.use(ObjectStore(objects_settings.model_copy(update={"s3_endpoint": cut.endpoint})))
+    with (
+        caplog.at_level(logging.WARNING, logger="app.objects.service"),
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        httpx.get(served.url)
+    assert "S3 stopped mid-download" in caplog.text
+    assert served.all_closed()
+
+
+def test_a_stored_copy_of_another_size_is_503_not_sent(
+    served: Served, objects_settings: Settings
+) -> None:
+    """S3 holding other bytes than the record says (a damaged store) is not passed on."""
+    store = ObjectStore(objects_settings)
+    store.delete(sha(LARGE))
+    store._client.put_object(Bucket=store.bucket, Key=content_key(sha(LARGE)), Body=LARGE[:-1])
+    with httpx.Client() as client:
+        for headers in ({}, {"Range": "bytes=0-"}, {"Range": "bytes=0-9"}):
+            answer = client.get(served.url, headers=headers)
+            assert answer.status_code == 503, headers
+            assert "does not match its record" in answer.json()["detail"]
+    assert served.opened and served.all_closed()
 
 
 # --- S3 down --------------------------------------------------------------------------------

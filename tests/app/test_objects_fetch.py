@@ -251,9 +251,11 @@ def test_verify_finds_corrupt_and_missing_copies_and_fetches_them_again(
     found = by_url(live_engine)
     bad_sha, lost_sha = found[bad].sha256, found[lost].sha256
     assert bad_sha and lost_sha
-    # Damage S3 behind our back: other bytes under bad's key, lost's key removed.
+    # Damage S3 behind our back: other bytes under bad's key (sent without the checksum
+    # S3 would refuse them by), lost's key removed.
     garbage = b"not the file you stored " * 100
-    store.put_file(bad_sha, io.BytesIO(garbage), len(garbage), "text/plain")
+    unchecked = ObjectStore(objects_live.model_copy(update={"s3_checksums": False}))
+    unchecked.put_file(bad_sha, io.BytesIO(garbage), len(garbage), "text/plain")
     store.delete(lost_sha)
 
     result = verify_objects(live_engine, store)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -133,19 +134,68 @@ def test_large_file_goes_up_in_parts(store_settings: Settings, tmp_path: Path) -
     assert store.digest(sha(data)) == (sha(data), len(data))
 
 
-def test_small_file_goes_up_in_one_signed_put(store: ObjectStore) -> None:
+def capture_params(store: ObjectStore, operation: str) -> list[dict[str, Any]]:
+    """The parameters of every ``operation`` the store's client sends from now on."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append({k: v for k, v in params.items() if k != "Body"})
+
+    store._client.meta.events.register(f"provide-client-params.s3.{operation}", record)
+    return sent
+
+
+def test_small_file_goes_up_in_one_put_carrying_its_sha256(store: ObjectStore) -> None:
     calls = count_calls(store, "PutObject", "CreateMultipartUpload", "HeadObject")
+    sent = capture_params(store, "PutObject")
     digest = put_bytes(store, b"%PDF-1.7 short", "application/pdf")
-    assert calls == []  # not through botocore: one request of our own
+    assert calls == ["PutObject"]  # no transfer manager, no HEAD afterwards
+    assert sent[0]["ChecksumSHA256"] == base64.b64encode(bytes.fromhex(digest)).decode()
     info = store.head(digest)
     assert (info.size, info.media_type) == (14, "application/pdf")
     assert b"".join(store.open_range(digest).chunks()) == b"%PDF-1.7 short"
 
 
+def test_bytes_that_are_not_what_their_sha256_says_are_refused_by_s3(store: ObjectStore) -> None:
+    """Bytes changed between hashing and S3 (a bad spool, a bug) never land under the key."""
+    data = b"%PDF-1.7 what was downloaded"
+    claimed = sha(b"%PDF-1.7 what was hashed")
+    with pytest.raises(ObjectStoreError, match="BadDigest"):
+        store.put_file(claimed, io.BytesIO(data), len(data), "application/pdf")
+    assert not store.exists(claimed)
+
+
+def test_stores_that_refuse_checksums_can_be_sent_none(store_settings: Settings) -> None:
+    store = ObjectStore(store_settings.model_copy(update={"s3_checksums": False}))
+    store.ensure_bucket()
+    sent = capture_params(store, "PutObject")
+    data = b"%PDF-1.7 unchecked"
+    store.put_file(sha(data), io.BytesIO(data), len(data), "application/pdf")
+    assert "ChecksumSHA256" not in sent[0]
+    assert store.digest(sha(data)) == (sha(data), len(data))
+
+
+def test_the_parts_of_a_large_file_carry_checksums_s3_checks(
+    store_settings: Settings, tmp_path: Path
+) -> None:
+    store = ObjectStore(store_settings, multipart_threshold=1 * MiB)
+    store.ensure_bucket()
+    data = os.urandom(6 * MiB)
+    path = tmp_path / "lecture.mp4"
+    path.write_bytes(data)
+    parts = capture_params(store, "UploadPart")
+    store.put_file(sha(data), path, len(data), "video/mp4")
+    assert [part["ChecksumAlgorithm"] for part in parts] == ["SHA256", "SHA256"]
+    stored = store._client.head_object(
+        Bucket=store.bucket, Key=content_key(sha(data)), ChecksumMode="ENABLED"
+    )
+    assert stored["ChecksumSHA256"].endswith("-2")  # S3's checksum of the two parts' ones
+
+
 def test_a_put_with_the_wrong_secret_is_refused(store_settings: Settings) -> None:
     wrong = store_settings.model_copy(update={"s3_secret_key": SecretStr("not-the-secret")})
     data = b"%PDF-1.7 refused"
-    with pytest.raises(ObjectStoreError, match="HTTP 403"):
+    with pytest.raises(ObjectStoreError, match="SignatureDoesNotMatch"):
         ObjectStore(wrong).put_file(sha(data), io.BytesIO(data), len(data), "application/pdf")
 
 
