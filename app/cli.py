@@ -513,9 +513,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app import server  # noqa: PLC0415
     from app.demo.run import run_demo  # noqa: PLC0415
 
-    return run_demo(_listening(args, settings), count=args.count)
+    def serve(app: Any, listening: Settings) -> None:
+        server.run(app, host=listening.host, port=listening.port, log_level="warning")
+
+    return run_demo(_listening(args, settings), serve=serve, count=args.count)
 
 
 def _listening(args: argparse.Namespace, settings: Settings) -> Settings:

@@ -12,9 +12,11 @@ import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Callable
+
+from fastapi import FastAPI
 
 from app import jobs, migrate
-from app import server as http_server
 from app.db import make_engine, session_scope
 from app.demo.corpus import HOST, generate_corpus
 from app.demo.repository import DemoRepository
@@ -30,12 +32,18 @@ log = logging.getLogger(__name__)
 DEMO_SLUG = "demo"
 
 
+Serve = Callable[[FastAPI, Settings], None]
+"""Runs an app as `coursefed serve` does, until interrupted."""
+
+
 def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 
-def run_demo(settings: Settings, *, count: int = 2400) -> int:
+def run_demo(settings: Settings, *, serve: Serve, count: int = 2400) -> int:
+    """Everything with the demo corpus; ``serve`` runs the app until interrupted (the
+    CLI hands over ``coursefed serve``'s server)."""
     already_running = all(s.state in ("running", "external") for s in services_status(settings))
     _say("coursefed demo: starting Meilisearch and S3 ...")
     for status in services_up(settings):
@@ -90,9 +98,7 @@ def run_demo(settings: Settings, *, count: int = 2400) -> int:
         _say(f"  API docs:      {url}/docs")
         _say("  Press Ctrl-C to stop.")
         _say("")
-        http_server.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-        )
+        serve(create_app(settings), settings)
     finally:
         if server is not None:
             server.stop()

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.errors import (
     InvalidParameter,
@@ -48,7 +49,6 @@ from app.objects.store import (
 )
 from app.objects.upload import ReceivedFile
 from app.settings import Settings
-from app.sources.models import utcnow
 from app.sources.service import find_source
 
 log = logging.getLogger(__name__)
