@@ -303,6 +303,7 @@ class HostileProvider:
         assert task is not None
         self._handlers.add(task)
         self._writers.add(writer)
+        answered = False
         try:
             request = await _read_request(reader)
             if request is None:
@@ -310,6 +311,7 @@ class HostileProvider:
             with self._lock:
                 self._requests.append(request)
             await self._respond(request, writer)
+            answered = True
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client hung up or sent garbage: nothing to answer
         except asyncio.CancelledError:
@@ -319,6 +321,12 @@ class HostileProvider:
         finally:
             self._writers.discard(writer)
             self._handlers.discard(task)
+            if answered:
+                # drain() leaves up to a buffer's worth unsent: close lets it go out
+                # (a body whose end is the connection's end must arrive whole).
+                writer.close()
+                with contextlib.suppress(ConnectionError, TimeoutError):
+                    await asyncio.wait_for(writer.wait_closed(), 5)
             writer.transport.abort()
 
     def _attacks(self, verb: str) -> bool:
