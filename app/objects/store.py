@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,7 +39,6 @@ MULTIPART_THRESHOLD = 16 * MiB
 MAX_CONCURRENCY = 8
 # Bytes per read while proxying: each read is a hop to a worker thread.
 STREAM_CHUNK = MiB
-KEY_PREFIX = "sha256/"
 
 # A key never stored: S3 answering NoSuchKey for it shows S3 works, with our credentials
 # and bucket (what a presigned download needs), at the cost of one request.
@@ -68,7 +67,7 @@ def content_key(sha256: str) -> str:
     """``sha256/ab/cd/<sha256>``: two fan-out levels keep listings and prefixes small."""
     if not is_sha256(sha256):
         raise ValueError(f"not a sha256 in lowercase hex: {sha256!r}")
-    return f"{KEY_PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 def checksum_sha256(sha256: str) -> str:
@@ -170,6 +169,19 @@ class Availability:
     def record(self, *, up: bool) -> None:
         self.up = up
         self._at = time.monotonic()
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Record whether S3 answered the calls made inside (a missing key is an answer)."""
+        try:
+            yield
+        except ObjectNotFound:
+            self.record(up=True)
+            raise
+        except ObjectStoreError:
+            self.record(up=False)
+            raise
+        self.record(up=True)
 
     @property
     def fresh(self) -> bool:
@@ -280,27 +292,16 @@ class ObjectStore:
 
     def check(self) -> None:
         """Raise ``ObjectStoreError`` unless the bucket is reachable."""
-        try:
-            with self._translated("check"):
-                self._client.head_bucket(Bucket=self.bucket)
-        except ObjectStoreError:
-            self.availability.record(up=False)
-            raise
-        self.availability.record(up=True)
+        with self.availability.watching(), self._translated("check"):
+            self._client.head_bucket(Bucket=self.bucket)
 
     def probe(self) -> None:
         """Read ``PROBE_KEY``: ``ObjectStoreError`` unless S3 answers that it has no such
         object, which proves what a presigned download needs (S3 answers, and knows our
         bucket and credentials).  The outcome is recorded in ``availability``."""
-        try:
-            with self._translated("probe", PROBE_KEY):
-                self._client.get_object(Bucket=self.bucket, Key=PROBE_KEY)["Body"].close()
-        except ObjectNotFound:
-            pass
-        except ObjectStoreError:
-            self.availability.record(up=False)
-            raise
-        self.availability.record(up=True)
+        watched = self.availability.watching()
+        with suppress(ObjectNotFound), watched, self._translated("probe", PROBE_KEY):
+            self._client.get_object(Bucket=self.bucket, Key=PROBE_KEY)["Body"].close()
 
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (safe when two callers race to create it)."""
@@ -467,14 +468,6 @@ class ObjectStore:
         """Remove the object; removing one that is not there is not an error."""
         with self._translated("delete", sha256):
             self._client.delete_object(Bucket=self.bucket, Key=content_key(sha256))
-
-    def iter_keys(self) -> Iterator[str]:
-        """Every content key in the bucket, in key order, a page of 1,000 at a time."""
-        paginator = self._client.get_paginator("list_objects_v2")
-        with self._translated("list"):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=KEY_PREFIX):
-                for item in page.get("Contents", []):
-                    yield item["Key"]
 
 
 def _span(found: dict[str, Any], start: int | None, end: int | None) -> tuple[int, int, int]:

@@ -32,6 +32,12 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def bucket_keys(store: ObjectStore) -> list[str]:
+    """Every key in the store's bucket, as S3 lists it."""
+    pages = store._client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
 def remove_bucket(settings: Settings) -> None:
     """Empty and remove a test's bucket: SeaweedFS gives each bucket a volume of its own,
     and a disk holds only so many (one per free GB), so a session must not keep them all."""
@@ -96,11 +102,11 @@ def test_put_then_exists_head_read_and_delete(store: ObjectStore) -> None:
     assert (info.size, info.media_type) == (len(data), "application/pdf")
     assert b"".join(store.open_range(digest).chunks()) == data
     assert store.digest(digest) == (digest, len(data))
-    assert list(store.iter_keys()) == [content_key(digest)]
+    assert bucket_keys(store) == [content_key(digest)]
     store.delete(digest)
     assert not store.exists(digest)
     store.delete(digest)  # deleting what is gone is not an error
-    assert list(store.iter_keys()) == []
+    assert bucket_keys(store) == []
 
 
 def test_a_file_path_is_stored_like_a_file_object(store: ObjectStore, tmp_path: Path) -> None:
@@ -116,7 +122,7 @@ def test_same_bytes_twice_are_one_key(store: ObjectStore) -> None:
     first = put_bytes(store, data, "video/mp4")
     second = put_bytes(store, data, "video/mp4")
     assert first == second
-    assert list(store.iter_keys()) == [content_key(first)]
+    assert bucket_keys(store) == [content_key(first)]
 
 
 def test_large_file_goes_up_in_parts(store_settings: Settings, tmp_path: Path) -> None:
@@ -308,7 +314,7 @@ def test_unreachable_store_raises_our_error(store_settings: Settings) -> None:
         lambda: store.exists(digest),
         lambda: store.put_file(digest, io.BytesIO(b"x"), 1, "text/plain"),
         lambda: store.open_range(digest),
-        lambda: list(store.iter_keys()),
+        store.ensure_bucket,
         lambda: store.delete(digest),
     ):
         with pytest.raises(ObjectStoreError) as caught:
