@@ -89,6 +89,7 @@ class Job:
     allow_private: bool
     max_bytes: int
     attempts: int
+    over_quota: bool = False  # every source naming the URL has used up its storage quota
 
 
 class StoreDown(Exception):
@@ -189,6 +190,11 @@ class Fetcher:
         return self._hosts[host]
 
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
+        if job.over_quota:
+            quota = self.settings.objects_source_max_bytes or 0
+            reason = f"the source's storage quota of {quota:,} bytes is used up"
+            await self._done(Outcome(job, "too_large", reason), report)
+            return
         # A download frees its slot once the bytes are spooled, and waits for an upload
         # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
         # both limits' worth of spools are alive at once.
@@ -229,17 +235,14 @@ class Fetcher:
     async def _store(self, spool: Spool, got: Downloaded) -> bool:
         """Put the spooled bytes in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
-            return await self._store_once(spool, got)
-
-    async def _store_once(self, spool: Spool, got: Downloaded) -> bool:
-        if got.sha256 in self._held:
-            return True
-        try:
-            held = await asyncio.to_thread(self._put_unless_held, spool, got)
-        except ObjectStoreError as exc:
-            raise StoreDown(str(exc)) from exc
-        self._held.add(got.sha256)
-        return held
+            if got.sha256 in self._held:
+                return True
+            try:
+                held = await asyncio.to_thread(self._put_unless_held, spool, got)
+            except ObjectStoreError as exc:
+                raise StoreDown(str(exc)) from exc
+            self._held.add(got.sha256)
+            return held
 
     def _put_unless_held(self, spool: Spool, got: Downloaded) -> bool:
         """Put the bytes in S3 unless the blobs table lists them; True when it does.
@@ -375,59 +378,39 @@ def claim(
 ) -> list[Job]:
     """Lease up to ``limit`` due pending rows; identical URLs become one job."""
     now = utcnow()
+    quota = settings.objects_source_max_bytes
     with session_scope(engine) as session:
         candidates = repository.due_objects(session, now, limit=limit, source_id=source_id)
         taken = repository.lease_objects(session, [row.id for row in candidates], now, now + LEASE)
         claimed = [row for row in candidates if row.id in taken]
         policies = repository.source_policies(session, {r.source_id for r in claimed})
-    by_url: dict[str, list[int]] = {}
-    attempts: dict[str, int] = {}
-    policy_of: dict[str, tuple[bool, int | None]] = {}
+        over = set() if quota is None else repository.sources_over_quota(session, quota)
+    by_url: dict[str, list[repository.DueObject]] = {}
     for row in claimed:
-        by_url.setdefault(row.url, []).append(row.id)
-        attempts[row.url] = max(attempts.get(row.url, 0), row.attempts)
-        allow, cap = policies.get(row.source_id, (False, None))
-        # One URL under several sources: the strictest policy wins.
-        previous = policy_of.get(row.url, (True, None))
-        policy_of[row.url] = (allow and previous[0], _smaller(cap, previous[1]))
+        by_url.setdefault(row.url, []).append(row)
     jobs = []
-    for url, ids in by_url.items():
-        allow, cap = policy_of[url]
+    for url, rows in by_url.items():
+        allow, cap = strictest(policies, [row.source_id for row in rows])
         jobs.append(
             Job(
                 url=url,
-                row_ids=tuple(ids),
+                row_ids=tuple(row.id for row in rows),
                 allow_private=allow,
                 max_bytes=cap or settings.objects_max_bytes,
-                attempts=attempts[url],
+                attempts=max(row.attempts for row in rows),
+                over_quota=all(row.source_id in over for row in rows),
             )
         )
     return jobs
 
 
-def _smaller(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def refuse_over_quota(engine: Engine, settings: Settings, jobs: list[Job]) -> list[Job]:
-    """Jobs of sources within their byte quota; the others are refused as too large."""
-    quota = settings.objects_source_max_bytes
-    if quota is None:
-        return jobs
-    with session_scope(engine) as session:
-        over = repository.sources_over_quota(session, quota)
-        keep: list[Job] = []
-        refused: list[Job] = []
-        for job in jobs:
-            rows = repository.objects_by_ids(session, job.row_ids)
-            (refused if rows and all(r.source_id in over for r in rows) else keep).append(job)
-        for job in refused:
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.status = "too_large"
-                row.status_reason = f"the source's storage quota of {quota:,} bytes is used up"
-                row.next_attempt_at = None
-                session.add(row)
-    return keep
+def strictest(
+    policies: dict[int | None, tuple[bool, int | None]], source_ids: list[int | None]
+) -> tuple[bool, int | None]:
+    """The policy for a URL that several sources name: private networks only if every
+    source allows them, and the smallest byte cap any of them sets."""
+    found = [policies.get(source_id, (False, None)) for source_id in source_ids]
+    return all(allow for allow, _ in found), min((cap for _, cap in found if cap), default=None)
 
 
 async def fetch_due(
@@ -441,9 +424,5 @@ async def fetch_due(
     """Fetch up to ``limit`` due objects now."""
     jobs = claim(engine, settings, limit=limit, source_id=source_id)
     report = FetchReport(claimed=sum(len(job.row_ids) for job in jobs))
-    jobs = refuse_over_quota(engine, settings, jobs)
-    over_quota = report.claimed - sum(len(job.row_ids) for job in jobs)
-    if over_quota:
-        report.outcomes["too_large"] += over_quota
     await Fetcher(engine, settings, store).run(jobs, report)
     return report

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import DownloadFailed, ObjectRefused, object_client, probe
+from app.objects.fetcher import strictest
 from app.settings import Settings
 from harvesters.net import AddressPolicy
 
@@ -51,12 +52,11 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         rows = repository.links_to_check(session, before, sample)
         policies = repository.source_policies(session, {row.source_id for row in rows})
     by_url: dict[str, list[int]] = {}
-    allow: dict[str, bool] = {}
+    sources: dict[str, list[int | None]] = {}
     for row in rows:
         assert row.id is not None  # noqa: S101 - rows read from the table
         by_url.setdefault(row.url, []).append(row.id)
-        allowed = policies.get(row.source_id, (False, None))[0]
-        allow[row.url] = allow.get(row.url, True) and allowed
+        sources.setdefault(row.url, []).append(row.source_id)
     report = LinkReport()
     hosts: dict[str, asyncio.Semaphore] = {}
     policy = settings.address_policy()
@@ -66,7 +66,7 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         host = (urlsplit(url).hostname or "").lower()
         limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
         async with limit:
-            permitted = policy.permitting(allow_private=allow[url])
+            permitted = policy.permitting(allow_private=strictest(policies, sources[url])[0])
             mark = await _mark(client, url, policy=permitted, total_timeout=total_timeout)
         report.checked += 1
         if mark is None:
