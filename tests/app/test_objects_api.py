@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import socket
 import threading
@@ -27,7 +26,7 @@ from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore, ObjectStream, content_key
 from app.settings import Settings
 from app.sources.service import add_source
-from tests.app.test_objects_store import bucket_keys, remove_bucket
+from tests.app.test_objects_store import bucket_keys, put_data, remove_bucket
 from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres]
@@ -699,7 +698,7 @@ def test_an_upload_naming_a_nameless_blob_is_served_with_the_name_at_once(
     make_client: MakeClient, objects_settings: Settings, source_id: int
 ) -> None:
     """Bytes first stored without a name (a link with none) gain one from an upload."""
-    ObjectStore(objects_settings).put_file(sha(PDF), io.BytesIO(PDF), len(PDF), "application/pdf")
+    put_data(ObjectStore(objects_settings), sha(PDF), PDF, len(PDF), "application/pdf")
     engine = make_engine(objects_settings)
     with session_scope(engine) as session:
         repository.upsert_blob(

@@ -7,7 +7,6 @@ keep them honest.  Nothing here is mocked: the bytes travel over loopback HTTP i
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from app.sources import service as sources
 from tests.app.memory import PeakMemory
 from tests.app.object_server import ObjectServer, Reply, expected_sha256
 from tests.app.records import publish as publish_record
-from tests.app.test_objects_store import bucket_keys
+from tests.app.test_objects_store import bucket_keys, put_data
 
 PDF = b"%PDF-1.7\n"
 
@@ -252,7 +251,7 @@ def test_verify_finds_corrupt_and_missing_copies_and_fetches_them_again(
     # S3 would refuse them by), lost's key removed.
     garbage = b"not the file you stored " * 100
     unchecked = ObjectStore(objects_live.model_copy(update={"s3_checksums": False}))
-    unchecked.put_file(bad_sha, io.BytesIO(garbage), len(garbage), "text/plain")
+    put_data(unchecked, bad_sha, garbage, len(garbage), "text/plain")
     store.delete(lost_sha)
 
     result = verify_objects(live_engine, store)
