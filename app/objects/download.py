@@ -11,7 +11,7 @@ Host header and the TLS server name), with no proxies and no cookies.
   a redirect's whole body into memory; a refused hop is named: "X redirects to Y: ...".
 * ``ObjectRefused`` is a permanent verdict: ``not_allowed`` (the address policy, too many
   redirects), ``too_large`` (``Content-Length`` or the streamed count passes
-  ``max_bytes``), ``unsupported_type`` (the sniffed type is not on the allow list; raised
+  ``max_bytes``), ``unsupported`` (the sniffed type is not on the allow list; raised
   as soon as the first ``SNIFF_BYTES`` arrive).  ``DownloadFailed`` is everything else,
   with ``retryable``.
 * ``Accept-Encoding: identity`` is asked for; a body compressed anyway (gzip, deflate) is
@@ -45,14 +45,14 @@ USER_AGENT = "coursefed/0.1 (+object fetcher)"
 REQUEST_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 CONNECT_TIMEOUT = 10.0  # seconds for TCP and TLS handshakes
 
-RefusalKind = Literal["not_allowed", "too_large", "unsupported_type"]
+RefusalKind = Literal["not_allowed", "too_large", "unsupported"]  # as the rows' status
 
 
 class ObjectDownloadError(Exception):
     """Base of every error the object downloader raises on purpose::
 
     ObjectDownloadError
-    ├── ObjectRefused(kind, reason)   permanent: "not_allowed" | "too_large" | "unsupported_type"
+    ├── ObjectRefused(kind, reason)   permanent: "not_allowed" | "too_large" | "unsupported"
     └── DownloadFailed(reason, retryable, retry_after, status)
     """
 
@@ -61,7 +61,7 @@ class ObjectRefused(ObjectDownloadError):
     """We will not store this object: a permanent verdict, never retried.
 
     ``kind`` is ``"not_allowed"`` (the address policy: scheme, address, redirects),
-    ``"too_large"`` or ``"unsupported_type"``; ``reason`` says why in words.
+    ``"too_large"`` or ``"unsupported"`` (a type we do not store); ``reason`` says why in words.
     """
 
     def __init__(self, kind: RefusalKind, reason: str) -> None:
@@ -356,7 +356,7 @@ def _judge(head: bytes, declared: str | None, url: httpx.URL, *, complete: bool)
     if not is_allowed(found.media_type):
         said = f" (declared {declared})" if declared else ""
         reason = f"{url}: {found.media_type}{said} is not a type we store"
-        raise ObjectRefused("unsupported_type", reason)
+        raise ObjectRefused("unsupported", reason)
     return found
 
 

@@ -22,8 +22,6 @@ before the commit just means the row is fetched again and found in S3.
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
 import random
 import tempfile
 from collections import Counter
@@ -31,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,16 +48,8 @@ from app.objects.download import (
 from app.objects.store import ObjectStore, ObjectStoreError
 from app.settings import Settings
 
-log = logging.getLogger(__name__)
-
 LEASE = timedelta(minutes=15)
-STATUS_OF_REFUSAL = {
-    "not_allowed": "not_allowed",
-    "too_large": "too_large",
-    "unsupported_type": "unsupported",
-}
 MAX_BACKOFF = timedelta(days=1)
-SPOOL_IN_MEMORY = 1 << 20  # files up to this size are spooled in memory, larger ones on disk
 WRITE_BATCH = 50  # outcomes per transaction
 
 
@@ -74,10 +64,6 @@ class FetchReport:
     postponed: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     store_error: str | None = None
-
-    @property
-    def done(self) -> int:
-        return sum(self.outcomes.values())
 
 
 @dataclass(frozen=True)
@@ -94,44 +80,6 @@ class Job:
 
 class StoreDown(Exception):
     """S3 failed: stop the round, keep every row pending."""
-
-
-class Spool:
-    """The bytes of one download: in memory up to ``limit``, then in a named temporary
-    file, so a large upload reads its parts from disk as they are sent (boto3 holds the
-    parts of an upload from an open file object in memory, several at once)."""
-
-    def __init__(self, directory: Path, limit: int) -> None:
-        self.directory = directory
-        self.limit = limit
-        self._memory: io.BytesIO | None = io.BytesIO()
-        self._file: IO[bytes] | None = None
-
-    def write(self, data: bytes) -> int:
-        if self._memory is not None and self._memory.tell() + len(data) > self.limit:
-            self._file = tempfile.NamedTemporaryFile(dir=self.directory)  # noqa: SIM115
-            self._file.write(self._memory.getbuffer())
-            self._memory = None
-        target = self._memory if self._memory is not None else self._file
-        assert target is not None  # noqa: S101 - one of the two always holds the bytes
-        return target.write(data)
-
-    def contents(self) -> Path | IO[bytes]:
-        """What to upload: the in-memory bytes from their start, or the file's path."""
-        if self._memory is not None:
-            self._memory.seek(0)
-            return self._memory
-        assert self._file is not None  # noqa: S101 - see write()
-        self._file.flush()
-        return Path(self._file.name)
-
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self._file.close()  # a NamedTemporaryFile removes itself on close
-        self._memory = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +147,7 @@ class Fetcher:
         # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
         # both limits' worth of spools are alive at once.
         async with self._spools:
-            with Spool(self.spool, SPOOL_IN_MEMORY) as spool:
+            with tempfile.NamedTemporaryFile(dir=self.spool) as spool:
                 async with self._all, self._host(job.url):
                     if self._store_down is not None:
                         await self._done(self._postponed(job), report)
@@ -214,15 +162,15 @@ class Fetcher:
                             total_timeout=self.settings.objects_download_deadline,
                         )
                     except ObjectRefused as refused:
-                        status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
-                        await self._done(Outcome(job, status, refused.reason), report)
+                        await self._done(Outcome(job, refused.kind, refused.reason), report)
                         return
                     except DownloadFailed as failed:
                         await self._done(self._failed(job, failed), report)
                         return
+                spool.flush()
                 try:
                     async with self._uploads:
-                        reused = await self._store(spool, got)
+                        reused = await self._store(Path(spool.name), got)
                 except StoreDown as down:
                     self._store_down = str(down)
                     report.store_error = str(down)
@@ -232,8 +180,8 @@ class Fetcher:
         verified = not reused and got.sha256 in self._held
         await self._done(Outcome(job, "stored", got=got, verified=verified), report)
 
-    async def _store(self, spool: Spool, got: Downloaded) -> bool:
-        """Put the spooled bytes in S3 unless held already; True when they were."""
+    async def _store(self, spool: Path, got: Downloaded) -> bool:
+        """Put the spooled file in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
             if got.sha256 in self._held:
                 return True
@@ -244,7 +192,7 @@ class Fetcher:
             self._held.add(got.sha256)
             return held
 
-    def _put_unless_held(self, spool: Spool, got: Downloaded) -> bool:
+    def _put_unless_held(self, spool: Path, got: Downloaded) -> bool:
         """Put the bytes in S3 unless the blobs table lists them; True when it does.
 
         The blobs table knows what S3 holds (verify catches any drift): bytes it lists
@@ -255,7 +203,7 @@ class Fetcher:
         with self.engine.connect() as connection:
             if repository.blob_is_held(connection, got.sha256):
                 return True
-        self.store.put_file(got.sha256, spool.contents(), got.size, got.media_type)
+        self.store.put_file(got.sha256, spool, got.size, got.media_type)
         return False
 
     # --- outcomes ------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -338,7 +337,3 @@ def store_upload(
     if blobs is not None:
         blobs.forget(blob.sha256)
     return blob
-
-
-def discard(path: Path) -> None:
-    path.unlink(missing_ok=True)
