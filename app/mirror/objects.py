@@ -26,9 +26,9 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
+from app.filenames import file_name_from_disposition
 from app.objects import repository
 from app.objects.discovery import discover
-from app.objects.names import file_name_from_disposition
 from app.objects.store import ObjectStore, ObjectStoreError, is_sha256
 from app.settings import Settings
 from harvesters.net import AddressRefused

@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
-from app.objects.names import file_name_from_disposition, file_name_from_url
+from app.filenames import file_name_from_disposition, file_name_from_url
 from app.objects.sniff import SNIFF_BYTES, Package, Sniffed, is_allowed, sniff
 from harvesters.net import POLICY, AddressPolicy, AddressRefused, ResolutionFailed, async_client
 from harvesters.oai.client import retry_after_seconds
