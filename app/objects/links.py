@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import DownloadFailed, ObjectRefused, object_client, probe
@@ -46,7 +47,7 @@ class LinkReport:
 
 async def check_links(engine: Engine, settings: Settings, *, sample: int) -> LinkReport:
     """Check up to ``sample`` links due for a check; returns what was found."""
-    now = datetime.now(UTC)
+    now = utcnow()
     before = now - timedelta(days=settings.objects_check_days)
     with session_scope(engine) as session:
         rows = repository.links_to_check(session, before, sample)
@@ -76,7 +77,7 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         if mark == "broken":
             report.broken.append(url)
         with session_scope(engine) as session:
-            repository.mark_links(session, by_url[url], mark, datetime.now(UTC))
+            repository.mark_links(session, by_url[url], mark, utcnow())
 
     async with object_client(policy, timeout=settings.objects_timeout) as client:
         await asyncio.gather(*(check(client, url) for url in by_url))

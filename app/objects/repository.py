@@ -79,13 +79,11 @@ def _insert_blobs(session: Session) -> Any:
 
 def record_verification(session: Session, sha256: str, status: str, at: datetime) -> None:
     """Record a check of the stored bytes: ``ok``, ``corrupt`` or ``missing``."""
-    blob = session.get(Blob, sha256)
-    if blob is None:
-        return
-    blob.verify_status = status
-    blob.last_verified_at = at
-    session.add(blob)
-    session.flush()
+    session.execute(
+        update(Blob)
+        .where(col(Blob.sha256) == sha256)
+        .values(verify_status=status, last_verified_at=at)
+    )
 
 
 # --- the fetch queue -------------------------------------------------------------------------

@@ -100,10 +100,5 @@ async def upload_object(
         await run_in_threadpool(received.path.unlink, missing_ok=True)
     path = f"/api/v1/objects/{blob.sha256}"
     response.headers["Location"] = path
-    return StoredObject(
-        sha256=blob.sha256,
-        size=blob.size,
-        media_type=blob.media_type,
-        file_name=blob.file_name,
-        url=state.settings.resolved_public_url + path,
-    )
+    held = blob.model_dump(include={"sha256", "size", "media_type", "file_name"})
+    return StoredObject(**held, url=state.settings.resolved_public_url + path)
