@@ -285,19 +285,8 @@ def _change(row_id: int, outcome: Outcome, now: datetime) -> dict[str, Any]:
     """The columns an outcome sets on one of its rows."""
     got = outcome.got
     if outcome.status == "stored" and got is not None:
-        return {
-            "id": row_id,
-            "status": "stored",
-            "status_reason": None,
-            "sha256": got.sha256,
-            "size": got.size,
-            "media_type": got.media_type,
-            "fetched_at": now,
-            "last_verified_at": now,
-            "link_checked_at": now,
-            "link_status": "ok",
-            "next_attempt_at": None,
-        }
+        held = repository.stored_columns(got.sha256, got.size, got.media_type, now)
+        return {"id": row_id, **held, "link_checked_at": now, "link_status": "ok"}
     change: dict[str, Any] = {
         "id": row_id,
         "status_reason": (outcome.reason or "")[:2000] or None,

@@ -195,11 +195,12 @@ def sources_over_quota(session: Session, quota: int) -> set[int | None]:
 
 
 def mark_links(session: Session, ids: Sequence[int], status: str, when: datetime) -> None:
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(link_status=status, link_checked_at=when)
-    )
+    _set(session, ids, link_status=status, link_checked_at=when)
+
+
+def _set(session: Session, ids: Sequence[int], **values: Any) -> None:
+    """Set ``values`` on the objects rows ``ids``."""
+    session.execute(update(DigitalObject).where(col(DigitalObject.id).in_(ids)).values(**values))
 
 
 # --- verification and link checks -------------------------------------------------------------
@@ -299,29 +300,27 @@ def awaiting_copy(session: Session, source_id: int | None) -> dict[str, list[int
 def mark_stored(
     session: Session, ids: Sequence[int], *, sha256: str, size: int | None, media_type: str | None
 ) -> None:
-    now = utcnow()
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(
-            status="stored",
-            status_reason=None,
-            sha256=sha256,
-            size=size,
-            media_type=media_type,
-            fetched_at=now,
-            last_verified_at=now,
-            next_attempt_at=None,
-        )
-    )
+    _set(session, ids, **stored_columns(sha256, size, media_type, utcnow()))
+
+
+def stored_columns(
+    sha256: str, size: int | None, media_type: str | None, now: datetime
+) -> dict[str, Any]:
+    """The columns of a row whose file is now held (fetched, or copied from upstream)."""
+    return {
+        "status": "stored",
+        "status_reason": None,
+        "sha256": sha256,
+        "size": size,
+        "media_type": media_type,
+        "fetched_at": now,
+        "last_verified_at": now,
+        "next_attempt_at": None,
+    }
 
 
 def note_reason(session: Session, ids: Sequence[int], reason: str) -> None:
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(status_reason=reason[:2000])
-    )
+    _set(session, ids, status_reason=reason[:2000])
 
 
 # --- the fetcher's batches ----------------------------------------------------------------------

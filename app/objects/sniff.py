@@ -37,10 +37,11 @@ SVG = "image/svg+xml"
 XML = "application/xml"
 UNKNOWN = "application/octet-stream"
 
-_OFFICE = frozenset({DOC, XLS, PPT, DOCX, PPTX, XLSX, "application/rtf"})
-_ALLOWED = frozenset({PDF, EPUB, ZIP, TEXT, HTML, CSV}) | _OFFICE
-_ALLOWED_PREFIXES = ("video/", "audio/", "image/", "application/vnd.oasis.opendocument.")
-_OOXML_PREFIX = "application/vnd.openxmlformats-officedocument."
+_ODF_PREFIX = "application/vnd.oasis.opendocument."
+# ZIP files whose kind a declared type may name: ODF and OOXML (Office) documents.
+_ZIP_DOCUMENTS = (_ODF_PREFIX, "application/vnd.openxmlformats-officedocument.")
+_ALLOWED = frozenset({PDF, EPUB, ZIP, TEXT, HTML, CSV, DOC, XLS, PPT, "application/rtf"})
+_ALLOWED_PREFIXES = ("video/", "audio/", "image/", *_ZIP_DOCUMENTS)
 
 # Declared types that may refine a sniffed one: the bytes are consistent with them.
 _REFINES: dict[str, frozenset[str]] = {
@@ -77,7 +78,7 @@ def is_allowed(media_type: str) -> bool:
     value = essence(media_type)
     if value is None:
         return False
-    return value in _ALLOWED or value.startswith((*_ALLOWED_PREFIXES, _OOXML_PREFIX))
+    return value in _ALLOWED or value.startswith(_ALLOWED_PREFIXES)
 
 
 def essence(content_type: str | None) -> str | None:
@@ -110,8 +111,7 @@ def _refine(found: Sniffed, declared: str | None) -> Sniffed:
         return found
     if declared in _REFINES.get(found.media_type, ()):
         return Sniffed(declared, found.package)
-    zip_kinds = ("application/vnd.oasis.opendocument.", _OOXML_PREFIX)
-    if found.media_type == ZIP and declared.startswith(zip_kinds) and found.package is None:
+    if found.media_type == ZIP and declared.startswith(_ZIP_DOCUMENTS) and found.package is None:
         return Sniffed(declared)
     return found
 
@@ -298,7 +298,7 @@ def _zip(head: bytes) -> Sniffed | None:  # noqa: PLR0911 - one return per forma
     if not head.startswith(_LOCAL_SIGNATURE):
         return None
     names, mimetype = zip_members(head)
-    if mimetype == EPUB or (mimetype or "").startswith("application/vnd.oasis.opendocument."):
+    if mimetype == EPUB or (mimetype or "").startswith(_ODF_PREFIX):
         return Sniffed(mimetype or ZIP)
     tops = {name.split("/", 1)[0] for name in names if "/" in name}
     if "[Content_Types].xml" in names or tops & {"word", "ppt", "xl"}:

@@ -69,11 +69,6 @@ def content_key(sha256: str) -> str:
     return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
-def checksum_sha256(sha256: str) -> str:
-    """S3's ``ChecksumSHA256``: the digest in base64, where we keep it in hex."""
-    return base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
-
-
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int
@@ -99,17 +94,13 @@ class ObjectStream:
     ) -> None:
         self._body = body  # botocore's StreamingBody
         self.start = start
-        self.end = end  # inclusive; start - 1 for an empty object
+        self.length = end - start + 1  # end is inclusive: start - 1 for an empty object
         self.total = total
         self._left = self.length
         self._translated = translated
         self.closed = False
         if not self._left:
             self.close()
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
 
     @property
     def done(self) -> bool:
@@ -340,7 +331,8 @@ class ObjectStore:
         """
         key = content_key(sha256)
         if size < self._transfer.multipart_threshold:
-            checksum = {"ChecksumSHA256": checksum_sha256(sha256)} if self.checksums else {}
+            digest = base64.b64encode(bytes.fromhex(sha256)).decode()  # S3's is base64, ours hex
+            checksum = {"ChecksumSHA256": digest} if self.checksums else {}
             with path.open("rb") as body:
                 held = os.fstat(body.fileno()).st_size
                 if held != size:
