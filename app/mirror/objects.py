@@ -20,14 +20,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
 
 from app.db import session_scope
+from app.filenames import file_name_from_disposition
 from app.objects import repository
 from app.objects.discovery import discover
-from app.objects.download import file_name_from_disposition
 from app.objects.store import ObjectStore, ObjectStoreError, is_sha256
 from app.settings import Settings
 from harvesters.net import AddressRefused
@@ -140,7 +141,7 @@ class ObjectCopier:
         """Stream the upstream's copy into S3 here, checking its sha256; (size, type)."""
         self.spool.mkdir(parents=True, exist_ok=True)
         url = f"{self.upstream}/api/v1/objects/{sha256}"
-        with tempfile.TemporaryFile(dir=self.spool) as spool:
+        with tempfile.NamedTemporaryFile(dir=self.spool) as spool:
             digest = hashlib.sha256()
             size = 0
             try:
@@ -162,8 +163,8 @@ class ObjectCopier:
             if digest.hexdigest() != sha256:
                 raise CopyFailed(f"{url} sent bytes whose sha256 is {digest.hexdigest()}")
             media_type = media_type.split(";")[0].strip() or "application/octet-stream"
-            spool.seek(0)
-            self.store.put_file(sha256, spool, size, media_type)
+            spool.flush()
+            self.store.put_file(sha256, Path(spool.name), size, media_type)
         self._record_blob(sha256, size, media_type, name)
         return size, media_type
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from cachetools import TTLCache
 
 from app.objects.http import content_disposition, etag
 
@@ -39,7 +40,8 @@ class ServedBlob:
 
 
 class BlobCache:
-    """sha256 → ``ServedBlob`` for ``ttl`` seconds; ``ttl`` 0 remembers nothing."""
+    """sha256 → ``ServedBlob`` for ``ttl`` seconds (``cachetools.TTLCache``: the least
+    recently used go first past ``max_entries``); ``ttl`` 0 remembers nothing."""
 
     def __init__(
         self,
@@ -48,32 +50,17 @@ class BlobCache:
         max_entries: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ttl = ttl
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, ServedBlob]] = OrderedDict()
+        self._entries: TTLCache[str, ServedBlob] = TTLCache(max_entries, ttl, timer=clock)
         # Requests run on the event loop and on worker threads alike.
         self._lock = threading.Lock()
 
     def get(self, sha256: str) -> ServedBlob | None:
         with self._lock:
-            found = self._entries.get(sha256)
-            if found is None:
-                return None
-            if found[0] <= self._clock():
-                del self._entries[sha256]
-                return None
-            self._entries.move_to_end(sha256)
-            return found[1]
+            return self._entries.get(sha256)
 
     def put(self, blob: ServedBlob) -> None:
-        if self.ttl <= 0:
-            return
         with self._lock:
-            self._entries[blob.sha256] = (self._clock() + self.ttl, blob)
-            self._entries.move_to_end(blob.sha256)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            self._entries[blob.sha256] = blob
 
     def forget(self, sha256: str) -> None:
         """Drop a row this process changed or removed."""
@@ -81,4 +68,5 @@ class BlobCache:
             self._entries.pop(sha256, None)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            return len(self._entries)  # expired entries are dropped first

@@ -62,22 +62,14 @@ def sync_objects(session: Session, resources: dict[str, Resource | None]) -> tup
             row = rows.get(url)
             if row is None:
                 assert resource is not None  # noqa: S101 - only live resources want files
-                session.add(
-                    DigitalObject(
-                        resource_id=resource_id,
-                        source_id=resource.source_id,
-                        url=url,
-                        declared_format=_bounded(ref.get("format"), 200),
-                        declared_size=_size(ref.get("size")),
-                        file_name=_bounded(ref.get("name"), 300),
-                        status="pending",
-                    )
+                name = _bounded(ref.get("name"), 300)
+                row = DigitalObject(
+                    resource_id=resource_id, source_id=resource.source_id, url=url, file_name=name
                 )
                 added += 1
-            else:
-                row.declared_format = _bounded(ref.get("format"), 200)
-                row.declared_size = _size(ref.get("size"))
-                session.add(row)
+            row.declared_format = _bounded(ref.get("format"), 200)
+            row.declared_size = _size(ref.get("size"))
+            session.add(row)
     session.flush()
     return added, removed
 

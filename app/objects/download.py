@@ -11,7 +11,7 @@ Host header and the TLS server name), with no proxies and no cookies.
   a redirect's whole body into memory; a refused hop is named: "X redirects to Y: ...".
 * ``ObjectRefused`` is a permanent verdict: ``not_allowed`` (the address policy, too many
   redirects), ``too_large`` (``Content-Length`` or the streamed count passes
-  ``max_bytes``), ``unsupported_type`` (the sniffed type is not on the allow list; raised
+  ``max_bytes``), ``unsupported`` (the sniffed type is not on the allow list; raised
   as soon as the first ``SNIFF_BYTES`` arrive).  ``DownloadFailed`` is everything else,
   with ``retryable``.
 * ``Accept-Encoding: identity`` is asked for; a body compressed anyway (gzip, deflate) is
@@ -34,23 +34,10 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
-from app.objects.names import file_name_from_disposition, file_name_from_url
-from app.objects.sniff import SNIFF_BYTES, Package, is_allowed, sniff
+from app.filenames import file_name_from_disposition, file_name_from_url
+from app.objects.sniff import SNIFF_BYTES, Package, Sniffed, is_allowed, sniff
 from harvesters.net import POLICY, AddressPolicy, AddressRefused, ResolutionFailed, async_client
 from harvesters.oai.client import retry_after_seconds
-
-__all__ = [
-    "DownloadFailed",
-    "Downloaded",
-    "ObjectDownloadError",
-    "ObjectRefused",
-    "download",
-    "file_name_from_disposition",
-    "file_name_from_url",
-    "is_allowed",
-    "object_client",
-    "probe",
-]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "coursefed/0.1 (+object fetcher)"
@@ -58,14 +45,14 @@ USER_AGENT = "coursefed/0.1 (+object fetcher)"
 REQUEST_HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity", "User-Agent": USER_AGENT}
 CONNECT_TIMEOUT = 10.0  # seconds for TCP and TLS handshakes
 
-RefusalKind = Literal["not_allowed", "too_large", "unsupported_type"]
+RefusalKind = Literal["not_allowed", "too_large", "unsupported"]  # as the rows' status
 
 
 class ObjectDownloadError(Exception):
     """Base of every error the object downloader raises on purpose::
 
     ObjectDownloadError
-    ├── ObjectRefused(kind, reason)   permanent: "not_allowed" | "too_large" | "unsupported_type"
+    ├── ObjectRefused(kind, reason)   permanent: "not_allowed" | "too_large" | "unsupported"
     └── DownloadFailed(reason, retryable, retry_after, status)
     """
 
@@ -74,7 +61,7 @@ class ObjectRefused(ObjectDownloadError):
     """We will not store this object: a permanent verdict, never retried.
 
     ``kind`` is ``"not_allowed"`` (the address policy: scheme, address, redirects),
-    ``"too_large"`` or ``"unsupported_type"``; ``reason`` says why in words.
+    ``"too_large"`` or ``"unsupported"`` (a type we do not store); ``reason`` says why in words.
     """
 
     def __init__(self, kind: RefusalKind, reason: str) -> None:
@@ -170,14 +157,9 @@ async def download(
         _check_status(response)
         return await _receive(response, out, max_bytes, chunk_size)
 
-    try:
-        async with asyncio.timeout(total_timeout):
-            return await _follow(url, receive, client, policy, max_redirects)
-    except TimeoutError:
-        if total_timeout is None:
-            raise
-        reason = f"{url}: not complete after {total_timeout} s"
-        raise DownloadFailed(reason, retryable=True) from None
+    return await _follow(
+        url, receive, client, policy, max_redirects=max_redirects, total_timeout=total_timeout
+    )
 
 
 async def probe(
@@ -198,11 +180,9 @@ async def probe(
     async def status(response: httpx.Response) -> int:
         return response.status_code
 
-    try:
-        async with asyncio.timeout(total_timeout):
-            return await _follow(url, status, client, policy, max_redirects)
-    except TimeoutError:
-        raise DownloadFailed(f"{url}: no answer within {total_timeout} s", retryable=True) from None
+    return await _follow(
+        url, status, client, policy, max_redirects=max_redirects, total_timeout=total_timeout
+    )
 
 
 T = TypeVar("T")
@@ -213,22 +193,32 @@ async def _follow(
     handle: Callable[[httpx.Response], Awaitable[T]],
     client: httpx.AsyncClient,
     policy: AddressPolicy,
+    *,
     max_redirects: int,
+    total_timeout: float | None,
 ) -> T:
-    """GET ``url`` and each redirect under ``policy``; ``handle`` the final answer."""
+    """GET ``url`` and each redirect under ``policy``; ``handle`` the final answer, all
+    within ``total_timeout`` seconds."""
     current: httpx.URL | str = url
     came_from: httpx.URL | None = None
-    for _ in range(max_redirects + 1):
-        response = await _send(client, current, policy, came_from)
-        try:
-            if response.status_code in REDIRECTS:
-                came_from, current = response.url, _redirect_location(response)
-                continue
-            return await handle(response)
-        except httpx.HTTPError as exc:
-            raise _failure(exc, response.url) from exc
-        finally:
-            await response.aclose()  # an unread body is not read: the connection is closed
+    try:
+        async with asyncio.timeout(total_timeout):
+            for _ in range(max_redirects + 1):
+                response = await _send(client, current, policy, came_from)
+                try:
+                    if response.status_code in REDIRECTS:
+                        came_from, current = response.url, _redirect_location(response)
+                        continue
+                    return await handle(response)
+                except httpx.HTTPError as exc:
+                    raise _failure(exc, response.url) from exc
+                finally:
+                    await response.aclose()  # an unread body is not read: the connection closes
+    except TimeoutError:
+        if total_timeout is None:
+            raise
+        reason = f"{url}: not complete after {total_timeout} s"
+        raise DownloadFailed(reason, retryable=True) from None
     raise ObjectRefused("not_allowed", f"{url}: more than {max_redirects} redirects")
 
 
@@ -361,19 +351,13 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-def _judge(head: bytes, declared: str | None, url: httpx.URL, *, complete: bool) -> _Verdict:
+def _judge(head: bytes, declared: str | None, url: httpx.URL, *, complete: bool) -> Sniffed:
     found = sniff(head, declared, complete=complete)
     if not is_allowed(found.media_type):
         said = f" (declared {declared})" if declared else ""
         reason = f"{url}: {found.media_type}{said} is not a type we store"
-        raise ObjectRefused("unsupported_type", reason)
-    return _Verdict(found.media_type, found.package)
-
-
-@dataclass(frozen=True)
-class _Verdict:
-    media_type: str
-    package: Package | None
+        raise ObjectRefused("unsupported", reason)
+    return found
 
 
 async def _body(response: httpx.Response, encoding: str, chunk_size: int) -> AsyncIterator[bytes]:

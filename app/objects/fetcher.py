@@ -22,8 +22,6 @@ before the commit just means the row is fetched again and found in S3.
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
 import random
 import tempfile
 from collections import Counter
@@ -31,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,16 +48,8 @@ from app.objects.download import (
 from app.objects.store import ObjectStore, ObjectStoreError
 from app.settings import Settings
 
-log = logging.getLogger(__name__)
-
 LEASE = timedelta(minutes=15)
-STATUS_OF_REFUSAL = {
-    "not_allowed": "not_allowed",
-    "too_large": "too_large",
-    "unsupported_type": "unsupported",
-}
 MAX_BACKOFF = timedelta(days=1)
-SPOOL_IN_MEMORY = 1 << 20  # files up to this size are spooled in memory, larger ones on disk
 WRITE_BATCH = 50  # outcomes per transaction
 
 
@@ -75,10 +65,6 @@ class FetchReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     store_error: str | None = None
 
-    @property
-    def done(self) -> int:
-        return sum(self.outcomes.values())
-
 
 @dataclass(frozen=True)
 class Job:
@@ -89,48 +75,11 @@ class Job:
     allow_private: bool
     max_bytes: int
     attempts: int
+    over_quota: bool = False  # every source naming the URL has used up its storage quota
 
 
 class StoreDown(Exception):
     """S3 failed: stop the round, keep every row pending."""
-
-
-class Spool:
-    """The bytes of one download: in memory up to ``limit``, then in a named temporary
-    file, so a large upload reads its parts from disk as they are sent (boto3 holds the
-    parts of an upload from an open file object in memory, several at once)."""
-
-    def __init__(self, directory: Path, limit: int) -> None:
-        self.directory = directory
-        self.limit = limit
-        self._memory: io.BytesIO | None = io.BytesIO()
-        self._file: IO[bytes] | None = None
-
-    def write(self, data: bytes) -> int:
-        if self._memory is not None and self._memory.tell() + len(data) > self.limit:
-            self._file = tempfile.NamedTemporaryFile(dir=self.directory)  # noqa: SIM115
-            self._file.write(self._memory.getbuffer())
-            self._memory = None
-        target = self._memory if self._memory is not None else self._file
-        assert target is not None  # noqa: S101 - one of the two always holds the bytes
-        return target.write(data)
-
-    def contents(self) -> Path | IO[bytes]:
-        """What to upload: the in-memory bytes from their start, or the file's path."""
-        if self._memory is not None:
-            self._memory.seek(0)
-            return self._memory
-        assert self._file is not None  # noqa: S101 - see write()
-        self._file.flush()
-        return Path(self._file.name)
-
-    def __enter__(self) -> Spool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self._file.close()  # a NamedTemporaryFile removes itself on close
-        self._memory = None
 
 
 @dataclass(frozen=True)
@@ -189,11 +138,16 @@ class Fetcher:
         return self._hosts[host]
 
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
+        if job.over_quota:
+            quota = self.settings.objects_source_max_bytes or 0
+            reason = f"the source's storage quota of {quota:,} bytes is used up"
+            await self._done(Outcome(job, "too_large", reason), report)
+            return
         # A download frees its slot once the bytes are spooled, and waits for an upload
         # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
         # both limits' worth of spools are alive at once.
         async with self._spools:
-            with Spool(self.spool, SPOOL_IN_MEMORY) as spool:
+            with tempfile.NamedTemporaryFile(dir=self.spool) as spool:
                 async with self._all, self._host(job.url):
                     if self._store_down is not None:
                         await self._done(self._postponed(job), report)
@@ -208,15 +162,15 @@ class Fetcher:
                             total_timeout=self.settings.objects_download_deadline,
                         )
                     except ObjectRefused as refused:
-                        status = STATUS_OF_REFUSAL.get(refused.kind, "failed")
-                        await self._done(Outcome(job, status, refused.reason), report)
+                        await self._done(Outcome(job, refused.kind, refused.reason), report)
                         return
                     except DownloadFailed as failed:
                         await self._done(self._failed(job, failed), report)
                         return
+                spool.flush()
                 try:
                     async with self._uploads:
-                        reused = await self._store(spool, got)
+                        reused = await self._store(Path(spool.name), got)
                 except StoreDown as down:
                     self._store_down = str(down)
                     report.store_error = str(down)
@@ -226,22 +180,19 @@ class Fetcher:
         verified = not reused and got.sha256 in self._held
         await self._done(Outcome(job, "stored", got=got, verified=verified), report)
 
-    async def _store(self, spool: Spool, got: Downloaded) -> bool:
-        """Put the spooled bytes in S3 unless held already; True when they were."""
+    async def _store(self, spool: Path, got: Downloaded) -> bool:
+        """Put the spooled file in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
-            return await self._store_once(spool, got)
+            if got.sha256 in self._held:
+                return True
+            try:
+                held = await asyncio.to_thread(self._put_unless_held, spool, got)
+            except ObjectStoreError as exc:
+                raise StoreDown(str(exc)) from exc
+            self._held.add(got.sha256)
+            return held
 
-    async def _store_once(self, spool: Spool, got: Downloaded) -> bool:
-        if got.sha256 in self._held:
-            return True
-        try:
-            held = await asyncio.to_thread(self._put_unless_held, spool, got)
-        except ObjectStoreError as exc:
-            raise StoreDown(str(exc)) from exc
-        self._held.add(got.sha256)
-        return held
-
-    def _put_unless_held(self, spool: Spool, got: Downloaded) -> bool:
+    def _put_unless_held(self, spool: Path, got: Downloaded) -> bool:
         """Put the bytes in S3 unless the blobs table lists them; True when it does.
 
         The blobs table knows what S3 holds (verify catches any drift): bytes it lists
@@ -252,7 +203,7 @@ class Fetcher:
         with self.engine.connect() as connection:
             if repository.blob_is_held(connection, got.sha256):
                 return True
-        self.store.put_file(got.sha256, spool.contents(), got.size, got.media_type)
+        self.store.put_file(got.sha256, spool, got.size, got.media_type)
         return False
 
     # --- outcomes ------------------------------------------------------------------------------
@@ -334,19 +285,8 @@ def _change(row_id: int, outcome: Outcome, now: datetime) -> dict[str, Any]:
     """The columns an outcome sets on one of its rows."""
     got = outcome.got
     if outcome.status == "stored" and got is not None:
-        return {
-            "id": row_id,
-            "status": "stored",
-            "status_reason": None,
-            "sha256": got.sha256,
-            "size": got.size,
-            "media_type": got.media_type,
-            "fetched_at": now,
-            "last_verified_at": now,
-            "link_checked_at": now,
-            "link_status": "ok",
-            "next_attempt_at": None,
-        }
+        held = repository.stored_columns(got.sha256, got.size, got.media_type, now)
+        return {"id": row_id, **held, "link_checked_at": now, "link_status": "ok"}
     change: dict[str, Any] = {
         "id": row_id,
         "status_reason": (outcome.reason or "")[:2000] or None,
@@ -375,59 +315,39 @@ def claim(
 ) -> list[Job]:
     """Lease up to ``limit`` due pending rows; identical URLs become one job."""
     now = utcnow()
+    quota = settings.objects_source_max_bytes
     with session_scope(engine) as session:
         candidates = repository.due_objects(session, now, limit=limit, source_id=source_id)
         taken = repository.lease_objects(session, [row.id for row in candidates], now, now + LEASE)
         claimed = [row for row in candidates if row.id in taken]
         policies = repository.source_policies(session, {r.source_id for r in claimed})
-    by_url: dict[str, list[int]] = {}
-    attempts: dict[str, int] = {}
-    policy_of: dict[str, tuple[bool, int | None]] = {}
+        over = set() if quota is None else repository.sources_over_quota(session, quota)
+    by_url: dict[str, list[repository.DueObject]] = {}
     for row in claimed:
-        by_url.setdefault(row.url, []).append(row.id)
-        attempts[row.url] = max(attempts.get(row.url, 0), row.attempts)
-        allow, cap = policies.get(row.source_id, (False, None))
-        # One URL under several sources: the strictest policy wins.
-        previous = policy_of.get(row.url, (True, None))
-        policy_of[row.url] = (allow and previous[0], _smaller(cap, previous[1]))
+        by_url.setdefault(row.url, []).append(row)
     jobs = []
-    for url, ids in by_url.items():
-        allow, cap = policy_of[url]
+    for url, rows in by_url.items():
+        allow, cap = strictest(policies, [row.source_id for row in rows])
         jobs.append(
             Job(
                 url=url,
-                row_ids=tuple(ids),
+                row_ids=tuple(row.id for row in rows),
                 allow_private=allow,
                 max_bytes=cap or settings.objects_max_bytes,
-                attempts=attempts[url],
+                attempts=max(row.attempts for row in rows),
+                over_quota=all(row.source_id in over for row in rows),
             )
         )
     return jobs
 
 
-def _smaller(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def refuse_over_quota(engine: Engine, settings: Settings, jobs: list[Job]) -> list[Job]:
-    """Jobs of sources within their byte quota; the others are refused as too large."""
-    quota = settings.objects_source_max_bytes
-    if quota is None:
-        return jobs
-    with session_scope(engine) as session:
-        over = repository.sources_over_quota(session, quota)
-        keep: list[Job] = []
-        refused: list[Job] = []
-        for job in jobs:
-            rows = repository.objects_by_ids(session, job.row_ids)
-            (refused if rows and all(r.source_id in over for r in rows) else keep).append(job)
-        for job in refused:
-            for row in repository.objects_by_ids(session, job.row_ids):
-                row.status = "too_large"
-                row.status_reason = f"the source's storage quota of {quota:,} bytes is used up"
-                row.next_attempt_at = None
-                session.add(row)
-    return keep
+def strictest(
+    policies: dict[int | None, tuple[bool, int | None]], source_ids: list[int | None]
+) -> tuple[bool, int | None]:
+    """The policy for a URL that several sources name: private networks only if every
+    source allows them, and the smallest byte cap any of them sets."""
+    found = [policies.get(source_id, (False, None)) for source_id in source_ids]
+    return all(allow for allow, _ in found), min((cap for _, cap in found if cap), default=None)
 
 
 async def fetch_due(
@@ -441,9 +361,5 @@ async def fetch_due(
     """Fetch up to ``limit`` due objects now."""
     jobs = claim(engine, settings, limit=limit, source_id=source_id)
     report = FetchReport(claimed=sum(len(job.row_ids) for job in jobs))
-    jobs = refuse_over_quota(engine, settings, jobs)
-    over_quota = report.claimed - sum(len(job.row_ids) for job in jobs)
-    if over_quota:
-        report.outcomes["too_large"] += over_quota
     await Fetcher(engine, settings, store).run(jobs, report)
     return report

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from app.objects.names import clean_file_name
+from app.filenames import clean_file_name
 
 # Types a browser may show in place: documents, pictures and media that run no script.
 # Everything else (HTML, SVG, XML, scripts, archives) is offered as a download, so a

@@ -14,15 +14,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.objects import repository
 from app.objects.download import DownloadFailed, ObjectRefused, object_client, probe
+from app.objects.fetcher import strictest
 from app.settings import Settings
 from harvesters.net import AddressPolicy
 
@@ -45,18 +47,17 @@ class LinkReport:
 
 async def check_links(engine: Engine, settings: Settings, *, sample: int) -> LinkReport:
     """Check up to ``sample`` links due for a check; returns what was found."""
-    now = datetime.now(UTC)
+    now = utcnow()
     before = now - timedelta(days=settings.objects_check_days)
     with session_scope(engine) as session:
         rows = repository.links_to_check(session, before, sample)
         policies = repository.source_policies(session, {row.source_id for row in rows})
     by_url: dict[str, list[int]] = {}
-    allow: dict[str, bool] = {}
+    sources: dict[str, list[int | None]] = {}
     for row in rows:
         assert row.id is not None  # noqa: S101 - rows read from the table
         by_url.setdefault(row.url, []).append(row.id)
-        allowed = policies.get(row.source_id, (False, None))[0]
-        allow[row.url] = allow.get(row.url, True) and allowed
+        sources.setdefault(row.url, []).append(row.source_id)
     report = LinkReport()
     hosts: dict[str, asyncio.Semaphore] = {}
     policy = settings.address_policy()
@@ -66,7 +67,7 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         host = (urlsplit(url).hostname or "").lower()
         limit = hosts.setdefault(host, asyncio.Semaphore(settings.objects_host_concurrency))
         async with limit:
-            permitted = policy.permitting(allow_private=allow[url])
+            permitted = policy.permitting(allow_private=strictest(policies, sources[url])[0])
             mark = await _mark(client, url, policy=permitted, total_timeout=total_timeout)
         report.checked += 1
         if mark is None:
@@ -76,7 +77,7 @@ async def check_links(engine: Engine, settings: Settings, *, sample: int) -> Lin
         if mark == "broken":
             report.broken.append(url)
         with session_scope(engine) as session:
-            repository.mark_links(session, by_url[url], mark, datetime.now(UTC))
+            repository.mark_links(session, by_url[url], mark, utcnow())
 
     async with object_client(policy, timeout=settings.objects_timeout) as client:
         await asyncio.gather(*(check(client, url) for url in by_url))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -38,15 +38,6 @@ def served_blob(connection: Connection, sha256: str) -> ServedBlob | None:
     return None if row is None else ServedBlob(*row)
 
 
-def get_blobs(session: Session, hashes: Iterable[str]) -> dict[str, Blob]:
-    """sha256 → blob, for those of ``hashes`` we hold."""
-    wanted = sorted(set(hashes))
-    if not wanted:
-        return {}
-    rows = session.exec(select(Blob).where(col(Blob.sha256).in_(wanted))).all()
-    return {row.sha256: row for row in rows}
-
-
 def upsert_blob(
     session: Session,
     *,
@@ -70,28 +61,29 @@ def upsert_blob(
         "stored_at": stored_at or utcnow(),
         "uploaded_by_source_id": uploaded_by_source_id,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Blob).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[col(Blob.sha256)],
-        set_={"file_name": func.coalesce(col(Blob.file_name), statement.excluded.file_name)},
-    )
-    session.execute(statement)
+    session.execute(_insert_blobs(session), values)
     blob = session.get(Blob, sha256, populate_existing=True)
     assert blob is not None  # noqa: S101 - written just above, in this transaction
     return blob
 
 
+def _insert_blobs(session: Session) -> Any:
+    """INSERT into blobs where a row already there keeps all but a file name it lacked."""
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Blob)
+    return statement.on_conflict_do_update(
+        index_elements=[col(Blob.sha256)],
+        set_={"file_name": func.coalesce(col(Blob.file_name), statement.excluded.file_name)},
+    )
+
+
 def record_verification(session: Session, sha256: str, status: str, at: datetime) -> None:
     """Record a check of the stored bytes: ``ok``, ``corrupt`` or ``missing``."""
-    blob = session.get(Blob, sha256)
-    if blob is None:
-        return
-    blob.verify_status = status
-    blob.last_verified_at = at
-    session.add(blob)
-    session.flush()
+    session.execute(
+        update(Blob)
+        .where(col(Blob.sha256) == sha256)
+        .values(verify_status=status, last_verified_at=at)
+    )
 
 
 # --- the fetch queue -------------------------------------------------------------------------
@@ -101,11 +93,6 @@ def objects_of_resources(session: Session, resource_ids: Sequence[str]) -> list[
     if not resource_ids:
         return []
     statement = select(DigitalObject).where(col(DigitalObject.resource_id).in_(resource_ids))
-    return list(session.exec(statement))
-
-
-def objects_by_ids(session: Session, ids: Sequence[int]) -> list[DigitalObject]:
-    statement = select(DigitalObject).where(col(DigitalObject.id).in_(ids))
     return list(session.exec(statement))
 
 
@@ -208,11 +195,12 @@ def sources_over_quota(session: Session, quota: int) -> set[int | None]:
 
 
 def mark_links(session: Session, ids: Sequence[int], status: str, when: datetime) -> None:
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(link_status=status, link_checked_at=when)
-    )
+    _set(session, ids, link_status=status, link_checked_at=when)
+
+
+def _set(session: Session, ids: Sequence[int], **values: Any) -> None:
+    """Set ``values`` on the objects rows ``ids``."""
+    session.execute(update(DigitalObject).where(col(DigitalObject.id).in_(ids)).values(**values))
 
 
 # --- verification and link checks -------------------------------------------------------------
@@ -312,29 +300,27 @@ def awaiting_copy(session: Session, source_id: int | None) -> dict[str, list[int
 def mark_stored(
     session: Session, ids: Sequence[int], *, sha256: str, size: int | None, media_type: str | None
 ) -> None:
-    now = utcnow()
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(
-            status="stored",
-            status_reason=None,
-            sha256=sha256,
-            size=size,
-            media_type=media_type,
-            fetched_at=now,
-            last_verified_at=now,
-            next_attempt_at=None,
-        )
-    )
+    _set(session, ids, **stored_columns(sha256, size, media_type, utcnow()))
+
+
+def stored_columns(
+    sha256: str, size: int | None, media_type: str | None, now: datetime
+) -> dict[str, Any]:
+    """The columns of a row whose file is now held (fetched, or copied from upstream)."""
+    return {
+        "status": "stored",
+        "status_reason": None,
+        "sha256": sha256,
+        "size": size,
+        "media_type": media_type,
+        "fetched_at": now,
+        "last_verified_at": now,
+        "next_attempt_at": None,
+    }
 
 
 def note_reason(session: Session, ids: Sequence[int], reason: str) -> None:
-    session.execute(
-        update(DigitalObject)
-        .where(col(DigitalObject.id).in_(ids))
-        .values(status_reason=reason[:2000])
-    )
+    _set(session, ids, status_reason=reason[:2000])
 
 
 # --- the fetcher's batches ----------------------------------------------------------------------
@@ -361,16 +347,9 @@ def record_fetched_blobs(session: Session, blobs: Sequence[dict[str, Any]]) -> N
     on their way into S3 just now, so their copy is known to be intact."""
     if not blobs:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     columns = ("sha256", "size", "media_type", "file_name", "stored_at")
-    statement = insert(Blob)
-    statement = statement.on_conflict_do_update(
-        index_elements=[col(Blob.sha256)],
-        set_={"file_name": func.coalesce(col(Blob.file_name), statement.excluded.file_name)},
-    )
     rows = {blob["sha256"]: {k: blob[k] for k in columns} for blob in blobs}
-    session.execute(statement, [rows[sha] for sha in sorted(rows)])
+    session.execute(_insert_blobs(session), [rows[sha] for sha in sorted(rows)])
     verified = sorted({blob["sha256"] for blob in blobs if blob.get("verified")})
     if verified:
         session.execute(

@@ -47,20 +47,15 @@ _OBJECT_RESPONSES: dict[int | str, dict[str, object]] = {
 SHA256 = Annotated[str, Path(json_schema_extra={"pattern": "^[0-9a-f]{64}$"})]
 
 
-@router.get(
-    "/objects/{sha256}",
-    response_class=Response,
-    responses=_OBJECT_RESPONSES,
-    operation_id="get_object",
-    dependencies=[rate_limited("objects")],
-)
-@router.head(
-    "/objects/{sha256}",
-    response_class=Response,
-    responses=_OBJECT_RESPONSES,
-    operation_id="head_object",
-    dependencies=[rate_limited("objects")],
-)
+_GET_OR_HEAD: dict[str, Any] = {
+    "response_class": Response,
+    "responses": _OBJECT_RESPONSES,
+    "dependencies": [rate_limited("objects")],
+}
+
+
+@router.get("/objects/{sha256}", operation_id="get_object", **_GET_OR_HEAD)
+@router.head("/objects/{sha256}", operation_id="head_object", **_GET_OR_HEAD)
 async def get_object(sha256: SHA256, request: Request, state: StateDep) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""
     blob = await service.find_blob(state.engine, state.blobs, sha256)
@@ -102,13 +97,8 @@ async def upload_object(
             service.store_upload, state.engine, state.objects, source_id, received, state.blobs
         )
     finally:
-        await run_in_threadpool(service.discard, received.path)
+        await run_in_threadpool(received.path.unlink, missing_ok=True)
     path = f"/api/v1/objects/{blob.sha256}"
     response.headers["Location"] = path
-    return StoredObject(
-        sha256=blob.sha256,
-        size=blob.size,
-        media_type=blob.media_type,
-        file_name=blob.file_name,
-        url=state.settings.resolved_public_url + path,
-    )
+    held = blob.model_dump(include={"sha256", "size", "media_type", "file_name"})
+    return StoredObject(**held, url=state.settings.resolved_public_url + path)

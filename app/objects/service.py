@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -214,15 +213,13 @@ async def _proxy(
     store: ObjectStore,
 ) -> Response:
     try:
-        stream, first = await run_in_threadpool(_open, blob, wanted, store)
+        with store.availability.watching():
+            stream, first = await run_in_threadpool(_open, blob, wanted, store)
     except ObjectNotFound:
-        store.availability.record(up=True)
         log.error("object %s is recorded but S3 does not hold it", blob.sha256)
         raise NotFound(f"the bytes of object {blob.sha256} are missing from storage") from None
     except ObjectStoreError as exc:
-        store.availability.record(up=False)
         raise store_unavailable(store, exc) from exc
-    store.availability.record(up=True)
     return _ObjectResponse(stream, first, blob.sha256, status_code=status, headers=headers)
 
 
@@ -319,13 +316,12 @@ def store_upload(
     """
     media_type = upload_media_type(received)
     try:
-        stored_now = not store.exists(received.sha256)
-        if stored_now:
-            store.put_file(received.sha256, received.path, received.size, media_type)
+        with store.availability.watching():
+            stored_now = not store.exists(received.sha256)
+            if stored_now:
+                store.put_file(received.sha256, received.path, received.size, media_type)
     except ObjectStoreError as exc:
-        store.availability.record(up=False)
         raise store_unavailable(store, exc) from exc
-    store.availability.record(up=True)
     with session_scope(engine) as session:
         blob = repository.upsert_blob(
             session,
@@ -341,7 +337,3 @@ def store_upload(
     if blobs is not None:
         blobs.forget(blob.sha256)
     return blob
-
-
-def discard(path: Path) -> None:
-    path.unlink(missing_ok=True)

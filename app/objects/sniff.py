@@ -37,10 +37,11 @@ SVG = "image/svg+xml"
 XML = "application/xml"
 UNKNOWN = "application/octet-stream"
 
-_OFFICE = frozenset({DOC, XLS, PPT, DOCX, PPTX, XLSX, "application/rtf"})
-_ALLOWED = frozenset({PDF, EPUB, ZIP, TEXT, HTML, CSV}) | _OFFICE
-_ALLOWED_PREFIXES = ("video/", "audio/", "image/", "application/vnd.oasis.opendocument.")
-_OOXML_PREFIX = "application/vnd.openxmlformats-officedocument."
+_ODF_PREFIX = "application/vnd.oasis.opendocument."
+# ZIP files whose kind a declared type may name: ODF and OOXML (Office) documents.
+_ZIP_DOCUMENTS = (_ODF_PREFIX, "application/vnd.openxmlformats-officedocument.")
+_ALLOWED = frozenset({PDF, EPUB, ZIP, TEXT, HTML, CSV, DOC, XLS, PPT, "application/rtf"})
+_ALLOWED_PREFIXES = ("video/", "audio/", "image/", *_ZIP_DOCUMENTS)
 
 # Declared types that may refine a sniffed one: the bytes are consistent with them.
 _REFINES: dict[str, frozenset[str]] = {
@@ -77,11 +78,7 @@ def is_allowed(media_type: str) -> bool:
     value = essence(media_type)
     if value is None:
         return False
-    return value in _ALLOWED or value.startswith(_ALLOWED_PREFIXES) or _is_ooxml(value)
-
-
-def _is_ooxml(media_type: str) -> bool:
-    return media_type.startswith(_OOXML_PREFIX)
+    return value in _ALLOWED or value.startswith(_ALLOWED_PREFIXES)
 
 
 def essence(content_type: str | None) -> str | None:
@@ -114,8 +111,7 @@ def _refine(found: Sniffed, declared: str | None) -> Sniffed:
         return found
     if declared in _REFINES.get(found.media_type, ()):
         return Sniffed(declared, found.package)
-    is_odf = declared.startswith("application/vnd.oasis.opendocument.")
-    if found.media_type == ZIP and (is_odf or _is_ooxml(declared)) and found.package is None:
+    if found.media_type == ZIP and declared.startswith(_ZIP_DOCUMENTS) and found.package is None:
         return Sniffed(declared)
     return found
 
@@ -126,18 +122,18 @@ def _refine(found: Sniffed, declared: str | None) -> Sniffed:
 def _from_magic(head: bytes) -> Sniffed | None:
     if not head:
         return Sniffed("application/x-empty")
-    for check in (_documents, _zip, _media, _images):
+    for check in (_documents, _zip, _media):
         found = check(head)
         if found is not None:
             return found
-    return None
+    return _prefixed(head, _IMAGES)
 
 
 def _from_late_magic(head: bytes) -> Sniffed | None:
     """Signatures tried only on bytes that are not text (they are short or may float)."""
     if b"%PDF-" in head[:1024]:  # readers accept junk before the header, up to 1 KiB
         return Sniffed(PDF)
-    return _programs(head)
+    return _prefixed(head, _PROGRAMS)
 
 
 def _documents(head: bytes) -> Sniffed | None:
@@ -235,27 +231,25 @@ def _mpeg_audio(head: bytes) -> Sniffed | None:
     return Sniffed("audio/mpeg")
 
 
-def _images(head: bytes) -> Sniffed | None:
-    signatures = (
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-        (b"II*\x00", "image/tiff"),
-        (b"MM\x00*", "image/tiff"),
-    )
-    return next((Sniffed(t) for magic, t in signatures if head.startswith(magic)), None)
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+# Executables: named, so a refusal can say what it refused.
+_PROGRAMS = (
+    (b"\x7fELF", "application/x-executable"),
+    (b"MZ", "application/x-msdownload"),
+    (b"\xcf\xfa\xed\xfe", "application/x-mach-binary"),
+    (b"\xfe\xed\xfa\xcf", "application/x-mach-binary"),
+    (b"\xca\xfe\xba\xbe", "application/java-vm"),
+)
 
 
-def _programs(head: bytes) -> Sniffed | None:
-    """Executables: named, so a refusal can say what it refused."""
-    signatures = (
-        (b"\x7fELF", "application/x-executable"),
-        (b"MZ", "application/x-msdownload"),
-        (b"\xcf\xfa\xed\xfe", "application/x-mach-binary"),
-        (b"\xfe\xed\xfa\xcf", "application/x-mach-binary"),
-        (b"\xca\xfe\xba\xbe", "application/java-vm"),
-    )
+def _prefixed(head: bytes, signatures: tuple[tuple[bytes, str], ...]) -> Sniffed | None:
     return next((Sniffed(t) for magic, t in signatures if head.startswith(magic)), None)
 
 
@@ -304,7 +298,7 @@ def _zip(head: bytes) -> Sniffed | None:  # noqa: PLR0911 - one return per forma
     if not head.startswith(_LOCAL_SIGNATURE):
         return None
     names, mimetype = zip_members(head)
-    if mimetype == EPUB or (mimetype or "").startswith("application/vnd.oasis.opendocument."):
+    if mimetype == EPUB or (mimetype or "").startswith(_ODF_PREFIX):
         return Sniffed(mimetype or ZIP)
     tops = {name.split("/", 1)[0] for name in names if "/" in name}
     if "[Content_Types].xml" in names or tops & {"word", "ppt", "xl"}:

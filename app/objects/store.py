@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -39,7 +38,6 @@ MULTIPART_THRESHOLD = 16 * MiB
 MAX_CONCURRENCY = 8
 # Bytes per read while proxying: each read is a hop to a worker thread.
 STREAM_CHUNK = MiB
-KEY_PREFIX = "sha256/"
 
 # A key never stored: S3 answering NoSuchKey for it shows S3 works, with our credentials
 # and bucket (what a presigned download needs), at the cost of one request.
@@ -68,12 +66,7 @@ def content_key(sha256: str) -> str:
     """``sha256/ab/cd/<sha256>``: two fan-out levels keep listings and prefixes small."""
     if not is_sha256(sha256):
         raise ValueError(f"not a sha256 in lowercase hex: {sha256!r}")
-    return f"{KEY_PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
-
-
-def checksum_sha256(sha256: str) -> str:
-    """S3's ``ChecksumSHA256``: the digest in base64, where we keep it in hex."""
-    return base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+    return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
 @dataclass(frozen=True)
@@ -81,9 +74,6 @@ class ObjectInfo:
     size: int
     media_type: str | None
     etag: str | None  # S3's own; a multipart upload's ends in ``-<parts>``
-
-
-Translated = Callable[[], AbstractContextManager[None]]
 
 
 class ObjectStream:
@@ -100,23 +90,17 @@ class ObjectStream:
         start: int,
         end: int,
         total: int,
-        media_type: str | None,
-        translated: Translated,
+        translated: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._body = body  # botocore's StreamingBody
         self.start = start
-        self.end = end  # inclusive; start - 1 for an empty object
+        self.length = end - start + 1  # end is inclusive: start - 1 for an empty object
         self.total = total
-        self.media_type = media_type
         self._left = self.length
         self._translated = translated
         self.closed = False
         if not self._left:
             self.close()
-
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
 
     @property
     def done(self) -> bool:
@@ -171,6 +155,19 @@ class Availability:
         self.up = up
         self._at = time.monotonic()
 
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Record whether S3 answered the calls made inside (a missing key is an answer)."""
+        try:
+            yield
+        except ObjectNotFound:
+            self.record(up=True)
+            raise
+        except ObjectStoreError:
+            self.record(up=False)
+            raise
+        self.record(up=True)
+
     @property
     def fresh(self) -> bool:
         return time.monotonic() - self._at < self.fresh_seconds
@@ -200,7 +197,6 @@ class ObjectStore:
         *,
         connect_timeout: float = 3.0,
         multipart_threshold: int = MULTIPART_THRESHOLD,
-        max_concurrency: int = MAX_CONCURRENCY,
     ) -> None:
         self.bucket = settings.s3_bucket
         self.endpoint = settings.resolved_s3_endpoint
@@ -220,27 +216,21 @@ class ObjectStore:
             signature_version="s3v4",
             # Proxied downloads each hold a connection while they stream, and a multipart
             # upload holds one per part in flight: keep enough of them pooled.
-            max_pool_connections=max(32, 4 * max_concurrency),
+            max_pool_connections=max(32, 4 * MAX_CONCURRENCY),
             tcp_keepalive=True,
             # Only the checksums S3 requires, and the ones we send: S3-compatible stores
             # differ in which of botocore's newer default ones they accept.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        # No access key: boto3 finds credentials itself (environment, instance role).
-        credentials = (
-            {
+        credentials: dict[str, str | None] = {}
+        if settings.s3_access_key:  # else boto3 finds them itself (environment, instance role)
+            token = settings.s3_session_token
+            credentials = {
                 "aws_access_key_id": settings.s3_access_key,
                 "aws_secret_access_key": settings.s3_secret_key.get_secret_value(),
-                "aws_session_token": (
-                    settings.s3_session_token.get_secret_value()
-                    if settings.s3_session_token
-                    else None
-                ),
+                "aws_session_token": token.get_secret_value() if token else None,
             }
-            if settings.s3_access_key
-            else {}
-        )
         options = {"config": config, "region_name": settings.s3_region, **credentials}
         self._client: Any = _client(endpoint_url=self.endpoint, **options)
         # Presigning needs no network, but the URL must name a host learners can reach.
@@ -253,7 +243,7 @@ class ObjectStore:
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
             multipart_chunksize=max(multipart_threshold, 5 * MiB),
-            max_concurrency=max_concurrency,
+            max_concurrency=MAX_CONCURRENCY,
             io_chunksize=MiB,
             use_threads=True,
             preferred_transfer_client="classic",
@@ -280,27 +270,16 @@ class ObjectStore:
 
     def check(self) -> None:
         """Raise ``ObjectStoreError`` unless the bucket is reachable."""
-        try:
-            with self._translated("check"):
-                self._client.head_bucket(Bucket=self.bucket)
-        except ObjectStoreError:
-            self.availability.record(up=False)
-            raise
-        self.availability.record(up=True)
+        with self.availability.watching(), self._translated("check"):
+            self._client.head_bucket(Bucket=self.bucket)
 
     def probe(self) -> None:
         """Read ``PROBE_KEY``: ``ObjectStoreError`` unless S3 answers that it has no such
         object, which proves what a presigned download needs (S3 answers, and knows our
         bucket and credentials).  The outcome is recorded in ``availability``."""
-        try:
-            with self._translated("probe", PROBE_KEY):
-                self._client.get_object(Bucket=self.bucket, Key=PROBE_KEY)["Body"].close()
-        except ObjectNotFound:
-            pass
-        except ObjectStoreError:
-            self.availability.record(up=False)
-            raise
-        self.availability.record(up=True)
+        watched = self.availability.watching()
+        with suppress(ObjectNotFound), watched, self._translated("probe", PROBE_KEY):
+            self._client.get_object(Bucket=self.bucket, Key=PROBE_KEY)["Body"].close()
 
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (safe when two callers race to create it)."""
@@ -341,60 +320,45 @@ class ObjectStore:
             etag=found.get("ETag"),
         )
 
-    def put_file(
-        self, sha256: str, source: Path | str | IO[bytes], size: int, media_type: str
-    ) -> None:
-        """Store a file (a path, or a binary file read from its start) whose sha256 the
-        caller computed.
+    def put_file(self, sha256: str, path: Path, size: int, media_type: str) -> None:
+        """Store the file at ``path``, whose sha256 and size the caller computed.
 
         Smaller files go up in one ``PutObject`` carrying that sha256, which S3 checks
         the bytes against (``s3_checksums``); their length is checked before sending.
-        Files from the multipart threshold on go up in parts, several at once, each with
-        a checksum S3 checks, and the stored size is checked afterwards.
+        Files from the multipart threshold on go up in parts, several at once, each read
+        from disk when it is sent and with a checksum S3 checks; the stored size is
+        checked afterwards.
         """
         key = content_key(sha256)
         if size < self._transfer.multipart_threshold:
-            if isinstance(source, str | Path):
-                with Path(source).open("rb") as handle:
-                    self._put_once(key, sha256, handle, size, media_type)
-            else:
-                self._put_once(key, sha256, source, size, media_type)
+            digest = base64.b64encode(bytes.fromhex(sha256)).decode()  # S3's is base64, ours hex
+            checksum = {"ChecksumSHA256": digest} if self.checksums else {}
+            with path.open("rb") as body:
+                held = os.fstat(body.fileno()).st_size
+                if held != size:
+                    raise ObjectStoreError(
+                        f"the file for {key} holds {held} bytes, {size} were sent"
+                    )
+                with self._translated("store", sha256):
+                    self._client.put_object(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Body=body,
+                        ContentLength=size,
+                        ContentType=media_type,
+                        **checksum,
+                    )
             return
         extra = {"ContentType": media_type}
         if self.checksums:
             extra["ChecksumAlgorithm"] = "SHA256"
         with self._translated("store", sha256):
-            if isinstance(source, str | Path):
-                self._client.upload_file(
-                    str(source), self.bucket, key, ExtraArgs=extra, Config=self._transfer
-                )
-            else:
-                source.seek(0)
-                self._client.upload_fileobj(
-                    source, self.bucket, key, ExtraArgs=extra, Config=self._transfer
-                )
+            self._client.upload_file(
+                str(path), self.bucket, key, ExtraArgs=extra, Config=self._transfer
+            )
         stored = self.head(sha256).size
         if stored != size:
             raise ObjectStoreError(f"S3 holds {stored} bytes for {key}, {size} were sent")
-
-    def _put_once(
-        self, key: str, sha256: str, source: IO[bytes], size: int, media_type: str
-    ) -> None:
-        held = source.seek(0, os.SEEK_END)
-        source.seek(0)  # botocore rewinds a body to offset 0 to retry: read it from there
-        if held != size:
-            raise ObjectStoreError(f"the file for {key} holds {held} bytes, {size} were sent")
-        checksum = {"ChecksumSHA256": checksum_sha256(sha256)} if self.checksums else {}
-        body: bytes | IO[bytes] = source.getvalue() if isinstance(source, io.BytesIO) else source
-        with self._translated("store", sha256):
-            self._client.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentLength=size,
-                ContentType=media_type,
-                **checksum,
-            )
 
     def presigned_get(
         self,
@@ -450,7 +414,6 @@ class ObjectStore:
             start=begin,
             end=finish,
             total=total,
-            media_type=found.get("ContentType"),
             translated=translated,
         )
 
@@ -467,14 +430,6 @@ class ObjectStore:
         """Remove the object; removing one that is not there is not an error."""
         with self._translated("delete", sha256):
             self._client.delete_object(Bucket=self.bucket, Key=content_key(sha256))
-
-    def iter_keys(self) -> Iterator[str]:
-        """Every content key in the bucket, in key order, a page of 1,000 at a time."""
-        paginator = self._client.get_paginator("list_objects_v2")
-        with self._translated("list"):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=KEY_PREFIX):
-                for item in page.get("Contents", []):
-                    yield item["Key"]
 
 
 def _span(found: dict[str, Any], start: int | None, end: int | None) -> tuple[int, int, int]:

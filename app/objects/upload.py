@@ -21,7 +21,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from app.errors import InvalidParameter, PayloadTooLarge
-from app.objects.names import clean_file_name
+from app.filenames import clean_file_name
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

@@ -10,10 +10,10 @@ nothing is marked bad because the store could not be asked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
+from app.clock import utcnow
 from app.db import session_scope
 from app.objects import repository
 from app.objects.store import ObjectNotFound, ObjectStore, ObjectStoreError
@@ -68,18 +68,16 @@ def verify_objects(
             except ObjectStoreError as exc:
                 result.unreachable = str(exc)
                 break
-        now = datetime.now(UTC)
+        now = utcnow()
         with session_scope(engine) as session:
             repository.record_verification(session, sha256, status, now)
             if status == "ok":
                 repository.mark_objects_verified(session, sha256, now)
-            if status != "ok":
-                queued = repository.refetch(session, sha256, f"stored copy {status}")
-                result.refetching += queued
-                if not queued:
-                    result.lost.append(sha256)
-        if status == "ok":
-            result.ok += 1
-        else:
-            (result.corrupt if status == "corrupt" else result.missing).append(sha256)
+                result.ok += 1
+                continue
+            queued = repository.refetch(session, sha256, f"stored copy {status}")
+        result.refetching += queued
+        (result.corrupt if status == "corrupt" else result.missing).append(sha256)
+        if not queued:
+            result.lost.append(sha256)
     return result

@@ -25,6 +25,7 @@ from app.auth import rate_limited
 from app.catalogue import service as catalogue
 from app.catalogue.models import DigitalObject
 from app.deps import SessionDep, StateDep
+from app.filenames import clean_file_name, file_name_from_url
 from app.search import service
 from app.search.gateway import SearchError
 from metadata.profile import ResourceRecord
@@ -130,7 +131,8 @@ def course_page(
 
 def _file(row: DigitalObject, base_url: str) -> dict[str, Any]:
     held = row.status == "stored" and row.sha256 is not None
-    name = row.file_name or row.url.rstrip("/").rsplit("/", 1)[-1] or row.url
+    # A record's declared name is shown as a download would save it (no bidi overrides).
+    name = clean_file_name(row.file_name) or file_name_from_url(row.url.rstrip("/")) or row.url
     return {
         "name": name,
         "href": f"{base_url}/api/v1/objects/{row.sha256}" if held else None,

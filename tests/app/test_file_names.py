@@ -9,13 +9,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.objects.http import content_disposition
-from app.objects.names import (
+from app.filenames import (
     MAX_BYTES,
     clean_file_name,
     file_name_from_disposition,
     file_name_from_url,
 )
+from app.objects.http import content_disposition
 
 SHA = "ab" * 32
 

@@ -29,6 +29,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from tests.app.object_server import ObjectServer, Reply
 from tests.app.records import publish as publish_record
+from tests.app.test_objects_store import bucket_keys
 from tests.services_plugin import free_port, serving
 
 PDF = b"%PDF-1.7\n"
@@ -118,7 +119,7 @@ def stored_bytes(settings: Settings) -> dict[str, str]:
     """content key → sha256 of the bytes actually in the node's bucket."""
     store = ObjectStore(settings)
     try:
-        return {key: store.digest(key.rsplit("/", 1)[-1])[0] for key in store.iter_keys()}
+        return {key: store.digest(key.rsplit("/", 1)[-1])[0] for key in bucket_keys(store)}
     finally:
         store.close()
 

@@ -556,18 +556,18 @@ def test_executable_is_refused_early_whatever_it_is_served_as(server: ObjectServ
     url = server.serve("/setup.bin", Reply(prefix=ELF_HEAD, size=20 * MB))
     out = io.BytesIO()
     error = refused(url, out=out, chunk_size=256 * 1024)
-    assert error.kind == "unsupported_type"
+    assert error.kind == "unsupported"
     assert "application/x-executable (declared application/octet-stream)" in error.reason
     assert len(out.getvalue()) < SNIFF_BYTES + 256 * 1024  # stopped after the first bytes
     exe = Reply(prefix=b"MZ\x90\x00" + bytes(60), size=1000, content_type="application/pdf")
     error = refused(server.serve("/notes.pdf.exe", exe))
-    assert error.kind == "unsupported_type"
+    assert error.kind == "unsupported"
     assert "application/x-msdownload (declared application/pdf)" in error.reason
 
 
 def test_unknown_bytes_are_an_unsupported_type(server: ObjectServer) -> None:
     error = refused(server.serve("/blob", Reply(size=100_000, content_type="video/mp4")))
-    assert error.kind == "unsupported_type"
+    assert error.kind == "unsupported"
     assert error.reason.endswith(
         "application/octet-stream (declared video/mp4) is not a type we store"
     )

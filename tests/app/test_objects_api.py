@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import socket
 import threading
@@ -27,7 +26,7 @@ from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore, ObjectStream, content_key
 from app.settings import Settings
 from app.sources.service import add_source
-from tests.app.test_objects_store import remove_bucket
+from tests.app.test_objects_store import bucket_keys, put_data, remove_bucket
 from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres]
@@ -155,7 +154,7 @@ def test_same_file_uploaded_twice_is_stored_once(
     assert puts == [sha(PDF)]  # the second upload found the bytes held
     assert second.json()["sha256"] == first.json()["sha256"]
     assert second.json()["file_name"] == "first.pdf"  # the name first seen
-    assert len(list(ObjectStore(objects_settings).iter_keys())) == 1
+    assert len(bucket_keys(ObjectStore(objects_settings))) == 1
 
 
 def test_upload_needs_the_admin_token(make_client: MakeClient, source_id: int) -> None:
@@ -192,7 +191,7 @@ def test_upload_over_the_default_limit_is_413(
     answer = upload(client, source_id, PDF)
     assert answer.status_code == 413
     assert "100 bytes" in answer.json()["detail"]
-    assert list(ObjectStore(objects_settings).iter_keys()) == []
+    assert bucket_keys(ObjectStore(objects_settings)) == []
 
 
 def test_upload_of_a_program_is_415_whatever_it_claims_to_be(
@@ -201,7 +200,7 @@ def test_upload_of_a_program_is_415_whatever_it_claims_to_be(
     answer = upload(make_client(), source_id, ELF, name="video.mp4", content_type="video/mp4")
     assert answer.status_code == 415
     assert answer.json()["error"] == "unsupported_media_type"
-    assert list(ObjectStore(objects_settings).iter_keys()) == []
+    assert bucket_keys(ObjectStore(objects_settings)) == []
     assert spool_files(objects_settings) == []
 
 
@@ -699,7 +698,7 @@ def test_an_upload_naming_a_nameless_blob_is_served_with_the_name_at_once(
     make_client: MakeClient, objects_settings: Settings, source_id: int
 ) -> None:
     """Bytes first stored without a name (a link with none) gain one from an upload."""
-    ObjectStore(objects_settings).put_file(sha(PDF), io.BytesIO(PDF), len(PDF), "application/pdf")
+    put_data(ObjectStore(objects_settings), sha(PDF), PDF, len(PDF), "application/pdf")
     engine = make_engine(objects_settings)
     with session_scope(engine) as session:
         repository.upsert_blob(

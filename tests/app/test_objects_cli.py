@@ -9,7 +9,6 @@ does: ``GET /api/v1/objects/{sha256}``, then the presigned S3 URL it redirects t
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from app.objects.store import ObjectStore
 from app.services.ports import free_port
 from app.settings import Settings
 from tests.app.object_server import GeneratedPdf, ObjectServer, Reply
+from tests.app.test_objects_store import put_data
 
 pytestmark = pytest.mark.services
 
@@ -169,7 +169,7 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
     # (Sent without the checksum S3 would refuse them by.)
     store = ObjectStore(objects_settings.model_copy(update={"s3_checksums": False}))
     garbage = b"not the lecture notes " * 50
-    store.put_file(WEEK_ONE.sha256, io.BytesIO(garbage), len(garbage), "text/plain")
+    put_data(store, WEEK_ONE.sha256, garbage, len(garbage), "text/plain")
     corrupt = coursefed(env, "objects", "verify")
     assert corrupt.returncode == 1
     assert f"corrupt (deleted, fetching again): {WEEK_ONE.sha256}" in corrupt.stdout.splitlines()

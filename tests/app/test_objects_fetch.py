@@ -7,7 +7,6 @@ keep them honest.  Nothing here is mocked: the bytes travel over loopback HTTP i
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from app.sources import service as sources
 from tests.app.memory import PeakMemory
 from tests.app.object_server import ObjectServer, Reply, expected_sha256
 from tests.app.records import publish as publish_record
+from tests.app.test_objects_store import bucket_keys, put_data
 
 PDF = b"%PDF-1.7\n"
 
@@ -95,10 +95,6 @@ def fetch(engine: Engine, settings: Settings, store: ObjectStore) -> Any:
     return jobs.run_objects(engine, settings, store=store)
 
 
-def stored_keys(store: ObjectStore) -> list[str]:
-    return list(store.iter_keys())
-
-
 def test_files_are_fetched_once_and_stored_by_content(
     objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
 ) -> None:
@@ -122,7 +118,7 @@ def test_files_are_fetched_once_and_stored_by_content(
     assert found[first, a].size == 300_000 + len(PDF)
     # One download per distinct URL, one object in S3 for identical bytes.
     assert sum(1 for r in files.requests if r.path == "/a.pdf") == 1
-    assert stored_keys(store) == [content_key(digest)]
+    assert bucket_keys(store) == [content_key(digest)]
     assert report.reused == 1
     assert store.digest(digest) == (digest, 300_000 + len(PDF))
     with session_scope(live_engine) as session:
@@ -157,7 +153,7 @@ def test_refusals_are_recorded_with_their_reason(
     assert found[loopback].status == "not_allowed"
     assert "127.0.0.1" in (found[loopback].status_reason or "")
     assert found["http://169.254.169.254/latest/meta-data/"].status == "not_allowed"
-    assert stored_keys(store) == []
+    assert bucket_keys(store) == []
     assert not any(r.path == "/doc.pdf" for r in files.requests)
 
 
@@ -255,7 +251,7 @@ def test_verify_finds_corrupt_and_missing_copies_and_fetches_them_again(
     # S3 would refuse them by), lost's key removed.
     garbage = b"not the file you stored " * 100
     unchecked = ObjectStore(objects_live.model_copy(update={"s3_checksums": False}))
-    unchecked.put_file(bad_sha, io.BytesIO(garbage), len(garbage), "text/plain")
+    put_data(unchecked, bad_sha, garbage, len(garbage), "text/plain")
     store.delete(lost_sha)
 
     result = verify_objects(live_engine, store)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +30,12 @@ pytestmark = pytest.mark.services
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def bucket_keys(store: ObjectStore) -> list[str]:
+    """Every key in the store's bucket, as S3 lists it."""
+    pages = store._client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
 def remove_bucket(settings: Settings) -> None:
@@ -72,9 +78,17 @@ def count_calls(store: ObjectStore, *operations: str) -> list[str]:
     return calls
 
 
+def put_data(store: ObjectStore, sha256: str, data: bytes, size: int, media_type: str) -> None:
+    """``put_file`` of ``data``, spooled to a temporary file as the fetcher spools."""
+    with tempfile.NamedTemporaryFile() as spool:
+        spool.write(data)
+        spool.flush()
+        store.put_file(sha256, Path(spool.name), size, media_type)
+
+
 def put_bytes(store: ObjectStore, data: bytes, media_type: str = "application/pdf") -> str:
     digest = sha(data)
-    store.put_file(digest, io.BytesIO(data), len(data), media_type)
+    put_data(store, digest, data, len(data), media_type)
     return digest
 
 
@@ -96,19 +110,11 @@ def test_put_then_exists_head_read_and_delete(store: ObjectStore) -> None:
     assert (info.size, info.media_type) == (len(data), "application/pdf")
     assert b"".join(store.open_range(digest).chunks()) == data
     assert store.digest(digest) == (digest, len(data))
-    assert list(store.iter_keys()) == [content_key(digest)]
+    assert bucket_keys(store) == [content_key(digest)]
     store.delete(digest)
     assert not store.exists(digest)
     store.delete(digest)  # deleting what is gone is not an error
-    assert list(store.iter_keys()) == []
-
-
-def test_a_file_path_is_stored_like_a_file_object(store: ObjectStore, tmp_path: Path) -> None:
-    data = os.urandom(4096)
-    path = tmp_path / "slides.pptx"
-    path.write_bytes(data)
-    store.put_file(sha(data), path, len(data), "application/octet-stream")
-    assert b"".join(store.open_range(sha(data)).chunks()) == data
+    assert bucket_keys(store) == []
 
 
 def test_same_bytes_twice_are_one_key(store: ObjectStore) -> None:
@@ -116,7 +122,7 @@ def test_same_bytes_twice_are_one_key(store: ObjectStore) -> None:
     first = put_bytes(store, data, "video/mp4")
     second = put_bytes(store, data, "video/mp4")
     assert first == second
-    assert list(store.iter_keys()) == [content_key(first)]
+    assert bucket_keys(store) == [content_key(first)]
 
 
 def test_large_file_goes_up_in_parts(store_settings: Settings, tmp_path: Path) -> None:
@@ -161,7 +167,7 @@ def test_bytes_that_are_not_what_their_sha256_says_are_refused_by_s3(store: Obje
     data = b"%PDF-1.7 what was downloaded"
     claimed = sha(b"%PDF-1.7 what was hashed")
     with pytest.raises(ObjectStoreError, match="BadDigest"):
-        store.put_file(claimed, io.BytesIO(data), len(data), "application/pdf")
+        put_data(store, claimed, data, len(data), "application/pdf")
     assert not store.exists(claimed)
 
 
@@ -170,7 +176,7 @@ def test_stores_that_refuse_checksums_can_be_sent_none(store_settings: Settings)
     store.ensure_bucket()
     sent = capture_params(store, "PutObject")
     data = b"%PDF-1.7 unchecked"
-    store.put_file(sha(data), io.BytesIO(data), len(data), "application/pdf")
+    put_data(store, sha(data), data, len(data), "application/pdf")
     assert "ChecksumSHA256" not in sent[0]
     assert store.digest(sha(data)) == (sha(data), len(data))
 
@@ -196,13 +202,13 @@ def test_a_put_with_the_wrong_secret_is_refused(store_settings: Settings) -> Non
     wrong = store_settings.model_copy(update={"s3_secret_key": SecretStr("not-the-secret")})
     data = b"%PDF-1.7 refused"
     with pytest.raises(ObjectStoreError, match="SignatureDoesNotMatch"):
-        ObjectStore(wrong).put_file(sha(data), io.BytesIO(data), len(data), "application/pdf")
+        put_data(ObjectStore(wrong), sha(data), data, len(data), "application/pdf")
 
 
 def test_truncated_upload_is_an_error_not_an_object(store: ObjectStore) -> None:
     data = b"0123456789"
     with pytest.raises(ObjectStoreError, match="10 were sent"):
-        store.put_file(sha(data), io.BytesIO(data[:5]), len(data), "text/plain")
+        put_data(store, sha(data), data[:5], len(data), "text/plain")
 
 
 @pytest.mark.parametrize(
@@ -306,9 +312,9 @@ def test_unreachable_store_raises_our_error(store_settings: Settings) -> None:
     digest = sha(b"x")
     for call in (
         lambda: store.exists(digest),
-        lambda: store.put_file(digest, io.BytesIO(b"x"), 1, "text/plain"),
+        lambda: put_data(store, digest, b"x", 1, "text/plain"),
         lambda: store.open_range(digest),
-        lambda: list(store.iter_keys()),
+        store.ensure_bucket,
         lambda: store.delete(digest),
     ):
         with pytest.raises(ObjectStoreError) as caught:

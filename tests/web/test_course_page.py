@@ -19,9 +19,10 @@ from app.demo.corpus import HOST, generate_corpus
 from app.demo.repository import DemoRepository
 from app.demo.server import DemoRepositoryServer
 from app.main import create_app
+from app.objects.discovery import discover
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import ResourceRecord
+from metadata.profile import DigitalObjectRef, ResourceRecord
 from tests.app.records import stored
 from tests.services_plugin import free_port, serving
 
@@ -95,14 +96,27 @@ def test_missing_removed_and_hostile_courses(
 
     hostile = "</script><script>alert(1)</script> & <!-- 课程"
     raw = b"<record>hostile</record>"
-    record = ResourceRecord(id="local-hostile", title={"zh": hostile}, description={"en": hostile})
+    # A declared name that reads "notes_exe.pdf" on screen, through a right-to-left override.
+    files = "https://files.example.org/x"
+    spoofed = DigitalObjectRef(url=f"{files}/notes.exe", name="notes_\u202efdp.exe")
+    encoded = DigitalObjectRef(url=f"{files}/%E8%AF%BE%E4%BB%B6.pdf")
+    record = ResourceRecord(
+        id="local-hostile",
+        title={"zh": hostile},
+        description={"en": hostile},
+        objects=[spoofed, encoded],
+    )
     with session_scope(live_engine) as session:
         catalogue.upsert(session, stored(record, raw, oai_id="oai:local:hostile", source_id=None))
+    discover(live_engine)
     page = httpx.get(f"{url}/courses/local-hostile")
     assert page.status_code == 200
     assert "<script>alert(1)" not in page.text
     assert jsonld_of(page.text)["name"] == hostile, "the JSON-LD survives the escaping intact"
-    assert html.fromstring(page.text).xpath("string(//*[@id='title'])").strip() == hostile
+    tree = html.fromstring(page.text)
+    assert tree.xpath("string(//*[@id='title'])").strip() == hostile
+    names = [item.text.strip() for item in tree.xpath("//*[@id='files']/li")]
+    assert names == ["notes_fdp.exe", "课件.pdf"], "names shown as a download would save them"
 
     with session_scope(live_engine) as session:
         catalogue.delete(session, "local-hostile")

@@ -1,11 +1,11 @@
 """File names: the one sanitiser, and the names a Content-Disposition header or a URL gives.
 
-Every name that reaches a stored row or a ``Content-Disposition`` we send passes
-``clean_file_name``, whether a college's server, an uploading browser or a record
-suggested it: the last path segment only, no control or invisible formatting characters
-(bidirectional overrides included), no leading or trailing dots and spaces, no Windows
-device name, at most ``MAX_BYTES`` of UTF-8 with the extension kept.  Names in any
-script are kept as they are (after NFC normalisation).
+Every name that reaches a stored row, a ``Content-Disposition`` we send or a course page
+passes ``clean_file_name``, whether a college's server, an uploading browser, an upstream
+mirror or a record suggested it: the last path segment only, no control or invisible
+formatting characters (bidirectional overrides included), no leading or trailing dots and
+spaces, no Windows device name, at most ``MAX_BYTES`` of UTF-8 with the extension kept.
+Names in any script are kept as they are (after NFC normalisation).
 """
 
 from __future__ import annotations
