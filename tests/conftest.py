@@ -153,10 +153,13 @@ def client(live: Settings) -> Iterator[TestClient]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what a test needs from the fixtures it uses, so ``-m "not services and not
-    browser"`` is the fast inner loop whatever a test file remembered to declare."""
+    browser"`` is the fast inner loop whatever a test file remembered to declare: live
+    Meilisearch and S3, the PostgreSQL variant of a database test, Redis, Chromium."""
     for item in items:
         needs = set(getattr(item, "fixturenames", ()))
-        if "live_services" in needs:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if needs & {"live_services", "redis_prefix"} or on_postgres:
             item.add_marker(pytest.mark.services)
         if "browser" in needs:
             item.add_marker(pytest.mark.browser)
