@@ -1,24 +1,37 @@
-"""The Meilisearch gateway: the only module that speaks Meilisearch's HTTP API.
+"""The Meilisearch gateway: the only module that speaks to Meilisearch, through its SDK.
 
-Vendor failures are translated where they enter: connection problems become
-``SearchUnavailable`` (retry later), failed tasks and API errors ``SearchError``.
+Vendor failures are translated where they enter: connection problems and server errors
+become ``SearchUnavailable`` (retry later), refused requests and failed tasks
+``SearchError``, a missing index ``IndexNotFound``.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
-import time
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import httpx
+import meilisearch
+import requests
+from meilisearch.errors import (
+    MeilisearchApiError,
+    MeilisearchCommunicationError,
+    MeilisearchTimeoutError,
+)
+from meilisearch.models.task import TaskInfo
 
 from app.settings import Settings
 
 # Asked for gzip, Meilisearch streams compressed chunks in small writes that stall on
-# Nagle's algorithm and the client's delayed ACK (measured on loopback: 44 ms per search
-# instead of 1 ms). Its answers are small: ask for them uncompressed.
+# Nagle's algorithm and the client's delayed ACK. Its answers are small: ask for them
+# uncompressed (tests/app/test_search_wire.py holds the guard).
 HEADERS = {"Accept-Encoding": "identity"}
+CLIENT_AGENT = "coursefed"
+# How often a waited-for task is polled: indexing a harvest page takes tens of ms.
+TASK_POLL_MS = 10
 
 
 def _covers(current: Any, wanted: Any) -> bool:
@@ -43,15 +56,15 @@ class IndexNotFound(SearchError):
 
 
 class SearchIndex:
-    """A thin, typed wrapper over the Meilisearch endpoints coursefed uses."""
+    """The operations coursefed needs from Meilisearch, with errors of its own."""
 
     def __init__(self, url: str, api_key: str, *, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(
-            base_url=self.url,
-            headers={**HEADERS, "Authorization": f"Bearer {api_key}"},
-            timeout=timeout,
-        )
+        self.timeout = timeout
+        self._api_key = api_key
+        # The SDK keeps its request headers in one dict that it edits per request, so a
+        # client is never shared between threads: each thread gets its own.
+        self._local = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchIndex:
@@ -61,8 +74,23 @@ class SearchIndex:
             timeout=settings.meili_timeout,
         )
 
+    @property
+    def client(self) -> meilisearch.Client:
+        client: meilisearch.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = meilisearch.Client(
+                self.url,
+                self._api_key,
+                timeout=self.timeout,  # type: ignore[arg-type]  # requests takes seconds as float
+                client_agents=(CLIENT_AGENT,),
+                custom_headers=HEADERS,
+            )
+            self._local.client = client
+        return client
+
     def close(self) -> None:
-        self._client.close()
+        """Forget this thread's client (the SDK opens a connection per request)."""
+        self._local.__dict__.pop("client", None)
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -70,55 +98,44 @@ class SearchIndex:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # -- low level -------------------------------------------------------------------------
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
         try:
-            response = self._client.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise SearchUnavailable(f"Meilisearch at {self.url} is unreachable: {exc}") from exc
-        if response.status_code >= 500:
-            raise SearchUnavailable(f"Meilisearch answered {response.status_code}")
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-                message = body.get("message") or response.text
-                code = body.get("code", "")
-            except ValueError:
-                message, code = response.text, ""
-            error = IndexNotFound if code == "index_not_found" else SearchError
-            raise error(f"{code}: {message}" if code else message)
-        if not response.content:
-            return None
-        return response.json()
+            yield
+        except MeilisearchApiError as exc:
+            if exc.status_code >= 500:
+                raise SearchUnavailable(f"Meilisearch answered {exc.status_code}") from exc
+            error = IndexNotFound if exc.code == "index_not_found" else SearchError
+            raise error(f"{exc.code}: {exc.message}" if exc.code else exc.message) from exc
+        except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
+            raise SearchUnavailable(f"Meilisearch at {self.url} is unreachable") from exc
+        except requests.RequestException as exc:  # a broken answer the SDK passes through
+            raise SearchUnavailable(f"Meilisearch at {self.url} answered badly") from exc
 
-    def wait_for_task(self, task: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+    def wait_for_task(self, task: TaskInfo, timeout: float = 120.0) -> None:
         """Block until a task has finished; raise ``SearchError`` if it failed."""
-        uid = task["taskUid"]
-        deadline = time.monotonic() + timeout
-        delay = 0.01
-        while True:
-            info = self._request("GET", f"/tasks/{uid}")
-            status = info["status"]
-            if status == "succeeded":
-                return dict(info)
-            if status in ("failed", "canceled"):
-                error = info.get("error") or {}
-                raise SearchError(f"task {uid} {status}: {error.get('message', 'no detail')}")
-            if time.monotonic() > deadline:
-                raise SearchUnavailable(f"task {uid} still {status} after {timeout:.0f} s")
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        uid = task.task_uid
+        with self._translated():
+            try:
+                done = self.client.wait_for_task(
+                    uid, timeout_in_ms=int(timeout * 1000), interval_in_ms=TASK_POLL_MS
+                )
+            except MeilisearchTimeoutError as exc:
+                raise SearchUnavailable(f"task {uid} still running after {timeout:.0f} s") from exc
+        if done.status != "succeeded":
+            detail = (done.error or {}).get("message", "no detail")
+            raise SearchError(f"task {uid} {done.status}: {detail}")
 
     # -- operations ------------------------------------------------------------------------
 
     def health(self) -> str:
-        body = self._request("GET", "/health")
-        return str(body.get("status", "unknown"))
+        with self._translated():
+            return str(self.client.health().get("status", "unknown"))
 
     def index_exists(self, uid: str) -> bool:
         try:
-            self._request("GET", f"/indexes/{uid}")
+            with self._translated():
+                self.client.get_raw_index(uid)
         except IndexNotFound:
             return False
         return True
@@ -134,42 +151,57 @@ class SearchIndex:
             self.create_index(staging, settings)
             self.rename_index(staging, uid)
             return
-        current = self._request("GET", f"/indexes/{uid}/settings")
+        with self._translated():
+            current = self.client.index(uid).get_settings()
         if not _covers(current, settings):
-            self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
+            with self._translated():
+                task = self.client.index(uid).update_settings(settings)
+            self.wait_for_task(task)
 
     def create_index(self, uid: str, settings: dict[str, Any]) -> None:
-        self.wait_for_task(self._request("POST", "/indexes", json={"uid": uid, "primaryKey": "id"}))
-        self.wait_for_task(self._request("PATCH", f"/indexes/{uid}/settings", json=settings))
+        with self._translated():
+            created = self.client.create_index(uid, {"primaryKey": "id"})
+        self.wait_for_task(created)
+        with self._translated():
+            task = self.client.index(uid).update_settings(settings)
+        self.wait_for_task(task)
 
     def rename_index(self, uid: str, new_uid: str) -> None:
         """Atomically give index ``uid`` the name ``new_uid`` (which must not exist)."""
-        body = [{"indexes": [uid, new_uid], "rename": True}]
-        self.wait_for_task(self._request("POST", "/swap-indexes", json=body))
-
-    def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
-        return dict(
-            self._request(
-                "POST", f"/indexes/{uid}/documents", params={"primaryKey": "id"}, json=documents
-            )
-        )
-
-    def delete_documents(self, uid: str, ids: list[str]) -> dict[str, Any]:
-        return dict(self._request("POST", f"/indexes/{uid}/documents/delete-batch", json=ids))
-
-    def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._request("POST", f"/indexes/{uid}/search", json=params))
+        with self._translated():
+            task = self.client.swap_indexes([{"indexes": [uid, new_uid], "rename": True}])
+        self.wait_for_task(task)
 
     def swap_indexes(self, uid: str, other: str) -> None:
         """Atomically exchange two indexes' contents and settings."""
-        self.wait_for_task(self._request("POST", "/swap-indexes", json=[{"indexes": [uid, other]}]))
-
-    def index_uids(self) -> list[str]:
-        body = self._request("GET", "/indexes", params={"limit": 10_000})
-        return [entry["uid"] for entry in body["results"]]
+        with self._translated():
+            task = self.client.swap_indexes([{"indexes": [uid, other]}])
+        self.wait_for_task(task)
 
     def delete_index(self, uid: str) -> None:
-        self.wait_for_task(self._request("DELETE", f"/indexes/{uid}"))
+        with self._translated():
+            task = self.client.delete_index(uid)
+        self.wait_for_task(task)
+
+    def index_uids(self) -> list[str]:
+        with self._translated():
+            indexes: Any = self.client.get_raw_indexes({"limit": 10_000})
+        return [entry["uid"] for entry in indexes["results"]]
+
+    def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> TaskInfo:
+        with self._translated():
+            return self.client.index(uid).add_documents(documents, primary_key="id")
+
+    def delete_documents(self, uid: str, ids: list[str]) -> TaskInfo:
+        expression = f"id IN {json.dumps(ids, ensure_ascii=False)}"
+        with self._translated():
+            return self.client.index(uid).delete_documents(filter=expression)
+
+    def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
+        query = params.get("q") or ""
+        options = {key: value for key, value in params.items() if key != "q"}
+        with self._translated():
+            return dict(self.client.index(uid).search(query, options))
 
     def iter_documents(
         self, uid: str, fields: list[str], *, batch: int = 1000
@@ -177,17 +209,24 @@ class SearchIndex:
         """Every document of an index (for checks: paging a changing index is not an export)."""
         offset = 0
         while True:
-            params = {"limit": batch, "offset": offset, "fields": ",".join(fields)}
-            page = self._request("GET", f"/indexes/{uid}/documents", params=params)
-            yield from page["results"]
+            with self._translated():
+                page = self.client.index(uid).get_documents(
+                    {"limit": batch, "offset": offset, "fields": fields}
+                )
+            for document in page.results:
+                yield dict(document)
             offset += batch
-            if offset >= page["total"]:
+            if offset >= page.total:
                 return
 
     def settings_updates(self, uid: str) -> int:
         """How many settings updates the index has received (for checks and tests)."""
-        params = {"indexUids": uid, "types": "settingsUpdate", "limit": 0}
-        return int(self._request("GET", "/tasks", params=params)["total"])
+        with self._translated():
+            tasks = self.client.get_tasks(
+                {"indexUids": [uid], "types": ["settingsUpdate"], "limit": 0}
+            )
+        return int(tasks.total)
 
     def document_count(self, uid: str) -> int:
-        return int(self._request("GET", f"/indexes/{uid}/stats")["numberOfDocuments"])
+        with self._translated():
+            return int(self.client.index(uid).get_stats().number_of_documents)

@@ -8,6 +8,7 @@ from typing import Any
 # institution, then the description.
 SEARCHABLE = ["titles", "keywords", "subjects", "institution", "descriptions"]
 FILTERABLE = [
+    "id",  # deletions go by filter
     "subject_codes",
     "level",
     "languages",

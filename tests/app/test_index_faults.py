@@ -113,8 +113,6 @@ def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
     assert _indexed(live) == _expected(live_engine)
     with SearchIndex.from_settings(live) as index:
         leftovers = [
-            uid
-            for uid in index._request("GET", "/indexes", params={"limit": 1000})["results"]
-            if uid["uid"].startswith(f"{live.meili_index}-")
+            uid for uid in index.index_uids() if uid.startswith(f"{live.meili_index}-")
         ]
     assert leftovers == [], "the staging index is gone after the swap"

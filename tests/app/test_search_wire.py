@@ -1,0 +1,165 @@
+"""What the gateway puts on the wire to Meilisearch, seen by a relay between the two.
+
+Asked for gzip, Meilisearch writes compressed answers in small pieces that stall on
+Nagle's algorithm and the delayed ACK (tens of ms per search on loopback). The gateway
+asks for identity encoding; this guard checks every answer size a search page has.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.search.gateway import SearchIndex, SearchUnavailable
+from app.settings import Settings
+
+pytestmark = pytest.mark.services
+
+
+@dataclass
+class Exchange:
+    request: bytes = b""
+    response: bytes = b""
+
+    def headers(self, raw: bytes) -> dict[str, str]:
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+        pairs = (line.split(":", 1) for line in head if ":" in line)
+        return {name.strip().lower(): value.strip() for name, value in pairs}
+
+    @property
+    def request_line(self) -> str:
+        return self.request.split(b"\r\n", 1)[0].decode("latin-1")
+
+    @property
+    def body_size(self) -> int:
+        return len(self.response.split(b"\r\n\r\n", 1)[1])
+
+
+@dataclass
+class Relay:
+    """Forwards loopback TCP connections to Meilisearch and keeps a copy of each one."""
+
+    upstream: tuple[str, int]
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(downstream,), daemon=True).start()
+
+    def _relay(self, downstream: socket.socket) -> None:
+        exchange = Exchange()
+        self.exchanges.append(exchange)
+        with downstream, socket.create_connection(self.upstream, timeout=10) as upstream:
+            answer = threading.Thread(
+                target=self._pipe, args=(upstream, downstream, exchange, "response")
+            )
+            answer.start()
+            self._pipe(downstream, upstream, exchange, "request")
+            answer.join(timeout=10)
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket, exchange: Exchange, side: str) -> None:
+        try:
+            while chunk := source.recv(65536):
+                setattr(exchange, side, getattr(exchange, side) + chunk)
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def live(live_services: Settings) -> Settings:
+    """The session's Meilisearch with an index of the test's own (no database needed)."""
+    return live_services.model_copy(update={"meili_index": f"wire-{uuid.uuid4().hex[:12]}"})
+
+
+@pytest.fixture
+def relay(live: Settings) -> Iterator[Relay]:
+    parts = urlsplit(live.resolved_meili_url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 7700))
+    yield relay
+    relay.close()
+
+
+def test_every_answer_size_comes_uncompressed(live: Settings, relay: Relay) -> None:
+    uid = live.meili_index
+    direct = SearchIndex.from_settings(live)
+    direct.create_index(uid, {"filterableAttributes": ["id"]})
+    documents = [{"id": f"d{n:03d}", "text": "课程资源 course " * 18} for n in range(60)]
+    direct.wait_for_task(direct.add_documents(uid, documents))
+
+    gateway = SearchIndex(relay.url, live.meili_key.get_secret_value())
+    sizes = []
+    for hits in (1, 2, 4, 8, 16, 32, 44):
+        relay.exchanges.clear()
+        answer = gateway.search(uid, {"q": "course", "limit": hits})
+        assert len(answer["hits"]) == hits
+        [exchange] = [e for e in relay.exchanges if "/search" in e.request_line]
+        sent, received = exchange.headers(exchange.request), exchange.headers(exchange.response)
+        assert sent["accept-encoding"] == "identity", sent
+        assert "content-encoding" not in received, received
+        assert exchange.body_size == int(received["content-length"])
+        sizes.append(exchange.body_size)
+    assert min(sizes) <= 512 and max(sizes) >= 16 * 1024, sizes
+    direct.delete_index(uid)
+
+
+def test_every_call_of_the_gateway_asks_for_identity(live: Settings, relay: Relay) -> None:
+    gateway = SearchIndex(relay.url, live.meili_key.get_secret_value())
+    uid = live.meili_index
+    gateway.ensure_index(uid, {"filterableAttributes": ["id"]})
+    gateway.wait_for_task(gateway.add_documents(uid, [{"id": "a"}, {"id": "b"}]))
+    gateway.wait_for_task(gateway.delete_documents(uid, ["a"]))
+    assert gateway.document_count(uid) == 1
+    assert [doc["id"] for doc in gateway.iter_documents(uid, ["id"])] == ["b"]
+    assert gateway.health() == "available"
+    gateway.delete_index(uid)
+    assert len(relay.exchanges) >= 10
+    for exchange in relay.exchanges:
+        assert exchange.headers(exchange.request)["accept-encoding"] == "identity"
+        assert exchange.headers(exchange.request)["user-agent"].count("coursefed") == 1
+
+
+def test_a_garbled_answer_is_unavailable_not_a_traceback() -> None:
+    """A server that is not Meilisearch answers on the port: the work is retried later."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_garbage() -> None:
+        for _ in range(3):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{nope")
+            connection.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    gateway = SearchIndex(f"http://127.0.0.1:{listener.getsockname()[1]}", "key", timeout=5)
+    with pytest.raises(SearchUnavailable):
+        gateway.search("courses", {"q": "x"})
+    listener.close()
