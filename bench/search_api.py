@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -37,12 +38,16 @@ from app.sources import service as sources
 QUERIES = ["计算机", "数据结构", "大学物理", "data", "algorithms", "algebre", "managment", "教育学"]
 
 
-def timed(fn: object, rounds: int) -> list[float]:
-    samples = []
+def timed_pair(
+    first: Callable[[], None], second: Callable[[], None], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds per call of each, taken in turns so both see the same machine noise."""
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        samples.append((time.perf_counter() - start) * 1000)
+        for fn, out in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - start) * 1000)
     return samples
 
 
@@ -119,7 +124,7 @@ def run(settings: Settings, records: int, rounds: int) -> None:
 
         ours()
         raw()  # warm both paths once
-        api_ms, raw_ms = timed(ours, rounds), timed(raw, rounds)
+        api_ms, raw_ms = timed_pair(ours, raw, rounds)
         all_api += api_ms
         all_raw += raw_ms
         total = api.get("/api/v1/search", params={"q": q}).json()["total"]

@@ -112,7 +112,5 @@ def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
     assert count == len(_expected(live_engine))
     assert _indexed(live) == _expected(live_engine)
     with SearchIndex.from_settings(live) as index:
-        leftovers = [
-            uid for uid in index.index_uids() if uid.startswith(f"{live.meili_index}-")
-        ]
+        leftovers = [uid for uid in index.index_uids() if uid.startswith(f"{live.meili_index}-")]
     assert leftovers == [], "the staging index is gone after the swap"

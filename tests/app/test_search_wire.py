@@ -7,6 +7,7 @@ asks for identity encoding; this guard checks every answer size a search page ha
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import uuid
@@ -82,10 +83,8 @@ class Relay:
             pass
         finally:
             for sock in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         self.listener.close()
