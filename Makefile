@@ -50,6 +50,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.search_api
+	$(BIN)/python -m bench.search_page
 	$(BIN)/python -m bench.normalize
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.mirror
