@@ -21,8 +21,10 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 from sqlmodel import Session, select
 
-from app.catalogue.models import DigitalObject
-from app.db import make_engine
+from app import jobs
+from app.catalogue import service as catalogue
+from app.catalogue.models import DigitalObject, Resource
+from app.db import make_engine, session_scope
 from app.demo.run import demo_catalogue
 from app.main import create_app
 from app.services import BinaryNotFound
@@ -59,6 +61,8 @@ class DemoSite:
     url: str
     settings: Settings
     files: list[StoredFile]
+    removed: str  # a course its source deleted
+    unavailable_url: str  # the same catalogue served while Meilisearch cannot be reached
 
     def stored(self, media_type: str) -> StoredFile:
         return next(f for f in self.files if f.media_type == media_type)
@@ -90,11 +94,22 @@ def demo_site(
                 StoredFile(row.resource_id, row.sha256 or "", row.size or 0, row.media_type or "")
                 for row in rows
             ]
+            with_files = {f.resource_id for f in files}
+            live = session.exec(select(Resource.id).where(~Resource.deleted).order_by(Resource.id))
+            removed = next(i for i in live if i not in with_files)
+        with session_scope(engine) as session:
+            catalogue.delete(session, removed)  # as when its source withdraws it
+        jobs.sync_search_quietly(engine, settings)
         engine.dispose()
         kinds = {f.media_type for f in files}
         assert {"video/mp4", "application/pdf"} <= kinds, f"stored files are only {kinds}"
-        with serving(create_app(settings), port) as url:
-            yield DemoSite(url=url, settings=settings, files=files)
+        # Nothing listens on port 9: the search engine is "down" for this one.
+        unreachable = settings.model_copy(update={"meili_url": "http://127.0.0.1:9"})
+        with (
+            serving(create_app(settings), port) as url,
+            serving(create_app(unreachable)) as unavailable_url,
+        ):
+            yield DemoSite(url, settings, files, removed, unavailable_url)
 
 
 @pytest.fixture(params=list(WIDTHS), ids=lambda width: f"{width}px")
