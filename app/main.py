@@ -25,6 +25,7 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
+from app.web import discovery
 from app.web import routes as web_routes
 
 
@@ -77,5 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(discovery.router)
     app.mount("/static", web_routes.static, name="static")
     return app
