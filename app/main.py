@@ -25,7 +25,7 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
-from app.web import discovery
+from app.web import api_docs, discovery
 from app.web import routes as web_routes
 
 
@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(single_valued_query)],
         responses=ERROR_RESPONSES,
+        # Our own /docs and /redoc (app.web.api_docs): FastAPI's load their code from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware, settings=settings)
@@ -79,5 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
     app.include_router(discovery.router)
+    app.include_router(api_docs.router)
+    api_docs.mount_assets(app)
     app.mount("/static", web_routes.static, name="static")
     return app
