@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app import health, ratelimit
 from app.catalogue import routes as catalogue_routes
+from app.compression import Compression
 from app.db import make_engine
 from app.deps import AppState
 from app.errors import ERROR_RESPONSES, install_error_handlers
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Outermost last: the edge adds its headers to the answer as compressed.
+    app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(search_routes.router)
