@@ -82,8 +82,10 @@ def opensearch(request: Request, state: StateDep) -> Response:
 def site_pages(base: str) -> list[Entry]:
     """The site's own pages, each with its English version.
 
-    Institution pages (``/institutions`` and one per school) join this list when the
-    institutions service is there: ``Entry(f"{base}/institutions/{id}", alternates=…)``.
+    Extension point: the institution pages join this list once ``app.institutions`` is
+    in the tree, ``/institutions`` and ``/institutions/{id}`` for each school of
+    ``list_institutions(session, with_courses_only=True)`` (the route then takes a
+    ``SessionDep``), each as ``Entry(url, alternates=_versions(url))``.
     """
     return [Entry(f"{base}/", alternates=_versions(f"{base}/"))]
 
