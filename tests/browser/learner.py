@@ -54,8 +54,14 @@ def result_ids(page: Page) -> list[str]:
 
 
 def api_ids(base_url: str, page: Page, **extra: Any) -> list[str]:
-    """The ids the API answers for the parameters in the page's URL (``lang`` aside)."""
+    """The ids the API answers for the parameters in the page's URL (``lang`` aside).
+
+    Without words relevance orders nothing, so the page lists the newest first: the API is
+    asked for that order too.
+    """
     params: dict[str, Any] = {k: v for k, v in query_of(page).items() if k != "lang"}
+    if not params.get("q") and "sort" not in params:
+        params["sort"] = "newest"
     params.update(extra)
     return [hit["id"] for hit in api_search(base_url, **params)["hits"]]
 
@@ -68,20 +74,25 @@ def shows_number(page: Page, number: int) -> bool:
 
 
 def link_to(page: Page, parameter: str, value: str | None = None) -> Locator:
-    """The first visible link whose target sets ``parameter`` (to ``value``), opening the
-    facet drawer on a phone when the link is hidden in it."""
-    selector = f"a[href*='{parameter}=']"
-    if value is not None:
-        selector = f"a[href*='{parameter}={value}']"
-    links = page.locator(selector)
-    if links.count() and not links.first.is_visible():
-        drawer = page.get_by_role("button", name=_DRAWER).or_(
-            page.locator("summary").filter(has_text=_DRAWER)
-        )
+    """The first visible link whose target sets ``parameter`` (to exactly ``value``),
+    opening the facet drawer first on a phone, where the links are folded away."""
+    candidates = page.locator(f"a[href*='{parameter}=']")
+    hrefs = candidates.evaluate_all("links => links.map(a => a.href)")
+    chosen = [
+        index
+        for index, href in enumerate(hrefs)
+        if (values := parse_qs(urlsplit(href).query).get(parameter))
+        and (value is None or value in values)
+    ]
+    assert chosen, f"no link sets {parameter}={value or '…'}"
+    link = candidates.nth(chosen[0])
+    if not link.is_visible():
+        drawer = page.locator("summary").filter(has_text=_DRAWER)
         if drawer.count():
             drawer.first.click()
-    visible = page.locator(f"{selector} >> visible=true")
-    return visible.first
+    visible = [i for i in chosen if candidates.nth(i).is_visible()]
+    assert visible, f"no visible link sets {parameter}={value or '…'}"
+    return candidates.nth(visible[0])
 
 
 def follow(page: Page, link: Locator) -> None:
