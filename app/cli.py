@@ -410,7 +410,15 @@ def cmd_institutions(args: argparse.Namespace, settings: Settings) -> int:
     from app.keys import audit  # noqa: PLC0415
 
     migrate.require_head(settings)
-    with session_scope(make_engine(settings)) as session:
+    engine = make_engine(settings)
+    try:
+        return _institutions(engine, args, institutions, audit)
+    finally:
+        engine.dispose()
+
+
+def _institutions(engine: Any, args: argparse.Namespace, institutions: Any, audit: Any) -> int:
+    with session_scope(engine) as session:
         if args.action == "list":
             rows = institutions.list_institutions(session, with_courses_only=not args.all)
             _print(f"{'id':40} {'courses':>7}  names")

@@ -23,6 +23,7 @@ from metadata.profile import CourseResource
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_APOSTROPHES = re.compile("['\u2019\u02bc]")  # St Mary's = St Marys
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _SPACES = re.compile(r"\s+")
 _SPACE_NEXT_TO_HAN = re.compile(
@@ -38,7 +39,7 @@ def match_key(name: str) -> str:
     """The key two spellings of one name share (see the module docstring)."""
     text = unicodedata.normalize("NFKC", name).casefold()
     text = text.replace("&", " and ")
-    text = _PUNCTUATION.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", _APOSTROPHES.sub("", text))
     text = _SPACES.sub(" ", text).strip()
     text = _SPACE_NEXT_TO_HAN.sub("", text)
     return _LEADING_THE.sub("", text)[:MAX_NAME]

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
+from app.institutions import labels
 from app.institutions.models import Institution, InstitutionAlias
 
 
@@ -57,6 +58,7 @@ def add_institution(
     institution = Institution(id=institution_id, name_zh=name_zh, name_en=name_en)
     session.add(institution)
     session.flush()
+    labels.changed(session)
     return institution
 
 
@@ -100,9 +102,11 @@ def move_aliases(session: Session, source_id: str, target_id: str) -> None:
 
 def remove_institution(session: Session, institution_id: str) -> None:
     session.execute(delete(Institution).where(col(Institution.id) == institution_id))
+    labels.changed(session)
 
 
 def touch(session: Session, institution: Institution) -> None:
     institution.updated_at = utcnow()
     session.add(institution)
     session.flush()
+    labels.changed(session)

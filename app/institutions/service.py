@@ -11,7 +11,6 @@ the same aliases, so curation survives every re-harvest.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -19,15 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.catalogue import service as catalogue
-from app.db import session_scope
-from app.institutions import repository
+from app.institutions import labels, repository
 from app.institutions.authority import ADMIN, Authority
 from app.institutions.models import Institution
 from metadata.institutions import clean_name, match_key, name_language
 from metadata.profile import ResourceRecord
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-LABELS_SECONDS = 60.0
 
 
 class InstitutionError(ValueError):
@@ -106,30 +103,13 @@ def resolve(session: Session, name: str) -> str | None:
     return found
 
 
-_label_maps: dict[int, tuple[float, dict[str, dict[str, str]]]] = {}
-
-
 def facet_labels(engine: Engine) -> Callable[[str], dict[str, str]]:
-    """Labels of institution facet values, from a copy of the table at most a minute old.
+    """Labels of institution facet values (``app.institutions.labels``)."""
+    return labels.for_engine(engine, _all_labels)
 
-    The search API labels up to 200 facet values per query; reading them from a copy
-    keeps the database off the search path (a school renamed shows within a minute).
-    """
 
-    def labels(institution_id: str) -> dict[str, str]:
-        taken, names = _label_maps.get(id(engine), (0.0, {}))
-        if institution_id not in names and time.monotonic() - taken > 1.0:
-            taken = 0.0  # a school new since the copy: read again (at most once a second)
-        if time.monotonic() - taken > LABELS_SECONDS:
-            with session_scope(engine) as session:
-                names = {
-                    i.id: _labels(i.id, i.name_zh, i.name_en)
-                    for i in repository.all_institutions(session)
-                }
-            _label_maps[id(engine)] = (time.monotonic(), names)
-        return names.get(institution_id, {})
-
-    return labels
+def _all_labels(session: Session) -> dict[str, dict[str, str]]:
+    return {i.id: _labels(i.id, i.name_zh, i.name_en) for i in repository.all_institutions(session)}
 
 
 # --- curating --------------------------------------------------------------------------
@@ -210,10 +190,10 @@ def add_alias(session: Session, name: str, institution_id: str) -> int:
     if not key:
         raise InstitutionError(f"{name!r} has nothing to match on")
     previous = repository.alias(session, key)
+    old_id = previous.institution_id if previous is not None else None
     repository.point_alias(session, key, cleaned, target.id, ADMIN)
-    if previous is None or previous.institution_id == target.id:
+    if old_id is None or old_id == target.id:
         return 0
-    old_id = previous.institution_id
     moved = _resolve_again(session, old_id)
     if not repository.aliases_of(session, old_id) and not catalogue.resources_of_institution(
         session, old_id
