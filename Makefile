@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.mirror
 	$(BIN)/python -m bench.objects
+	$(BIN)/python -m bench.sitemap
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app import health, ratelimit
 from app.catalogue import routes as catalogue_routes
+from app.compression import Compression
 from app.db import make_engine
 from app.deps import AppState
 from app.errors import ERROR_RESPONSES, install_error_handlers
@@ -26,6 +27,7 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
+from app.web import api_docs, discovery
 from app.web import routes as web_routes
 
 
@@ -66,8 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(single_valued_query)],
         responses=ERROR_RESPONSES,
+        # Our own /docs and /redoc (app.web.api_docs): FastAPI's load their code from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    # Outermost last: the edge adds its headers to the answer as compressed.
+    app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(search_routes.router)
@@ -79,5 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(discovery.router)
+    app.include_router(api_docs.router)
+    api_docs.mount_assets(app)
     app.mount("/static", web_routes.static, name="static")
     return app
