@@ -160,7 +160,7 @@ def test_an_institution_added_by_an_admin_takes_the_records_that_name_it(
 
 def test_seed_gives_courses_stored_before_the_authority_their_school(engine: Engine) -> None:
     rids = [store(engine, 1, DONGHU_ZH), store(engine, 2, "江澜大学"), store(engine, 3, None)]
-    with engine.begin() as connection:  # as rows stored before migration 0006 are
+    with engine.begin() as connection:  # as rows stored before migration 0007 are
         connection.execute(sa.text("UPDATE resources SET institution_id = NULL"))
         connection.execute(sa.text("DELETE FROM institution_aliases"))
         connection.execute(sa.text("DELETE FROM institutions"))
@@ -252,10 +252,10 @@ def test_bad_institution_commands_say_why_and_fail(
 # --- the migration -------------------------------------------------------------------------
 
 
-def test_migration_0006_up_and_down_keeps_the_catalogue(settings: Settings, engine: Engine) -> None:
+def test_migration_0007_up_and_down_keeps_the_catalogue(settings: Settings, engine: Engine) -> None:
     rid = store(engine, 1, DONGHU_ZH)
     config = migrate.alembic_config(settings)
-    command.downgrade(config, "0005")
+    command.downgrade(config, "0006")
     check = sa.create_engine(settings.resolved_database_url)
     try:
         with check.connect() as connection:
