@@ -25,7 +25,9 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
+from app.web import course as course_page
 from app.web import routes as web_routes
+from app.web.errors import error_page
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(single_valued_query)],
         responses=ERROR_RESPONSES,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, pages=error_page)
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(search_routes.router)
@@ -77,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(course_page.router)
     app.mount("/static", web_routes.static, name="static")
     return app
