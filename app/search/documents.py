@@ -9,6 +9,9 @@ from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
 DESCRIPTION_CHARS = 2000
+TEACHER_ROLES = frozenset({"author", "instructor", "teacher"})
+"""Contributor roles shown as a course's teachers on result cards."""
+MAX_TEACHERS = 6
 # The search service marks highlights with these two characters (``service._marked``):
 # a description must not bring its own.
 _NO_MARKERS = str.maketrans("", "", "\x02\x03")
@@ -27,6 +30,23 @@ def display_title(record: ResourceRecord) -> str:
     return _pick(record.title, primary, "zh", "en")
 
 
+def subject_codes(record: ResourceRecord) -> list[str]:
+    """The record's discipline codes with every broader one (``081201`` → ``08``, ``0812``,
+    ``081201``), so filtering on a category or discipline finds all of its courses."""
+    codes: set[str] = set()
+    for subject in record.subjects:
+        code = subject.code or ""
+        if code.isascii() and code.isdigit():
+            codes.update(code[:end] for end in range(2, len(code) + 1, 2))
+    return sorted(codes)
+
+
+def teachers(record: ResourceRecord) -> list[str]:
+    """The names of the people who teach or wrote the course, each once, in record order."""
+    names = (c.name.strip() for c in record.contributors if c.role.lower() in TEACHER_ROLES)
+    return list(dict.fromkeys(name for name in names if name))[:MAX_TEACHERS]
+
+
 def to_document(
     record: ResourceRecord, *, source: str, updated_at: datetime, content_hash: str = ""
 ) -> dict[str, Any]:
@@ -42,8 +62,9 @@ def to_document(
         "subjects": list(
             dict.fromkeys(label for s in record.subjects for label in s.label.values())
         ),
-        "subject_codes": sorted({s.code for s in record.subjects if s.code}),
+        "subject_codes": subject_codes(record),
         "institution": record.institution or "",
+        "teachers": teachers(record),
         "descriptions": [
             text.translate(_NO_MARKERS)[:DESCRIPTION_CHARS]
             for text in record.description.values()

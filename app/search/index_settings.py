@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution, then the description.
-SEARCHABLE = ["titles", "keywords", "subjects", "institution", "descriptions"]
+# institution, the teachers, then the description.
+SEARCHABLE = ["titles", "keywords", "subjects", "institution", "teachers", "descriptions"]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
@@ -27,6 +27,7 @@ DISPLAYED = [
     "subjects",
     "subject_codes",
     "institution",
+    "teachers",
     "descriptions",
     "level",
     "languages",
@@ -34,6 +35,7 @@ DISPLAYED = [
     "type",
     "source",
     "url",
+    "has_objects",
     "modified",
     "content_hash",
 ]

@@ -10,14 +10,20 @@ class Hit(BaseModel):
     title: str
     title_zh: str | None = None
     title_en: str | None = None
+    titles_marked: dict[str, str] = Field(
+        default_factory=dict,
+        description="the zh and en titles, escaped, with <mark> highlights of the query",
+    )
     description: str = Field(description="snippet with <mark> highlights")
     institution: str | None = None
+    teachers: list[str] = Field(default_factory=list, description="authors and instructors")
     subjects: list[str] = Field(default_factory=list)
     subject_codes: list[str] = Field(default_factory=list)
     level: str | None = None
     languages: list[str] = Field(default_factory=list)
     license: str | None = None
     type: str | None = None
+    has_files: bool = Field(default=False, description="whether the record lists files")
     url: str | None = Field(default=None, description="the resource's landing page")
     api_url: str
 

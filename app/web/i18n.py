@@ -17,6 +17,7 @@ dates, file sizes and numbers formatted by Babel.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from metadata.languages import guess_text_language
 from metadata.vocabularies import (
     DISCIPLINE_CATEGORIES,
     DISCIPLINES,
@@ -313,6 +315,16 @@ def pick(texts: Mapping[str, str] | None, lang: str) -> Text:
     return Text(text, tag)
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
+def guessed_language(text: str | None) -> str:
+    """The language a text reads as (``zh``, ``en``, …; ``""`` when there is no telling);
+    markup such as ``<mark>`` is not counted."""
+    lang = guess_text_language(html.unescape(_TAG.sub("", text or "")))
+    return "" if lang == "und" else lang
+
+
 def lang_attribute(text_lang: str | None, page_lang: str) -> Markup:
     """`` lang="…"`` for text in a language other than the page's; nothing otherwise."""
     if not text_lang or text_language(text_lang) == page_lang:
@@ -374,4 +386,5 @@ def install(env: Environment) -> None:
     env.filters["date_words"] = _with_language(date_words)
     env.filters["lang_attr"] = _lang_attribute
     env.filters["in_language"] = _in_language
+    env.filters["text_lang"] = guessed_language
     env.globals["pick"] = _pick

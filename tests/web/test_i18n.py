@@ -69,8 +69,9 @@ def test_every_message_has_a_chinese_translation() -> None:
 def test_messages_are_compiled_from_the_catalogues_at_import() -> None:
     assert i18n.gettext("zh", "Search courses") == "搜索课程"
     assert i18n.gettext("en", "Search courses") == "Search courses"
-    assert i18n.ngettext("en", "%(total)s result", "%(total)s results", 2) == "%(total)s results"
-    assert i18n.ngettext("zh", "%(total)s result", "%(total)s results", 2) == "%(total)s 条结果"
+    assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 1) == "%(total)s course"
+    assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 2) == "%(total)s courses"
+    assert i18n.ngettext("zh", "%(total)s course", "%(total)s courses", 2) == "%(total)s 门课程"
 
 
 # --- which language -----------------------------------------------------------------------

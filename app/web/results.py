@@ -1,0 +1,297 @@
+"""What the results page shows, worked out from the request and the search answer (no I/O).
+
+Everything a learner chose is in the URL: the query, the filters (a filter repeated means
+any of its values), the sort and the page.  ``SearchState`` reads them and writes the
+links that change one thing (a facet value added or removed, a sort, a page), so each
+state is shareable and the back button restores it.  Subjects are a tree: choosing a
+discipline replaces its category (and the other way round), since one contains the other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from app.search.index_settings import MAX_TOTAL_HITS
+from app.search.query import FILTERS, SORTS
+from app.search.schemas import FacetValue
+from app.web import i18n
+from app.web.i18n import Text
+
+PER_PAGE = 20
+MAX_PAGE = MAX_TOTAL_HITS // PER_PAGE
+MAX_VALUES = 20
+"""Values one filter may be given at once (a learner picks a few)."""
+FACETS = ("subject", "level", "type", "language", "institution", "license")
+"""The facet groups the results page offers, in the order shown."""
+PAGE_FILTERS = (*FACETS, "source")
+"""Filters the page accepts in its URL (``source`` has no group, only a chip)."""
+SHOWN_SORTS = ("relevance", "newest", "title")
+"""The sorts offered as links; the API's others are accepted in a URL too."""
+FIRST_VALUES = 8
+"""Facet values shown before "more"."""
+
+
+class BadParameter(ValueError):
+    """A parameter the page cannot use; names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """A results page's state, as its URL says it."""
+
+    q: str = ""
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str | None = None
+    page: int = 1
+    lang: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        q: str,
+        page: int,
+        sort: str | None,
+        filters: Mapping[str, Sequence[str]],
+        lang: str | None,
+    ) -> SearchState:
+        """The state of a URL's parameters; ``BadParameter`` for a value no filter or sort
+        accepts, or a page past the last one the index can reach."""
+        if sort is not None and sort not in SORTS:
+            raise BadParameter("sort", f"sort must be one of {', '.join(SORTS)}")
+        if page > MAX_PAGE:
+            raise BadParameter("page", f"results are shown up to page {MAX_PAGE}")
+        chosen: dict[str, tuple[str, ...]] = {}
+        for name in PAGE_FILTERS:
+            values = tuple(dict.fromkeys(v for v in filters.get(name, ()) if v))
+            if len(values) > MAX_VALUES:
+                raise BadParameter(name, f"at most {MAX_VALUES} values")
+            for value in values:
+                if not FILTERS[name].check(value):
+                    raise BadParameter(name, f"not {FILTERS[name].rule}")
+            if values:
+                chosen[name] = values
+        return cls(q=q.strip(), filters=chosen, sort=sort, page=page, lang=lang)
+
+    @property
+    def effective_sort(self) -> str:
+        """Relevance orders nothing without words: an empty query lists the newest first."""
+        return self.sort or ("relevance" if self.q else "newest")
+
+    @property
+    def searching(self) -> bool:
+        return bool(self.q or self.filters)
+
+    def url(self) -> str:
+        params: list[tuple[str, str]] = []
+        if self.q:
+            params.append(("q", self.q))
+        for name in PAGE_FILTERS:
+            params += [(name, value) for value in self.filters.get(name, ())]
+        if self.sort is not None:
+            params.append(("sort", self.sort))
+        if self.page > 1:
+            params.append(("page", str(self.page)))
+        if self.lang:
+            params.append(("lang", self.lang))
+        return "/search" + (f"?{urlencode(params)}" if params else "")
+
+    def with_filter(self, name: str, values: Sequence[str]) -> SearchState:
+        filters = {k: v for k, v in self.filters.items() if k != name}
+        if values:
+            filters[name] = tuple(values)
+        ordered = {k: filters[k] for k in PAGE_FILTERS if k in filters}
+        return replace(self, filters=ordered, page=1)
+
+    def toggled(self, name: str, value: str) -> SearchState:
+        """This state with ``value`` of filter ``name`` removed if chosen, else added."""
+        chosen = list(self.filters.get(name, ()))
+        if value in chosen:
+            return self.with_filter(name, [v for v in chosen if v != value])
+        if name == "subject":
+            # A category contains its disciplines: keep neither above nor below the new one.
+            chosen = [v for v in chosen if not (v.startswith(value) or value.startswith(v))]
+        return self.with_filter(name, [*chosen, value])
+
+    def with_query(self, q: str) -> SearchState:
+        return replace(self, q=q, page=1)
+
+    def without_filters(self) -> SearchState:
+        return replace(self, filters={}, page=1)
+
+    def sorted_by(self, sort: str) -> SearchState:
+        return replace(self, sort=sort, page=1)
+
+    def at_page(self, page: int) -> SearchState:
+        return replace(self, page=page)
+
+    def hidden_fields(self) -> list[tuple[str, str]]:
+        """What a new query from the search box keeps: the filters and the sort."""
+        fields = [(name, value) for name in PAGE_FILTERS for value in self.filters.get(name, ())]
+        if self.sort is not None:
+            fields.append(("sort", self.sort))
+        return fields
+
+
+# --- facets -------------------------------------------------------------------------------
+
+
+@dataclass
+class FacetLink:
+    value: str
+    label: Text
+    count: int
+    chosen: bool
+    href: str
+    children: list[FacetLink] = field(default_factory=list)
+
+
+@dataclass
+class FacetGroup:
+    name: str
+    links: list[FacetLink]
+
+    @property
+    def first(self) -> list[FacetLink]:
+        return self.links[:FIRST_VALUES]
+
+    @property
+    def more(self) -> list[FacetLink]:
+        return self.links[FIRST_VALUES:]
+
+    @property
+    def chosen(self) -> bool:
+        return any(link.chosen or any(c.chosen for c in link.children) for link in self.links)
+
+
+def guessed(text: str) -> Text:
+    """A text of unknown language, tagged with the language it reads as."""
+    return Text(text, i18n.guessed_language(text))
+
+
+def value_label(name: str, value: str, labels: Mapping[str, str], lang: str) -> Text:
+    """A filter value as words in the page's language (or in its own, marked as such)."""
+    if name == "subject":
+        return Text(i18n.discipline_name(value, lang), lang)
+    if name == "level":
+        return Text(i18n.level_name(value, lang), lang)
+    if name == "type":
+        return Text(i18n.type_name(value, lang), lang)
+    if name == "language":
+        return Text(i18n.language_name(value, lang), lang)
+    if labels:
+        return i18n.pick(labels, lang)
+    return guessed(value)
+
+
+def facet_groups(
+    state: SearchState, facets: Mapping[str, Sequence[FacetValue]], lang: str
+) -> list[FacetGroup]:
+    """The facet groups with their values, counts and links; empty groups left out."""
+    groups = []
+    for name in FACETS:
+        values = list(facets.get(name, ()))
+        chosen = state.filters.get(name, ())
+        present = {v.value for v in values}
+        # A chosen value the answer no longer counts stays visible, to be removed.
+        values += [FacetValue(value=v, count=0) for v in chosen if v not in present]
+        links = [_link(state, name, value, lang) for value in values]
+        if name == "subject":
+            links = _subject_tree(links, chosen)
+        if links:
+            groups.append(FacetGroup(name, links))
+    return groups
+
+
+def _link(state: SearchState, name: str, value: FacetValue, lang: str) -> FacetLink:
+    return FacetLink(
+        value=value.value,
+        label=value_label(name, value.value, value.label, lang),
+        count=value.count,
+        chosen=value.value in state.filters.get(name, ()),
+        href=state.toggled(name, value.value).url(),
+    )
+
+
+def _subject_tree(links: list[FacetLink], chosen: Sequence[str]) -> list[FacetLink]:
+    """Categories (2 digits), most courses first; under a category that is chosen or has a
+    chosen discipline, its disciplines (4 digits), most courses first."""
+    order = lambda link: (-link.count, link.value)  # noqa: E731
+    categories = sorted((link for link in links if len(link.value) == 2), key=order)
+    disciplines = sorted((link for link in links if len(link.value) == 4), key=order)
+    for category in categories:
+        if any(c.startswith(category.value) for c in chosen):
+            category.children = [d for d in disciplines if d.value.startswith(category.value)]
+    return categories
+
+
+# --- chips, sorts, pages ------------------------------------------------------------------
+
+
+@dataclass
+class Chip:
+    name: str
+    label: Text
+    remove_href: str
+
+
+def chips(state: SearchState, facets: Mapping[str, Sequence[FacetValue]], lang: str) -> list[Chip]:
+    """One removable chip per chosen filter value."""
+    labels = {(name, v.value): v.label for name, values in facets.items() for v in values}
+    return [
+        Chip(
+            name=name,
+            label=value_label(name, value, labels.get((name, value), {}), lang),
+            remove_href=state.toggled(name, value).url(),
+        )
+        for name in PAGE_FILTERS
+        for value in state.filters.get(name, ())
+    ]
+
+
+@dataclass
+class SortLink:
+    sort: str
+    href: str
+    current: bool
+
+
+def sort_links(state: SearchState) -> list[SortLink]:
+    shown = [s for s in SHOWN_SORTS if s != "relevance" or state.q]
+    return [SortLink(s, state.sorted_by(s).url(), s == state.effective_sort) for s in shown]
+
+
+@dataclass
+class Pages:
+    current: int
+    last: int
+    numbers: list[int | None]  # None: a gap
+    first_number: int  # the number of the page's first result, counted across pages
+
+    def href(self, state: SearchState, page: int) -> str:
+        return state.at_page(page).url()
+
+
+def pages(total: int, page: int, per_page: int = PER_PAGE, around: int = 2) -> Pages:
+    """Page numbers to offer: the first, the last, and ``around`` either side of this one."""
+    reachable = min(total, MAX_TOTAL_HITS)
+    last = max(1, math.ceil(reachable / per_page))
+    shown = sorted({1, last, *range(max(1, page - around), min(last, page + around) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return Pages(page, last, numbers, (page - 1) * per_page + 1)
+
+
+def leaf_subjects(codes: Sequence[str]) -> list[str]:
+    """The most specific of a course's discipline codes (a category only when it is all)."""
+    return [c for c in codes if not any(o != c and o.startswith(c) for o in codes)]
