@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,7 @@ def discipline_name(code: str | None, lang: str) -> str:
     return _label(DISCIPLINES, code[:4], lang) if code[:4] in DISCIPLINES else code
 
 
+@lru_cache(maxsize=1024)
 def language_name(code: str | None, lang: str) -> str:
     """A language tag (``en``, ``zh-Hans``) named in the page's language (Babel's CLDR data)."""
     if not code:
@@ -279,6 +281,7 @@ def file_size(size: int | float | None, lang: str) -> str:
     return format_unit(size, "digital-byte", "short", format="#,##0", locale=locale)
 
 
+@lru_cache(maxsize=4096)
 def number(value: int | float | None, lang: str) -> str:
     """A number with the page's grouping (12,345)."""
     if value is None:
@@ -321,8 +324,25 @@ _TAG = re.compile(r"<[^>]*>")
 def guessed_language(text: str | None) -> str:
     """The language a text reads as (``zh``, ``en``, …; ``""`` when there is no telling);
     markup such as ``<mark>`` is not counted."""
-    lang = guess_text_language(html.unescape(_TAG.sub("", text or "")))
+    text = text or ""
+    # Names (institutions, teachers) come back on every page: remember the short ones.
+    return _guessed_name(text) if len(text) <= 100 else _guessed(text)
+
+
+def _guessed(text: str) -> str:
+    lang = guess_text_language(html.unescape(_TAG.sub("", text)))
     return "" if lang == "und" else lang
+
+
+_guessed_name = lru_cache(maxsize=4096)(_guessed)
+
+
+def foreign(text: Text, page_lang: str) -> Text:
+    """The text with its language kept only when it is not the page's (``lang`` empty
+    otherwise), ready for ``lang="…"`` where a template finds one."""
+    if text.lang and text_language(text.lang) != page_lang:
+        return text
+    return Text(text.text, "")
 
 
 def lang_attribute(text_lang: str | None, page_lang: str) -> Markup:

@@ -10,13 +10,14 @@ discipline replaces its category (and the other way round), since one contains t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from functools import lru_cache
+from urllib.parse import quote, urlencode
 
 from app.search.index_settings import MAX_TOTAL_HITS
 from app.search.query import FILTERS, SORTS
-from app.search.schemas import FacetValue
+from app.search.schemas import FacetValue, Hit
 from app.web import i18n
 from app.web.i18n import Text
 
@@ -90,18 +91,18 @@ class SearchState:
         return bool(self.q or self.filters)
 
     def url(self) -> str:
-        params: list[tuple[str, str]] = []
+        pairs: list[str] = []
         if self.q:
-            params.append(("q", self.q))
+            pairs.append(_pair("q", self.q))
         for name in PAGE_FILTERS:
-            params += [(name, value) for value in self.filters.get(name, ())]
+            pairs += [_pair(name, value) for value in self.filters.get(name, ())]
         if self.sort is not None:
-            params.append(("sort", self.sort))
+            pairs.append(_pair("sort", self.sort))
         if self.page > 1:
-            params.append(("page", str(self.page)))
+            pairs.append(f"page={self.page}")
         if self.lang:
-            params.append(("lang", self.lang))
-        return "/search" + (f"?{urlencode(params)}" if params else "")
+            pairs.append(_pair("lang", self.lang))
+        return "/search" + ("?" + "&".join(pairs) if pairs else "")
 
     def with_filter(self, name: str, values: Sequence[str]) -> SearchState:
         filters = {k: v for k, v in self.filters.items() if k != name}
@@ -110,15 +111,34 @@ class SearchState:
         ordered = {k: filters[k] for k in PAGE_FILTERS if k in filters}
         return replace(self, filters=ordered, page=1)
 
-    def toggled(self, name: str, value: str) -> SearchState:
-        """This state with ``value`` of filter ``name`` removed if chosen, else added."""
+    def toggled_values(self, name: str, value: str) -> list[str]:
+        """The values of filter ``name`` once ``value`` is removed if chosen, else added."""
         chosen = list(self.filters.get(name, ()))
         if value in chosen:
-            return self.with_filter(name, [v for v in chosen if v != value])
+            return [v for v in chosen if v != value]
         if name == "subject":
             # A category contains its disciplines: keep neither above nor below the new one.
             chosen = [v for v in chosen if not (v.startswith(value) or value.startswith(v))]
-        return self.with_filter(name, [*chosen, value])
+        return [*chosen, value]
+
+    def toggled(self, name: str, value: str) -> SearchState:
+        """This state with ``value`` of filter ``name`` removed if chosen, else added."""
+        return self.with_filter(name, self.toggled_values(name, value))
+
+    def filter_urls(self, name: str) -> Callable[[Sequence[str]], str]:
+        """A fast ``with_filter(name, values).url()`` for the many links of one facet."""
+        before = replace(self, filters={k: v for k, v in self.filters.items() if k != name}, page=1)
+        anchor = "\x00"  # stands for the facet's values in the URL written once
+        template = before.with_filter(name, [anchor]).url()
+        head, _, tail = template.partition(_pair(name, anchor))
+        plain = before.url()
+
+        def url(values: Sequence[str]) -> str:
+            if not values:
+                return plain
+            return head + "&".join(_pair(name, value) for value in values) + tail
+
+        return url
 
     def with_query(self, q: str) -> SearchState:
         return replace(self, q=q, page=1)
@@ -138,6 +158,12 @@ class SearchState:
         if self.sort is not None:
             fields.append(("sort", self.sort))
         return fields
+
+
+@lru_cache(maxsize=4096)
+def _pair(name: str, value: str) -> str:
+    """``name=value`` as a query string has it (a page writes dozens of links)."""
+    return urlencode([(name, value)])
 
 
 # --- facets -------------------------------------------------------------------------------
@@ -171,24 +197,25 @@ class FacetGroup:
         return any(link.chosen or any(c.chosen for c in link.children) for link in self.links)
 
 
-def guessed(text: str) -> Text:
-    """A text of unknown language, tagged with the language it reads as."""
-    return Text(text, i18n.guessed_language(text))
+def guessed(text: str, lang: str) -> Text:
+    """A text of unknown language, with the language it reads as when not ``lang``."""
+    return i18n.foreign(Text(text, i18n.guessed_language(text)), lang)
 
 
 def value_label(name: str, value: str, labels: Mapping[str, str], lang: str) -> Text:
-    """A filter value as words in the page's language (or in its own, marked as such)."""
+    """A filter value as words in the page's language ``lang``, or in its own language,
+    which the ``Text`` then names (its ``lang`` is empty for the page's language)."""
     if name == "subject":
-        return Text(i18n.discipline_name(value, lang), lang)
+        return Text(i18n.discipline_name(value, lang), "")
     if name == "level":
-        return Text(i18n.level_name(value, lang), lang)
+        return Text(i18n.level_name(value, lang), "")
     if name == "type":
-        return Text(i18n.type_name(value, lang), lang)
+        return Text(i18n.type_name(value, lang), "")
     if name == "language":
-        return Text(i18n.language_name(value, lang), lang)
+        return Text(i18n.language_name(value, lang), "")
     if labels:
-        return i18n.pick(labels, lang)
-    return guessed(value)
+        return i18n.foreign(i18n.pick(labels, lang), lang)
+    return guessed(value, lang)
 
 
 def facet_groups(
@@ -202,7 +229,8 @@ def facet_groups(
         present = {v.value for v in values}
         # A chosen value the answer no longer counts stays visible, to be removed.
         values += [FacetValue(value=v, count=0) for v in chosen if v not in present]
-        links = [_link(state, name, value, lang) for value in values]
+        url = state.filter_urls(name)
+        links = [_link(state, name, value, lang, url) for value in values]
         if name == "subject":
             links = _subject_tree(links, chosen)
         if links:
@@ -210,13 +238,19 @@ def facet_groups(
     return groups
 
 
-def _link(state: SearchState, name: str, value: FacetValue, lang: str) -> FacetLink:
+def _link(
+    state: SearchState,
+    name: str,
+    value: FacetValue,
+    lang: str,
+    url: Callable[[Sequence[str]], str],
+) -> FacetLink:
     return FacetLink(
         value=value.value,
         label=value_label(name, value.value, value.label, lang),
         count=value.count,
         chosen=value.value in state.filters.get(name, ()),
-        href=state.toggled(name, value.value).url(),
+        href=url(state.toggled_values(name, value.value)),
     )
 
 
@@ -295,3 +329,45 @@ def pages(total: int, page: int, per_page: int = PER_PAGE, around: int = 2) -> P
 def leaf_subjects(codes: Sequence[str]) -> list[str]:
     """The most specific of a course's discipline codes (a category only when it is all)."""
     return [c for c in codes if not any(o != c and o.startswith(c) for o in codes)]
+
+
+# --- course cards -------------------------------------------------------------------------
+
+
+@dataclass
+class Card:
+    """A course as a result card shows it, in the page's language; every ``Text`` names
+    its language only when it is not the page's."""
+
+    href: str
+    title: Text
+    title_marked: str  # the title with <mark>s (escaped), or "" when none came back
+    facts: list[Text]
+    has_files: bool
+    teachers: list[Text]
+    snippet: Text  # with <mark>s, escaped
+    subjects: list[tuple[str, str]]  # (search link, name)
+
+
+def card(hit: Hit, lang: str) -> Card:
+    marked_lang = lang if hit.titles_marked.get(lang) else next(iter(hit.titles_marked), "")
+    title_lang = marked_lang or i18n.guessed_language(hit.title)
+    facts = [guessed(hit.institution, lang)] if hit.institution else []
+    if hit.level:
+        facts.append(Text(i18n.level_name(hit.level, lang), ""))
+    if hit.type:
+        facts.append(Text(i18n.type_name(hit.type, lang), ""))
+    facts += [Text(i18n.language_name(code, lang), "") for code in hit.languages]
+    return Card(
+        href=f"/courses/{quote(hit.id, safe='')}",
+        title=i18n.foreign(Text(hit.title if not marked_lang else "", title_lang), lang),
+        title_marked=hit.titles_marked.get(marked_lang, "") if marked_lang else "",
+        facts=facts,
+        has_files=hit.has_files,
+        teachers=[guessed(name, lang) for name in hit.teachers],
+        snippet=i18n.foreign(Text(hit.description, i18n.guessed_language(hit.description)), lang),
+        subjects=[
+            (f"/search?{_pair('subject', code)}", i18n.discipline_name(code, lang))
+            for code in leaf_subjects(hit.subject_codes)
+        ],
+    )

@@ -75,6 +75,7 @@ def home_page(request: Request, state: StateDep, lang: Language = None) -> Respo
                 for v in overview.facets.get("institution", [])[:8]
             ],
             "institution_count": len(overview.facets.get("institution", [])),
+            "newest": [results.card(hit, page_lang) for hit in overview.newest],
         },
     )
 
@@ -139,6 +140,7 @@ def search_page(
             "q": search.q,
             "search": search,
             "result": answer,
+            "cards": [results.card(hit, page_lang) for hit in answer.hits],
             "facets": results.facet_groups(search, answer.facets, page_lang),
             "chips": results.chips(search, answer.facets, page_lang),
             "sorts": results.sort_links(search),
