@@ -5,8 +5,10 @@ These run without Meilisearch: the pages tried here do not search.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from datetime import date
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,16 @@ def test_text_in_the_other_language_carries_its_own_lang() -> None:
     assert str(i18n.lang_attribute("zh", "zh")) == ""
     assert i18n.pick({"zh": "数据挖掘", "en": "Data Mining"}, "en").text == "Data Mining"
     assert i18n.pick({"fr": "Algorithmique"}, "zh").lang == "fr"
+
+
+def test_the_catalogues_and_templates_ship_in_the_wheel() -> None:
+    """Installed from a wheel, the pages need the .po files (compiled at import) and every
+    template: each matches a package-data pattern of pyproject.toml."""
+    with (REPO_ROOT / "pyproject.toml").open("rb") as config:
+        patterns = tomllib.load(config)["tool"]["setuptools"]["package-data"]["app"]
+    app_dir = REPO_ROOT / "app"
+    shipped = [*app_dir.glob("web/locale/**/*.po"), *app_dir.glob("web/templates/*")]
+    assert len(shipped) > 5
+    for path in shipped:
+        relative = path.relative_to(app_dir).as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
