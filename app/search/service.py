@@ -9,17 +9,31 @@ Meilisearch.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
-from app.search.query import FILTERS, facet_values, filter_expression, sort_expression
+from app.search.query import (
+    FILTERS,
+    OPEN_FILTER,
+    facet_values,
+    filter_expression,
+    sort_expression,
+)
 from app.search.schemas import FacetValue, Hit, SearchResponse
 from metadata.urls import http_url
 
 MAX_PER_PAGE = 100
 _PARAMETER_OF = {field.attribute: name for name, field in FILTERS.items()}
+_OPEN_ATTRIBUTE = "license_open"
+_OPEN_LABELS = {
+    "true": {"zh": "开放许可", "en": "Open licence"},
+    "false": {"zh": "非开放或未注明", "en": "Not open or not stated"},
+}
+
+Labels = Callable[[str], dict[str, str]]
+"""A facet value → its zh/en labels."""
 
 
 def search_params(
@@ -29,16 +43,18 @@ def search_params(
     per_page: int,
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
+    open_only: bool = False,
 ) -> dict[str, Any]:
     """The Meilisearch search body for a learner's query (also used by the benchmark).
 
-    Raises ``InvalidFilter`` for a filter or sort value that is not allowed.
+    ``open_only`` keeps courses under an open licence only.  Raises ``InvalidFilter``
+    for a filter or sort value that is not allowed.
     """
     params: dict[str, Any] = {
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
-        "facets": [field.attribute for field in FILTERS.values()],
+        "facets": [*(field.attribute for field in FILTERS.values()), _OPEN_ATTRIBUTE],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions", "title_zh", "title_en"],
@@ -46,6 +62,8 @@ def search_params(
         "highlightPostTag": "\x03",
     }
     expression = filter_expression(filters or {})
+    if open_only:
+        expression.append([OPEN_FILTER])
     if expression:
         params["filter"] = expression
     order = sort_expression(sort)
@@ -63,13 +81,19 @@ def search(
     per_page: int,
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
+    open_only: bool = False,
+    labels: Mapping[str, Labels] | None = None,
 ) -> SearchResponse:
-    params = search_params(q, page=page, per_page=per_page, filters=filters, sort=sort)
+    """One page of results with facets; ``labels`` gives facet labels by parameter where
+    the field's own do not do (``institution``: names from the authority)."""
+    params = search_params(
+        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+    )
     try:
         answer = index.search(uid, params)
     except IndexNotFound:
         answer = {}  # nothing indexed yet: an empty catalogue, not an error
-    return _response(q, page, per_page, answer)
+    return _response(q, page, per_page, answer, labels)
 
 
 def faceted_search(
@@ -81,29 +105,47 @@ def faceted_search(
     per_page: int,
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
+    open_only: bool = False,
+    labels: Mapping[str, Labels] | None = None,
 ) -> SearchResponse:
-    """As ``search``, but an active filter's facet is counted without that filter (the
-    other filters still apply), so its other values can be added; one multi-search."""
+    """As ``search``, but a chosen filter's facet is counted without that filter (the
+    others still apply), so more of its values can be added; likewise the ``open`` counts
+    without the open-licence switch.  One multi-search."""
     filters = {name: values for name, values in (filters or {}).items() if values}
-    if not filters:
-        return search(index, uid, q=q, page=page, per_page=per_page, sort=sort)
-    queries = [search_params(q, page=page, per_page=per_page, filters=filters, sort=sort)]
+    if not filters and not open_only:
+        return search(index, uid, q=q, page=page, per_page=per_page, sort=sort, labels=labels)
+    main = search_params(
+        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+    )
+    side: list[tuple[str, str, dict[str, Any]]] = []  # (facet, attribute, query)
     for name in filters:
         others = {other: values for other, values in filters.items() if other != name}
-        query: dict[str, Any] = {"q": q, "limit": 0, "facets": [FILTERS[name].attribute]}
-        expression = filter_expression(others)
-        if expression:
-            query["filter"] = expression
-        queries.append(query)
+        side.append((name, FILTERS[name].attribute, _counts(q, others, open_only, name)))
+    if open_only:
+        side.append(("open", _OPEN_ATTRIBUTE, _counts(q, filters, False, "open")))
     try:
-        answers = index.multi_search(uid, queries)
+        answers = index.multi_search(uid, [main, *(query for _, _, query in side)])
     except IndexNotFound:
-        answers = [{} for _ in queries]
-    response = _response(q, page, per_page, answers[0])
-    for name, answer in zip(filters, answers[1:], strict=True):
-        distribution = (answer.get("facetDistribution") or {}).get(FILTERS[name].attribute, {})
-        response.facets[name] = [FacetValue(**v) for v in facet_values(name, distribution)]
+        answers = [{} for _ in range(len(side) + 1)]
+    response = _response(q, page, per_page, answers[0], labels)
+    for (name, attribute, _), answer in zip(side, answers[1:], strict=True):
+        distribution = (answer.get("facetDistribution") or {}).get(attribute, {})
+        response.facets[name] = _facet(name, distribution, labels)
     return response
+
+
+def _counts(
+    q: str, filters: Mapping[str, Sequence[str]], open_only: bool, facet: str
+) -> dict[str, Any]:
+    """A query counting one facet's values (no hits) under ``filters``."""
+    attribute = _OPEN_ATTRIBUTE if facet == "open" else FILTERS[facet].attribute
+    query: dict[str, Any] = {"q": q, "limit": 0, "facets": [attribute]}
+    expression = filter_expression(filters)
+    if open_only:
+        expression.append([OPEN_FILTER])
+    if expression:
+        query["filter"] = expression
+    return query
 
 
 @dataclass
@@ -115,7 +157,14 @@ class Overview:
     newest: list[Hit] = field(default_factory=list)
 
 
-def overview(index: SearchIndex, uid: str, *, facets: Sequence[str], newest: int = 6) -> Overview:
+def overview(
+    index: SearchIndex,
+    uid: str,
+    *,
+    facets: Sequence[str],
+    newest: int = 6,
+    labels: Mapping[str, Labels] | None = None,
+) -> Overview:
     """The catalogue's size, the counts of some facets (by filter name) and its newest
     courses; one multi-search."""
     # Every document has ``has_objects`` (true or false), and facet counts are exact where
@@ -130,29 +179,51 @@ def overview(index: SearchIndex, uid: str, *, facets: Sequence[str], newest: int
     held = (summary.get("facetDistribution") or {}).get("has_objects") or {}
     return Overview(
         total=sum(held.values()) or int(summary.get("estimatedTotalHits", 0)),
-        facets=_facets(summary),
+        facets=_facets(summary, labels),
         newest=[_hit(raw) for raw in recent.get("hits", [])],
     )
 
 
-def _facets(answer: Mapping[str, Any]) -> dict[str, list[FacetValue]]:
-    return {
-        _PARAMETER_OF[attribute]: [
-            FacetValue(**value) for value in facet_values(_PARAMETER_OF[attribute], distribution)
+def _facet(
+    name: str, distribution: Mapping[str, int], labels: Mapping[str, Labels] | None
+) -> list[FacetValue]:
+    if name == "open":
+        return [
+            FacetValue(value=value, count=count, label=_OPEN_LABELS.get(value, {}))
+            for value, count in sorted(distribution.items(), reverse=True)
         ]
-        for attribute, distribution in (answer.get("facetDistribution") or {}).items()
-        if attribute in _PARAMETER_OF
+    values = facet_values(name, distribution, (labels or {}).get(name))
+    return [FacetValue.model_validate(value) for value in values]
+
+
+def _facets(
+    answer: Mapping[str, Any], labels: Mapping[str, Labels] | None = None
+) -> dict[str, list[FacetValue]]:
+    distributions = answer.get("facetDistribution") or {}
+    facets = {
+        parameter: _facet(parameter, distribution, labels)
+        for attribute, distribution in distributions.items()
+        if (parameter := _PARAMETER_OF.get(attribute)) is not None
     }
+    if _OPEN_ATTRIBUTE in distributions:
+        facets["open"] = _facet("open", distributions[_OPEN_ATTRIBUTE], labels)
+    return facets
 
 
-def _response(q: str, page: int, per_page: int, answer: Mapping[str, Any]) -> SearchResponse:
+def _response(
+    q: str,
+    page: int,
+    per_page: int,
+    answer: Mapping[str, Any],
+    labels: Mapping[str, Labels] | None = None,
+) -> SearchResponse:
     return SearchResponse(
         query=q,
         hits=[_hit(raw) for raw in answer.get("hits", [])],
         total=int(answer.get("totalHits", 0)),
         page=page,
         per_page=per_page,
-        facets=_facets(answer),
+        facets=_facets(answer, labels),
         query_ms=int(answer.get("processingTimeMs", 0)),
     )
 
@@ -183,11 +254,15 @@ def _hit(raw: dict[str, Any]) -> Hit:
         description=_marked(snippet),
         institution=raw.get("institution") or None,
         teachers=raw.get("teachers") or [],
+        institution_id=raw.get("institution_id"),
+        institution_zh=raw.get("institution_zh"),
+        institution_en=raw.get("institution_en"),
         subjects=raw.get("subjects") or [],
         subject_codes=raw.get("subject_codes") or [],
         level=raw.get("level"),
         languages=raw.get("languages") or [],
         license=raw.get("license"),
+        license_open=raw.get("license_open"),
         type=raw.get("type"),
         has_files=bool(raw.get("has_objects")),
         url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
