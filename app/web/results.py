@@ -52,6 +52,7 @@ class SearchState:
     sort: str | None = None
     page: int = 1
     lang: str | None = None
+    open_only: bool = False
 
     @classmethod
     def of(
@@ -62,6 +63,7 @@ class SearchState:
         sort: str | None,
         filters: Mapping[str, Sequence[str]],
         lang: str | None,
+        open_only: bool = False,
     ) -> SearchState:
         """The state of a URL's parameters; ``BadParameter`` for a value no filter or sort
         accepts, or a page past the last one the index can reach."""
@@ -79,7 +81,9 @@ class SearchState:
                     raise BadParameter(name, f"not {FILTERS[name].rule}")
             if values:
                 chosen[name] = values
-        return cls(q=q.strip(), filters=chosen, sort=sort, page=page, lang=lang)
+        return cls(
+            q=q.strip(), filters=chosen, sort=sort, page=page, lang=lang, open_only=open_only
+        )
 
     @property
     def effective_sort(self) -> str:
@@ -88,7 +92,11 @@ class SearchState:
 
     @property
     def searching(self) -> bool:
-        return bool(self.q or self.filters)
+        return bool(self.q or self.filters or self.open_only)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.filters or self.open_only)
 
     def url(self) -> str:
         pairs: list[str] = []
@@ -96,6 +104,8 @@ class SearchState:
             pairs.append(_pair("q", self.q))
         for name in PAGE_FILTERS:
             pairs += [_pair(name, value) for value in self.filters.get(name, ())]
+        if self.open_only:
+            pairs.append("open=true")
         if self.sort is not None:
             pairs.append(_pair("sort", self.sort))
         if self.page > 1:
@@ -144,7 +154,11 @@ class SearchState:
         return replace(self, q=q, page=1)
 
     def without_filters(self) -> SearchState:
-        return replace(self, filters={}, page=1)
+        return replace(self, filters={}, open_only=False, page=1)
+
+    def open_switched(self) -> SearchState:
+        """This state with the open-licence switch turned the other way."""
+        return replace(self, open_only=not self.open_only, page=1)
 
     def sorted_by(self, sort: str) -> SearchState:
         return replace(self, sort=sort, page=1)
@@ -155,6 +169,8 @@ class SearchState:
     def hidden_fields(self) -> list[tuple[str, str]]:
         """What a new query from the search box keeps: the filters and the sort."""
         fields = [(name, value) for name in PAGE_FILTERS for value in self.filters.get(name, ())]
+        if self.open_only:
+            fields.append(("open", "true"))
         if self.sort is not None:
             fields.append(("sort", self.sort))
         return fields
@@ -185,12 +201,17 @@ class FacetGroup:
     links: list[FacetLink]
 
     @property
+    def _shown(self) -> int:
+        # Hiding one or two values behind "more" saves nothing.
+        return len(self.links) if len(self.links) <= FIRST_VALUES + 2 else FIRST_VALUES
+
+    @property
     def first(self) -> list[FacetLink]:
-        return self.links[:FIRST_VALUES]
+        return self.links[: self._shown]
 
     @property
     def more(self) -> list[FacetLink]:
-        return self.links[FIRST_VALUES:]
+        return self.links[self._shown :]
 
     @property
     def chosen(self) -> bool:
@@ -277,9 +298,10 @@ class Chip:
 
 
 def chips(state: SearchState, facets: Mapping[str, Sequence[FacetValue]], lang: str) -> list[Chip]:
-    """One removable chip per chosen filter value."""
+    """One removable chip per chosen filter value, and one for the open-licence switch
+    (its label is the template's: ``name`` "open")."""
     labels = {(name, v.value): v.label for name, values in facets.items() for v in values}
-    return [
+    chosen = [
         Chip(
             name=name,
             label=value_label(name, value, labels.get((name, value), {}), lang),
@@ -288,6 +310,25 @@ def chips(state: SearchState, facets: Mapping[str, Sequence[FacetValue]], lang: 
         for name in PAGE_FILTERS
         for value in state.filters.get(name, ())
     ]
+    if state.open_only:
+        chosen.append(
+            Chip(name="open", label=Text("", ""), remove_href=state.open_switched().url())
+        )
+    return chosen
+
+
+@dataclass
+class OpenSwitch:
+    """The "open licences only" switch: whether it is on, how many courses it keeps."""
+
+    on: bool
+    count: int
+    href: str
+
+
+def open_switch(state: SearchState, facets: Mapping[str, Sequence[FacetValue]]) -> OpenSwitch:
+    counts = {v.value: v.count for v in facets.get("open", ())}
+    return OpenSwitch(state.open_only, counts.get("true", 0), state.open_switched().url())
 
 
 @dataclass
@@ -349,10 +390,19 @@ class Card:
     subjects: list[tuple[str, str]]  # (search link, name)
 
 
+def institution_name(hit: Hit, lang: str) -> Text:
+    """The course's school: its authority name in the page's language, else the other one,
+    else as the record names it."""
+    names = {"zh": hit.institution_zh or "", "en": hit.institution_en or ""}
+    if any(names.values()):
+        return i18n.foreign(i18n.pick(names, lang), lang)
+    return guessed(hit.institution or hit.institution_id or "", lang)
+
+
 def card(hit: Hit, lang: str) -> Card:
     marked_lang = lang if hit.titles_marked.get(lang) else next(iter(hit.titles_marked), "")
     title_lang = marked_lang or i18n.guessed_language(hit.title)
-    facts = [guessed(hit.institution, lang)] if hit.institution else []
+    facts = [institution_name(hit, lang)] if hit.institution or hit.institution_id else []
     if hit.level:
         facts.append(Text(i18n.level_name(hit.level, lang), ""))
     if hit.type:

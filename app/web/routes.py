@@ -23,6 +23,7 @@ from starlette.responses import Response
 from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
+from app.institutions import service as institutions
 from app.search import service
 from app.search.gateway import SearchError
 from app.web import results
@@ -36,7 +37,7 @@ router = APIRouter(include_in_schema=False)
 static = StaticFiles(directory=Path(__file__).parent / "static")
 
 Language = Annotated[str | None, Query(pattern=f"^({'|'.join(LANGUAGES)})$")]
-SEARCH_PARAMETERS = frozenset({"q", "page", "sort", *results.PAGE_FILTERS})
+SEARCH_PARAMETERS = frozenset({"q", "page", "sort", "open", *results.PAGE_FILTERS})
 HOME_FACETS = ("subject", "level", "institution")
 RETRY_AFTER = {"Retry-After": "30"}
 
@@ -51,7 +52,11 @@ def home_page(request: Request, state: StateDep, lang: Language = None) -> Respo
     overview, unavailable = service.Overview(), False
     try:
         overview = service.overview(
-            state.search, state.settings.meili_index, facets=HOME_FACETS, newest=6
+            state.search,
+            state.settings.meili_index,
+            facets=HOME_FACETS,
+            newest=6,
+            labels={"institution": institutions.facet_labels(state.engine)},
         )
     except SearchError:
         # The home page still offers its search box and links; browsing waits.
@@ -95,6 +100,7 @@ class ResultsQuery(BaseModel):
     institution: list[str] = Field(default_factory=list)
     license: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
+    open: bool = False
     lang: Literal["zh", "en"] | None = None
 
 
@@ -110,10 +116,16 @@ def search_page(
     filters = {name: getattr(params, name) for name in results.PAGE_FILTERS}
     try:
         search = results.SearchState.of(
-            q=params.q, page=params.page, sort=params.sort, filters=filters, lang=params.lang
+            q=params.q,
+            page=params.page,
+            sort=params.sort,
+            filters=filters,
+            lang=params.lang,
+            open_only=params.open,
         )
     except results.BadParameter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc
+    labels = {"institution": institutions.facet_labels(state.engine)}
     try:
         answer = service.faceted_search(
             state.search,
@@ -123,6 +135,8 @@ def search_page(
             per_page=results.PER_PAGE,
             filters=search.filters,
             sort=search.effective_sort,
+            open_only=search.open_only,
+            labels=labels,
         )
         browse = None
         if answer.total == 0:
@@ -143,6 +157,7 @@ def search_page(
             "cards": [results.card(hit, page_lang) for hit in answer.hits],
             "facets": results.facet_groups(search, answer.facets, page_lang),
             "chips": results.chips(search, answer.facets, page_lang),
+            "open_switch": results.open_switch(search, answer.facets),
             "sorts": results.sort_links(search),
             "pages": results.pages(answer.total, search.page),
             "browse": [

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from lxml import html
+from pypinyin import lazy_pinyin
 from sqlalchemy.engine import Engine
 
 from app import jobs
@@ -325,8 +326,10 @@ def test_result_cards_show_words_teachers_and_files(site: TestClient) -> None:
     facts = text(card.xpath(".//p[@class='facts']")[0])
     assert "本科教育" in facts
     assert "英语" in facts
-    assert "Ada Widget" in text(card.xpath(".//p[@class='teachers']")[0])
-    assert "Big College" not in text(card)
+    teachers = text(card.xpath(".//p[@class='teachers']")[0])
+    assert "Ada Widget" in teachers
+    assert "Big College" not in teachers, "a publisher is no teacher"
+    assert "Big College" in facts, "it is the course's institution"
     # The English title on a Chinese page says so.
     assert card.xpath(".//h2/a")[0].get("lang") == "en"
     demo = tree(site, "/search?q=计算机")
@@ -431,3 +434,91 @@ def test_when_search_is_down_the_results_page_is_an_html_503(tmp_path: Path) -> 
         home = offline.get("/")
         assert home.status_code == 200
         assert html.fromstring(home.text).xpath("//p[@class='notice']")
+
+
+# --- institutions and licences ----------------------------------------------------------
+
+
+def test_the_institution_facet_has_one_value_per_school_named_in_the_page_language(
+    site: TestClient,
+) -> None:
+    answer = api(site, q="数据")
+    page = tree(site, "/search?q=数据&lang=en")
+    expected = {v["value"]: v["count"] for v in answer["facets"]["institution"]}
+    assert facet_counts(page, "institution") == expected
+    names = {v["value"]: v["label"]["en"] for v in answer["facets"]["institution"]}
+    shown = page.xpath("//section[@aria-labelledby='facet-institution']//a")
+    for link in shown:
+        (value,) = re.findall(r"institution=([^&]*)", link.get("href"))
+        assert text(link.xpath(".//span[@class='name']")[0]) == names[value]
+
+
+def test_licences_are_named_and_the_open_switch_keeps_open_ones(site: TestClient) -> None:
+    answer = api(site, q="数据")
+    page = tree(site, "/search?q=数据&lang=en")
+    labels = {v["value"]: v["label"]["en"] for v in answer["facets"]["license"]}
+    for link in page.xpath("//section[@aria-labelledby='facet-license']/ul//a"):
+        (value,) = re.findall(r"license=([^&]*)", link.get("href"))
+        assert text(link.xpath(".//span[@class='name']")[0]) == labels[value]
+    switch = page.get_element_by_id("open-switch")
+    opened = {v["value"]: v["count"] for v in answer["facets"]["open"]}["true"]
+    assert text(switch) == f"Open licences only {opened}"
+    assert switch.get("href") == "/search?q=%E6%95%B0%E6%8D%AE&open=true&lang=en"
+
+    page = tree(site, switch.get("href"))
+    assert f"{api(site, q='数据', open='true')['total']} course" in text(
+        page.get_element_by_id("summary")
+    )
+    switch = page.get_element_by_id("open-switch")
+    assert switch.get("aria-current") == "true"
+    assert text(switch).startswith(f"Open licences only {opened}"), "still counted without it"
+    chips = {text(a): a.get("href") for a in page.xpath("//a[@class='chip']")}
+    assert chips == {"Open licences only × (remove)": "/search?q=%E6%95%B0%E6%8D%AE&lang=en"}
+
+
+def test_the_institutions_page_lists_every_school_once_in_name_order(site: TestClient) -> None:
+    schools = site.get("/api/v1/institutions").json()["institutions"]
+    assert schools
+    page = tree(site, "/institutions")
+    links = page.xpath("//ul[starts-with(@id, 'schools')]/li/a")
+    assert sorted(a.get("href") for a in links) == sorted(
+        f"/institutions/{school['id']}" for school in schools
+    )
+    shown = [text(a) for a in links]
+    assert shown == sorted(shown, key=lambda name: " ".join(lazy_pinyin(name)).casefold())
+    counts = {f"/institutions/{s['id']}": s["count"] for s in schools}
+    for item in page.xpath("//ul[starts-with(@id, 'schools')]/li"):
+        href = item.xpath("a/@href")[0]
+        assert f"{counts[href]} 门课程" in text(item)
+    by_count = tree(site, "/institutions?sort=courses&lang=en")
+    hrefs = by_count.xpath("//ul[@id='schools']/li/a/@href")
+    assert [counts[h] for h in hrefs] == sorted(counts.values(), reverse=True)
+
+
+def test_an_institution_page_names_the_school_and_leads_to_its_courses(
+    site: TestClient,
+) -> None:
+    school = site.get("/api/v1/institutions").json()["institutions"][0]
+    page = tree(site, f"/institutions/{school['id']}?lang=en")
+    (heading,) = page.xpath("//h1")
+    assert text(heading) == school["label"]["en"]
+    if school["name_zh"]:
+        (other,) = page.xpath("//p[@class='other-name']")
+        assert (text(other), other.get("lang")) == (school["name_zh"], "zh")
+    total = api(site, institution=school["id"])["total"]
+    assert f"{total} open course" in text(page.get_element_by_id("institution-size"))
+    everything = f"/search?institution={school['id']}&lang=en"
+    assert everything in page.xpath("//a/@href")
+    tiles = page.xpath("//ul[@id='school-disciplines-list']//a/@href")
+    pattern = rf"/search\?subject=\d\d&institution={school['id']}&lang=en"
+    assert tiles
+    assert all(re.fullmatch(pattern, h) for h in tiles)
+    courses = page.xpath("//ul[@id='school-courses']//h3/a/@href")
+    newest = api(site, institution=school["id"], sort="newest", per_page=len(courses))["hits"]
+    assert courses == [f"/courses/{hit['id']}" for hit in newest]
+
+
+def test_an_unknown_institution_is_an_html_404(site: TestClient) -> None:
+    page = tree(site, "/institutions/no-such-school?lang=en", status=404)
+    assert "There is no such institution" in text(page)
+    assert site.get("/api/v1/institutions/no-such-school").json()["error"] == "not_found"
