@@ -11,8 +11,9 @@ through Jinja2's i18n extension (``{{ _("…") }}``, ``{% trans %}``); the langu
 from the template's context, so one environment serves every request at once.
 
 Values are shown as words in the page's language: language names from Babel's locale
-data, levels, resource types and disciplines from ``metadata.vocabularies``, durations,
-dates, file sizes and numbers formatted by Babel.
+data, levels, resource types and disciplines from ``metadata.vocabularies``, licence names
+and meanings from ``metadata.licences``, durations, dates, file sizes and numbers
+formatted by Babel.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from metadata.languages import guess_text_language
+from metadata.licences import licence_info
 from metadata.vocabularies import (
     DISCIPLINE_CATEGORIES,
     DISCIPLINES,
@@ -192,6 +194,23 @@ def discipline_name(code: str | None, lang: str) -> str:
     if len(code) <= 2:
         return _label(DISCIPLINE_CATEGORIES, code, lang)
     return _label(DISCIPLINES, code[:4], lang) if code[:4] in DISCIPLINES else code
+
+
+def licence_name(licence_id: str | None, lang: str) -> str:
+    """A licence id (``CC-BY-4.0``, ``all-rights-reserved``) as its name in ``lang``
+    (``metadata.licences``); an id we do not know is shown as it is."""
+    info = licence_info(licence_id) if licence_id else None
+    if info is None:
+        return licence_id or ""
+    return (info.name_zh if lang == "zh" else info.name_en) or info.short or licence_id or ""
+
+
+def licence_meaning(licence_id: str | None, lang: str) -> str:
+    """What a licence lets a learner do, in one line in ``lang``; ``""`` when unknown."""
+    info = licence_info(licence_id) if licence_id else None
+    if info is None:
+        return ""
+    return (info.meaning_zh if lang == "zh" else info.meaning_en) or ""
 
 
 @lru_cache(maxsize=1024)
@@ -398,6 +417,8 @@ def install(env: Environment) -> None:
         type_name,
         discipline_name,
         language_name,
+        licence_name,
+        licence_meaning,
         duration,
         file_size,
         number,

@@ -254,3 +254,15 @@ def test_the_catalogues_and_templates_ship_in_the_wheel() -> None:
     for path in shipped:
         relative = path.relative_to(app_dir).as_posix()
         assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_licences_are_named_and_explained_in_the_page_language() -> None:
+    assert i18n.licence_name("CC-BY-4.0", "en").startswith("Creative Commons Attribution 4.0")
+    assert "CC BY 4.0" in i18n.licence_name("CC-BY-4.0", "zh")
+    assert i18n.licence_name("all-rights-reserved", "zh") == "版权所有"
+    assert i18n.licence_meaning("CC-BY-4.0", "zh")
+    assert i18n.licence_meaning("CC-BY-4.0", "en") != i18n.licence_meaning("CC-BY-4.0", "zh")
+    assert (i18n.licence_name("made-up", "en"), i18n.licence_meaning("made-up", "en")) == (
+        "made-up",
+        "",
+    )
