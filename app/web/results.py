@@ -91,10 +91,6 @@ class SearchState:
         return self.sort or ("relevance" if self.q else "newest")
 
     @property
-    def searching(self) -> bool:
-        return bool(self.q or self.filters or self.open_only)
-
-    @property
     def filtered(self) -> bool:
         return bool(self.filters or self.open_only)
 

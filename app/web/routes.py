@@ -63,7 +63,6 @@ def home_page(request: Request, state: StateDep, lang: Language = None) -> Respo
         log.warning("the home page could not read the catalogue", exc_info=True)
         unavailable = True
     page_lang = request_language(request)
-    subjects = [v for v in overview.facets.get("subject", []) if len(v.value) == 2]
     return render(
         request,
         "home.html",
@@ -71,9 +70,10 @@ def home_page(request: Request, state: StateDep, lang: Language = None) -> Respo
             "overview": overview,
             "unavailable": unavailable,
             "categories": [
-                results.value_label("subject", v.value, v.label, page_lang) for v in subjects
+                (results.value_label("subject", v.value, v.label, page_lang), v)
+                for v in overview.facets.get("subject", [])
+                if len(v.value) == 2
             ],
-            "category_counts": subjects,
             "levels": overview.facets.get("level", []),
             "institutions": [
                 (results.value_label("institution", v.value, v.label, page_lang), v)
