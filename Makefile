@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.coursefed-installed
 
-.PHONY: demo test install browser nginx lint bench clean
+.PHONY: demo test install browser nginx lint bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,17 @@ bench: install
 	$(BIN)/python -m bench.mirror
 	$(BIN)/python -m bench.objects
 	$(BIN)/python -m bench.sitemap
+
+# After changing the pages' text: extract it (babel.cfg) and update both catalogues, then
+# translate the new entries of app/web/locale/zh_CN (tests/web/test_i18n.py names any missing).
+# The catalogues carry no header (plural rules come from Babel's locale data), so branches
+# that each add messages merge without conflicts over dates.
+messages: install
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg --no-location --no-wrap --sort-output --omit-header \
+	  -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d app/web/locale -D messages \
+	  --no-wrap --omit-header --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -2,12 +2,14 @@
 
 Services raise these; the handlers installed by ``install_error_handlers`` turn them,
 FastAPI's validation errors and any unexpected exception into the same JSON shape, so a
-user never sees a traceback.
+user never sees a traceback.  A page route's errors (other than a 500) are answered by
+the ``pages`` renderer given to it instead: HTML for people, JSON for programs.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +133,33 @@ UNEXPECTED_ERROR_HEADERS = {
 }
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+PageErrors = Callable[[Request, int, Any, Mapping[str, str] | None], Response | None]
+"""Renders an error as a page for a page route; ``None`` for any other route."""
+
+
+def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> None:
+    def answer(
+        request: Request,
+        status_code: int,
+        error: str,
+        detail: Any,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        page = pages(request, status_code, detail, headers) if pages else None
+        if page is not None:
+            return page
         return JSONResponse(
-            error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers
+            error_body(error, detail),
+            status_code=status_code,
+            headers=dict(headers) if headers else None,
         )
 
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return answer(request, exc.status_code, exc.error, exc.detail, exc.headers)
+
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             {
                 "parameter": ".".join(str(p) for p in err.get("loc", ()) if p != "query"),
@@ -146,14 +167,12 @@ def install_error_handlers(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
-        return JSONResponse(error_body("invalid_parameter", problems), status_code=422)
+        return answer(request, 422, "invalid_parameter", problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         name = "not_found" if exc.status_code == 404 else "http_error"
-        return JSONResponse(
-            error_body(name, exc.detail), status_code=exc.status_code, headers=exc.headers
-        )
+        return answer(request, exc.status_code, name, exc.detail, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -28,7 +28,10 @@ from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
 from app.web import api_docs, discovery
+from app.web import course as course_page
+from app.web import institutions as institution_pages
 from app.web import routes as web_routes
+from app.web.errors import error_page
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -72,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, pages=error_page)
     # Outermost last: the edge adds its headers to the answer as compressed.
     app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
@@ -86,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(course_page.router)
+    app.include_router(institution_pages.router)
     app.include_router(discovery.router)
     app.include_router(api_docs.router)
     api_docs.mount_assets(app)

@@ -20,6 +20,9 @@ OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
 
 DESCRIPTION_CHARS = 2000
+TEACHER_ROLES = frozenset({"author", "instructor", "teacher"})
+"""Contributor roles shown as a course's teachers on result cards."""
+MAX_TEACHERS = 6
 # The search service marks highlights with these two characters (``service._marked``):
 # a description must not bring its own.
 _NO_MARKERS = str.maketrans("", "", "\x02\x03")
@@ -36,6 +39,23 @@ def display_title(record: ResourceRecord) -> str:
     """The title a learner sees first: the record's own language, Chinese before English."""
     primary = record.languages[0] if record.languages else "zh"
     return _pick(record.title, primary, "zh", "en")
+
+
+def subject_codes(record: ResourceRecord) -> list[str]:
+    """The record's discipline codes with every broader one (``081201`` → ``08``, ``0812``,
+    ``081201``), so filtering on a category or discipline finds all of its courses."""
+    codes: set[str] = set()
+    for subject in record.subjects:
+        code = subject.code or ""
+        if code.isascii() and code.isdigit():
+            codes.update(code[:end] for end in range(2, len(code) + 1, 2))
+    return sorted(codes)
+
+
+def teachers(record: ResourceRecord) -> list[str]:
+    """The names of the people who teach or wrote the course, each once, in record order."""
+    names = (c.name.strip() for c in record.contributors if c.role.lower() in TEACHER_ROLES)
+    return list(dict.fromkeys(name for name in names if name))[:MAX_TEACHERS]
 
 
 @dataclass(frozen=True)
@@ -79,8 +99,9 @@ def to_document(
         "subjects": list(
             dict.fromkeys(label for s in record.subjects for label in s.label.values())
         ),
-        "subject_codes": sorted({s.code for s in record.subjects if s.code}),
+        "subject_codes": subject_codes(record),
         "institution": record.institution or "",
+        "teachers": teachers(record),
         "institution_id": institution.id if institution else None,
         "institution_zh": institution.name_zh if institution else None,
         "institution_en": institution.name_en if institution else None,

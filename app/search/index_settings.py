@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution's names, then the description.
-SEARCHABLE = ["titles", "keywords", "subjects", "institution_names", "descriptions"]
+# institution's names, the teachers, then the description.
+SEARCHABLE = ["titles", "keywords", "subjects", "institution_names", "teachers", "descriptions"]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
@@ -32,6 +32,7 @@ DISPLAYED = [
     "institution_id",
     "institution_zh",
     "institution_en",
+    "teachers",
     "descriptions",
     "level",
     "languages",
@@ -40,6 +41,7 @@ DISPLAYED = [
     "type",
     "source",
     "url",
+    "has_objects",
     "modified",
     "content_hash",
 ]

@@ -1,150 +1,170 @@
-"""The learner's pages: search at ``/``, one course at ``/courses/{id}``.
+"""The learner's pages: the home page at ``/`` and the results at ``/search``.
 
-Plain server-rendered HTML.  A course page shows the record in both languages, its
-files (our stored copy to download, the source's link and whether it still works) and
-embeds the record as schema.org JSON-LD for search engines.  A record's URL becomes a
-link only through the ``http_url`` filter; record text is always escaped (search
-snippets through ``highlighted``, which lets only ``<mark>`` through).
+``/`` shows the catalogue: its size, disciplines and levels with their counts,
+institutions and the newest courses.  ``/search`` lists courses: every course when the
+query is empty, with facets, removable filter chips, sorts and numbered pages, all of it
+in the URL (``results.SearchState``).  ``/`` given search parameters (``/?q=…``, as
+older links and OpenSearch clients send) answers with a permanent redirect to
+``/search`` with the same query.  The course page is ``app.web.course``.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
+import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup, escape
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
 
 from app.auth import rate_limited
-from app.catalogue import service as catalogue
-from app.catalogue.models import DigitalObject
-from app.deps import SessionDep, StateDep
-from app.filenames import clean_file_name, file_name_from_url
+from app.deps import StateDep
+from app.errors import InvalidParameter, ServiceUnavailable
+from app.institutions import service as institutions
 from app.search import service
 from app.search.gateway import SearchError
-from metadata.profile import ResourceRecord
-from metadata.urls import http_url, screen_urls
-from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES, labels_of
-from metadata.writers.jsonld import write_jsonld
+from app.web import results
+from app.web.i18n import LANGUAGES, request_language
+from app.web.templating import render
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # The pages' stylesheet, mounted at /static: no inline style, so the CSP needs no exception.
 static = StaticFiles(directory=Path(__file__).parent / "static")
 
-_MARK = re.compile("(</?mark>)")
-
-
-def link_filter(value: object) -> str:
-    """``href`` of a record's URL: the URL when it passes ``http_url``, else nothing.
-
-    Every link to a record's URL goes through it, so a record stored before the URL
-    rule (``javascript:…``) renders no link.
-    """
-    return http_url(value) or ""
-
-
-def highlighted(text: str) -> Markup:
-    """A search snippet as markup: only ``<mark>``/``</mark>`` survive, balanced; the rest
-    is escaped, whatever the search service handed over."""
-    parts: list[str] = []
-    open_ = False
-    for piece in _MARK.split(text):
-        if piece in {"<mark>", "</mark>"}:
-            if (piece == "<mark>") != open_:
-                parts.append(piece)
-                open_ = not open_
-        else:
-            parts.append(str(escape(html.unescape(piece))))
-    if open_:
-        parts.append("</mark>")
-    return Markup("".join(parts))  # noqa: S704 - every piece escaped above
-
-
-templates.env.filters["http_url"] = link_filter
-templates.env.tests["http_url"] = lambda value: http_url(value) is not None
-templates.env.filters["highlighted"] = highlighted
+Language = Annotated[str | None, Query(pattern=f"^({'|'.join(LANGUAGES)})$")]
+SEARCH_PARAMETERS = frozenset({"q", "page", "sort", "open", *results.PAGE_FILTERS})
+HOME_FACETS = ("subject", "level", "institution")
+RETRY_AFTER = {"Retry-After": "30"}
 
 
 @router.api_route(
     "/", methods=["GET", "HEAD"], response_class=HTMLResponse, dependencies=[rate_limited("search")]
 )
-def search_page(
-    request: Request,
-    state: StateDep,
-    q: Annotated[str, Query(max_length=500)] = "",
-    page: Annotated[int, Query(ge=1, le=500)] = 1,
-) -> HTMLResponse:
-    result, error = None, None
-    if q:
-        try:
-            result = service.search(
-                state.search, state.settings.meili_index, q=q, page=page, per_page=20
-            )
-        except SearchError:
-            error = "搜索暂时不可用，请稍后再试 · Search is temporarily unavailable."
-    return templates.TemplateResponse(
-        request,
-        "search.html",
-        {"q": q, "result": result, "error": error, "page": page},
-        status_code=503 if error else 200,
-    )
-
-
-@router.api_route("/courses/{resource_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def course_page(
-    request: Request, resource_id: str, session: SessionDep, state: StateDep
-) -> HTMLResponse:
-    resource = catalogue.get_resource(session, resource_id)
-    if resource is None or resource.deleted or not resource.publishable:
-        gone = resource is not None and resource.deleted
-        return templates.TemplateResponse(
-            request,
-            "missing.html",
-            {"resource_id": resource_id, "gone": gone},
-            status_code=410 if gone else 404,
+def home_page(request: Request, state: StateDep, lang: Language = None) -> Response:
+    if SEARCH_PARAMETERS & set(request.query_params):
+        query = request.url.query
+        return RedirectResponse("/search" + (f"?{query}" if query else ""), status_code=301)
+    overview, unavailable = service.Overview(), False
+    try:
+        overview = service.overview(
+            state.search,
+            state.settings.meili_index,
+            facets=HOME_FACETS,
+            newest=6,
+            labels={"institution": institutions.facet_labels(state.engine)},
         )
-    # Stored before the URL rule, a record may hold what readers now drop.
-    record, _ = screen_urls(ResourceRecord.model_validate(resource.record))
-    base = state.settings.resolved_public_url
-    page_url = f"{base}/courses/{resource_id}"
-    files = [_file(row, base) for row in catalogue.files_of_resource(session, resource_id)]
-    return templates.TemplateResponse(
+    except SearchError:
+        # The home page still offers its search box and links; browsing waits.
+        log.warning("the home page could not read the catalogue", exc_info=True)
+        unavailable = True
+    page_lang = request_language(request)
+    return render(
         request,
-        "course.html",
+        "home.html",
         {
-            "record": record,
-            "files": files,
-            "level": labels_of(EDUCATION_LEVELS, record.education_level),
-            "kind": labels_of(RESOURCE_TYPES, record.resource_type),
-            "jsonld": _script_json(write_jsonld(record, url=page_url)),
-            "api_url": f"/api/v1/resources/{resource_id}",
+            "overview": overview,
+            "unavailable": unavailable,
+            "categories": [
+                (results.value_label("subject", v.value, v.label, page_lang), v)
+                for v in overview.facets.get("subject", [])
+                if len(v.value) == 2
+            ],
+            "levels": overview.facets.get("level", []),
+            "institutions": [
+                (results.value_label("institution", v.value, v.label, page_lang), v)
+                for v in overview.facets.get("institution", [])[:8]
+            ],
+            "institution_count": len(overview.facets.get("institution", [])),
+            "newest": [results.card(hit, page_lang) for hit in overview.newest],
         },
     )
 
 
-def _file(row: DigitalObject, base_url: str) -> dict[str, Any]:
-    held = row.status == "stored" and row.sha256 is not None
-    # A record's declared name is shown as a download would save it (no bidi overrides).
-    name = clean_file_name(row.file_name) or file_name_from_url(row.url.rstrip("/")) or row.url
-    return {
-        "name": name,
-        "href": f"{base_url}/api/v1/objects/{row.sha256}" if held else None,
-        "source": http_url(row.url),
-        "media_type": row.media_type if held else row.declared_format,
-        "size": row.size if held else row.declared_size,
-        "status": row.status,
-        "broken": row.link_status == "broken",
-    }
+class ResultsQuery(BaseModel):
+    """The results page's parameters; others (e.g. campaign tags) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(default="", max_length=500)
+    page: int = Field(default=1, ge=1)
+    sort: str | None = Field(default=None, max_length=20)
+    subject: list[str] = Field(default_factory=list)
+    level: list[str] = Field(default_factory=list)
+    type: list[str] = Field(default_factory=list)
+    language: list[str] = Field(default_factory=list)
+    institution: list[str] = Field(default_factory=list)
+    license: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    open: bool = False
+    lang: Literal["zh", "en"] | None = None
 
 
-def _script_json(node: dict[str, Any]) -> Markup:
-    """JSON for a <script> element: no "</" or "<!--" can end or confuse it."""
-    text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))  # noqa: S704 - escaped above
+@router.api_route(
+    "/search",
+    methods=["GET", "HEAD"],
+    response_class=HTMLResponse,
+    dependencies=[rate_limited("search")],
+)
+def search_page(
+    request: Request, state: StateDep, params: Annotated[ResultsQuery, Query()]
+) -> Response:
+    filters = {name: getattr(params, name) for name in results.PAGE_FILTERS}
+    try:
+        search = results.SearchState.of(
+            q=params.q,
+            page=params.page,
+            sort=params.sort,
+            filters=filters,
+            lang=params.lang,
+            open_only=params.open,
+        )
+    except results.BadParameter as exc:
+        raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc
+    labels = {"institution": institutions.facet_labels(state.engine)}
+    try:
+        answer = service.faceted_search(
+            state.search,
+            state.settings.meili_index,
+            q=search.q,
+            page=search.page,
+            per_page=results.PER_PAGE,
+            filters=search.filters,
+            sort=search.effective_sort,
+            open_only=search.open_only,
+            labels=labels,
+        )
+        browse = None
+        if answer.total == 0:
+            browse = service.overview(
+                state.search, state.settings.meili_index, facets=("subject",), newest=0
+            )
+    except SearchError as exc:
+        log.warning("search failed on the results page", exc_info=True)
+        raise ServiceUnavailable("search is unavailable", headers=RETRY_AFTER) from exc
+    page_lang = request_language(request)
+    return render(
+        request,
+        "search.html",
+        {
+            "q": search.q,
+            "search": search,
+            "result": answer,
+            "cards": [results.card(hit, page_lang) for hit in answer.hits],
+            "facets": results.facet_groups(search, answer.facets, page_lang),
+            "chips": results.chips(search, answer.facets, page_lang),
+            "open_switch": results.open_switch(search, answer.facets),
+            "sorts": results.sort_links(search),
+            "pages": results.pages(answer.total, search.page),
+            "browse": [
+                (results.value_label("subject", v.value, v.label, page_lang), v)
+                for v in (browse.facets.get("subject", []) if browse else [])
+                if len(v.value) == 2
+            ],
+            "capped": answer.total >= results.MAX_TOTAL_HITS,
+        },
+    )

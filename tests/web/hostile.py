@@ -81,5 +81,5 @@ def foreign_links(values: list[str]) -> list[str]:
 
 
 def _own_path(value: str) -> bool:
-    # "//host" and "/\host" are other sites to a browser.
-    return value.startswith("/") and value[1:2] not in {"/", "\\"}
+    # "//host" and "/\host" are other sites to a browser; "#main" is a place on the page.
+    return value.startswith("#") or (value.startswith("/") and value[1:2] not in {"/", "\\"})

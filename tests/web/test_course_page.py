@@ -90,9 +90,10 @@ def test_missing_removed_and_hostile_courses(
     site: tuple[str, Settings], live_engine: Engine
 ) -> None:
     url, _settings = site
-    missing = httpx.get(f"{url}/courses/no-such-course")
+    missing = httpx.get(f"{url}/courses/no-such-course", params={"lang": "en"})
     assert missing.status_code == 404
-    assert "no such course" in missing.text
+    assert "There is no such course" in missing.text
+    assert "没有这门课程" in httpx.get(f"{url}/courses/no-such-course").text
 
     hostile = "</script><script>alert(1)</script> & <!-- 课程"
     raw = b"<record>hostile</record>"
@@ -120,6 +121,6 @@ def test_missing_removed_and_hostile_courses(
 
     with session_scope(live_engine) as session:
         catalogue.delete(session, "local-hostile")
-    removed = httpx.get(f"{url}/courses/local-hostile")
+    removed = httpx.get(f"{url}/courses/local-hostile", params={"lang": "en"})
     assert removed.status_code == 410
-    assert "removed" in removed.text
+    assert "This course was removed" in removed.text

@@ -22,7 +22,7 @@ from app.main import create_app
 from app.search.documents import to_document
 from app.search.gateway import SearchIndex
 from app.settings import Settings
-from app.web.routes import highlighted, templates
+from app.web.templating import highlighted, templates
 from metadata.profile import License, ResourceRecord
 from metadata.urls import http_url
 from tests.fixtures.hostile import (
@@ -171,7 +171,7 @@ def test_the_course_template_links_only_http_urls_whatever_it_is_given() -> None
         {"name": "b", "href": None, "source": "https://files.example.edu/b.pdf"},
     ]
     page = templates.get_template("course.html").render(
-        record=record, files=files, level={}, kind={}, jsonld="{}", api_url="/api/v1/x"
+        record=record, files=files, jsonld="{}", api_url="/api/v1/x", switch_url="/?lang=en"
     )
     assert foreign_links(link_values(page)) == []
     assert "https://files.example.edu/b.pdf" in link_values(page)
