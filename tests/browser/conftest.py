@@ -2,9 +2,10 @@
 
 ``demo_site`` loads the demo corpus once per session exactly as ``coursefed demo`` does
 (harvested over OAI-PMH into SQLite, indexed in real Meilisearch, files fetched into real
-SeaweedFS) and serves the app over HTTP.  ``visit`` opens pages at the width a test is
-parametrised with; ``axe`` runs axe-core in a page and ``screenshot`` keeps what the page
-looked like under ``$COURSEFED_ARTEFACTS`` (default ``var/artefacts/``, outside git).
+SeaweedFS) and serves the app over HTTP.  ``page`` is a browser tab at the width a test is
+parametrised with (1366 or 360 px); ``axe`` runs axe-core in a page and ``screenshot`` keeps
+what the page looked like under ``$COURSEFED_ARTEFACTS`` (default ``var/artefacts/``, which
+git ignores).
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ def test_home_leads_into_a_discipline(demo_site: DemoSite, page: Page) -> None:
     page.goto(demo_site.url + "/")
     everything = api_search(demo_site.url)["total"]
     assert shows_number(page, everything), "the home page tells the catalogue's size"
-    screenshot(page, "home")
     discipline = link_to(page, "subject")
     shown = count_in(discipline.inner_text())
     follow(page, discipline)
@@ -61,7 +60,7 @@ def test_search_in_chinese_and_english(demo_site: DemoSite, page: Page, words: s
     assert page.locator("[autofocus]").count() == 0, "no autofocus on a results page"
     if words == "计算机":
         assert page.locator(":is(h2, h3) a[href*='/courses/'] mark").count(), "titles marked"
-    screenshot(page, "results-zh" if words == "计算机" else "results-en")
+    screenshot(page, "search-chinese-words" if words == "计算机" else "search-english-words")
 
 
 def test_facets_are_added_and_removed(demo_site: DemoSite, page: Page) -> None:
@@ -147,7 +146,7 @@ def test_switch_language_and_it_stays(demo_site: DemoSite, page: Page) -> None:
     assert query_of(page)["q"] == ["data"], "switching language keeps the search"
     assert result_ids(page) == before
     assert page.get_by_role("button", name="Search").count(), "labels are English"
-    screenshot(page, "results-english")
+    screenshot(page, "results-in-english")
     page.goto(demo_site.url + "/")
     assert page.locator("html").get_attribute("lang") == "en", "the choice is remembered"
     follow(page, page.get_by_role("link", name="中文"))
@@ -163,7 +162,7 @@ def test_a_result_opens_its_course(demo_site: DemoSite, page: Page) -> None:
     heading = page.get_by_role("heading", level=1).inner_text()
     assert heading.strip() in title.values(), "the course's title is the page's <h1>"
     assert heading.strip() in page.title()
-    screenshot(page, "course")
+    screenshot(page, "course-from-results")
 
 
 @pytest.mark.xfail(strict=True, reason=NOT_YET)
@@ -222,4 +221,4 @@ def test_an_institution_page_lists_its_courses(demo_site: DemoSite, page: Page) 
     assert page.get_by_role("heading", level=1).inner_text().strip() in names
     assert shows_number(page, known["count"])
     assert result_ids(page), "its courses are listed"
-    screenshot(page, "institution")
+    screenshot(page, "institution-from-list")
