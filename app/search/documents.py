@@ -1,4 +1,10 @@
-"""Pure mapping from a stored resource to its Meilisearch document (no I/O)."""
+"""Pure mapping from a stored resource to its Meilisearch document (no I/O).
+
+Besides what a learner searches, a document carries what course pages look up: the
+teachers (``teacher=`` filters on them) and every identifier the record is known by
+(its landing page, its other identifiers, its OAI identifier), so another record's
+relation naming one of them finds this course.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
 DESCRIPTION_CHARS = 2000
+TEACHER_ROLES = frozenset({"author", "instructor", "teacher"})
+"""Contributor roles shown as a course's teachers on result cards."""
+MAX_TEACHERS = 6
 # The search service marks highlights with these two characters (``service._marked``):
 # a description must not bring its own.
 _NO_MARKERS = str.maketrans("", "", "\x02\x03")
@@ -25,6 +34,19 @@ def display_title(record: ResourceRecord) -> str:
     """The title a learner sees first: the record's own language, Chinese before English."""
     primary = record.languages[0] if record.languages else "zh"
     return _pick(record.title, primary, "zh", "en")
+
+
+def teachers(record: ResourceRecord) -> list[str]:
+    """The names of the people who teach or wrote the course, each once, in record order."""
+    names = (c.name.strip() for c in record.contributors if c.role.lower() in TEACHER_ROLES)
+    return list(dict.fromkeys(name for name in names if name))[:MAX_TEACHERS]
+
+
+def identifiers_of(record: ResourceRecord) -> list[str]:
+    """Every identifier the record is known by, each once."""
+    oai = [record.provenance.oai_identifier] if record.provenance else []
+    candidates = [record.url, *record.identifiers, *oai]
+    return list(dict.fromkeys(i.strip() for i in candidates if i and i.strip()))
 
 
 def to_document(
@@ -44,6 +66,7 @@ def to_document(
         ),
         "subject_codes": sorted({s.code for s in record.subjects if s.code}),
         "institution": record.institution or "",
+        "teachers": teachers(record),
         "descriptions": [
             text.translate(_NO_MARKERS)[:DESCRIPTION_CHARS]
             for text in record.description.values()
@@ -57,6 +80,7 @@ def to_document(
         "source": source,
         "url": http_url(record.url),
         "has_objects": bool(record.objects),
+        "identifiers": identifiers_of(record),
         "modified": int(updated_at.timestamp()),
         # Lets a check compare the index with the database, record by record.
         "content_hash": content_hash,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution, then the description.
-SEARCHABLE = ["titles", "keywords", "subjects", "institution", "descriptions"]
+# institution, the teachers, then the description.
+SEARCHABLE = ["titles", "keywords", "subjects", "institution", "teachers", "descriptions"]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
@@ -17,6 +17,8 @@ FILTERABLE = [
     "type",
     "source",
     "has_objects",
+    "teachers",
+    "identifiers",  # course pages resolve relations through them
 ]
 SORTABLE = ["modified", "title"]
 DISPLAYED = [
@@ -27,6 +29,7 @@ DISPLAYED = [
     "subjects",
     "subject_codes",
     "institution",
+    "teachers",
     "descriptions",
     "level",
     "languages",

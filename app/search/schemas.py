@@ -12,6 +12,7 @@ class Hit(BaseModel):
     title_en: str | None = None
     description: str = Field(description="snippet with <mark> highlights")
     institution: str | None = None
+    teachers: list[str] = Field(default_factory=list, description="authors and instructors")
     subjects: list[str] = Field(default_factory=list)
     subject_codes: list[str] = Field(default_factory=list)
     level: str | None = None

@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
-from app.search.query import FILTERS, facet_values, filter_expression, sort_expression
+from app.search.query import (
+    FILTERS,
+    any_of,
+    facet_values,
+    filter_expression,
+    none_of,
+    sort_expression,
+)
 from app.search.schemas import Hit, SearchResponse
 from metadata.urls import http_url
 
@@ -31,7 +38,7 @@ def search_params(
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
-        "facets": [field.attribute for field in FILTERS.values()],
+        "facets": [field.attribute for field in FILTERS.values() if field.facet],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions"],
@@ -77,6 +84,51 @@ def search(
     )
 
 
+def courses(
+    index: SearchIndex,
+    uid: str,
+    *,
+    q: str = "",
+    filters: Mapping[str, Sequence[str]] | None = None,
+    exclude: Sequence[str] = (),
+    limit: int = 4,
+) -> list[Hit]:
+    """A few courses for a course page (related courses, other parts): no facets.
+
+    Words of ``q`` are dropped from the end until courses match (Meilisearch's ``last``
+    strategy), so a title finds courses sharing its first words.  Raises ``InvalidFilter``
+    and ``SearchError`` as ``search`` does.
+    """
+    expression: list[Any] = filter_expression(filters or {})
+    excluded = none_of("id", exclude)
+    if excluded:
+        expression.append(excluded)
+    params: dict[str, Any] = {"q": q, "limit": limit, "matchingStrategy": "last"}
+    if expression:
+        params["filter"] = expression
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        return []
+    return [_hit(raw) for raw in answer.get("hits", [])]
+
+
+def ids_known_by(
+    index: SearchIndex, uid: str, identifiers: Sequence[str], *, limit: int = 20
+) -> list[str]:
+    """Ids of courses that a record names by one of ``identifiers`` (a landing page, an
+    OAI identifier, ...); the caller checks the match against the stored records."""
+    clause = any_of("identifiers", identifiers)
+    if not clause:
+        return []
+    params = {"q": "", "filter": [clause], "limit": limit, "attributesToRetrieve": ["id"]}
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        return []
+    return [str(raw["id"]) for raw in answer.get("hits", [])]
+
+
 def _marked(text: str) -> str:
     """Escape stored text, then turn Meilisearch's private-use markers into <mark>."""
     marked = html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
@@ -96,6 +148,7 @@ def _hit(raw: dict[str, Any]) -> Hit:
         title_en=raw.get("title_en") or None,
         description=_marked(snippet),
         institution=raw.get("institution") or None,
+        teachers=raw.get("teachers") or [],
         subjects=raw.get("subjects") or [],
         subject_codes=raw.get("subject_codes") or [],
         level=raw.get("level"),
