@@ -144,6 +144,7 @@ class CourseLink:
     title: Text
     id: str | None = None
     href: str | None = None
+    institution: str | None = None  # told apart from courses of the same title
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,10 @@ def related_courses(
             )
             found += hits
             shown += [hit.id for hit in hits]
-    return [CourseLink(title=_hit_title(hit, lang), id=hit.id) for hit in found]
+    return [
+        CourseLink(title=_hit_title(hit, lang), id=hit.id, institution=hit.institution)
+        for hit in found
+    ]
 
 
 # --- provenance -------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from metadata.profile import (
     Subject,
 )
 from tests.app.records import stored
+from tests.conftest import REPO_ROOT
 from tests.services_plugin import free_port, serving
 
 pytestmark = [pytest.mark.services]
@@ -626,3 +627,55 @@ def test_missing_removed_and_hostile_courses(
     removed = httpx.get(f"{url}/courses/local-hostile", params={"lang": "en"})
     assert removed.status_code == 410
     assert "This course was removed" in removed.text
+
+
+SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
+"""Where browser tests leave their screenshots (ignored by git), to be looked at."""
+
+
+def course_with(engine: Engine, media_type: str) -> str:
+    """A demo course whose stored file is of ``media_type``."""
+    with session_scope(engine) as session:
+        statement = select(DigitalObject.resource_id).where(
+            DigitalObject.status == "stored", DigitalObject.media_type == media_type
+        )
+        return str(session.exec(statement).first())
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    ("width", "locale"), [(1366, "zh-CN"), (360, "zh-CN"), (1366, "en-GB"), (360, "en-GB")]
+)
+def test_a_video_plays_and_a_pdf_shows_on_the_page(
+    site: tuple[str, Settings], live_engine: Engine, browser: Browser, width: int, locale: str
+) -> None:
+    url, _settings = site
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    shot = f"{width}-{locale[:2]}"
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+
+    page.goto(f"{url}/courses/{course_with(live_engine, 'video/mp4')}")
+    assert page.locator("html").get_attribute("lang") == {"zh": "zh-CN", "en": "en"}[locale[:2]]
+    video = page.locator("#files video")
+    assert video.is_visible()
+    assert video.evaluate("v => v.controls && v.preload") == "metadata"
+    box = video.bounding_box()
+    assert box is not None
+    assert box["width"] <= width, "the player fits the screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scroll"
+    page.screenshot(path=SCREENSHOTS / f"course-video-{shot}.png", full_page=True)
+
+    with page.expect_response(lambda r: "/view/" in r.url) as viewed:
+        page.goto(f"{url}/courses/{course_with(live_engine, 'application/pdf')}")
+    assert viewed.value.status == 200
+    assert viewed.value.header_value("content-type") == "application/pdf"
+    assert page.locator("#files object.pdf-view").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.wait_for_timeout(1500)  # the viewer draws the page
+    page.screenshot(path=SCREENSHOTS / f"course-pdf-{shot}.png", full_page=True)
+    assert refused == [], "the policy let the page load what it shows"
+    context.close()
