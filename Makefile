@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.mirror
 	$(BIN)/python -m bench.objects
+	$(BIN)/python -m bench.sitemap
 
 # After changing the pages' text: extract it (babel.cfg) and update both catalogues, then
 # translate the new entries of app/web/locale/zh_CN (tests/web/test_i18n.py names any missing).

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app import health, ratelimit
 from app.catalogue import routes as catalogue_routes
+from app.compression import Compression
 from app.db import make_engine
 from app.deps import AppState
 from app.errors import ERROR_RESPONSES, install_error_handlers
@@ -25,6 +26,7 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
+from app.web import api_docs, discovery
 from app.web import course as course_page
 from app.web import routes as web_routes
 from app.web.errors import error_page
@@ -67,8 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(single_valued_query)],
         responses=ERROR_RESPONSES,
+        # Our own /docs and /redoc (app.web.api_docs): FastAPI's load their code from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app, pages=error_page)
+    # Outermost last: the edge adds its headers to the answer as compressed.
+    app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
     app.include_router(health.router)
     app.include_router(search_routes.router)
@@ -80,5 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
     app.include_router(course_page.router)
+    app.include_router(discovery.router)
+    app.include_router(api_docs.router)
+    api_docs.mount_assets(app)
     app.mount("/static", web_routes.static, name="static")
     return app

@@ -1,6 +1,6 @@
 """Rate limits: request budgets per client address or per key, counted by the ``limits`` package.
 
-Each kind of public read (search, OAI, the change feed, the snapshot, objects) and
+Each kind of public read (search, OAI, the change feed, the snapshot, objects, sitemaps) and
 failed authentication has a budget (``COURSEFED_RATE_LIMIT_*``, e.g. ``600/minute``) in
 fixed windows that start at a caller's first request: one counter increment per request.
 The counters live in this process's memory, or in Redis when ``COURSEFED_REDIS_URL`` is
@@ -32,7 +32,7 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["search", "oai", "changes", "snapshot", "objects", "auth_failures"]
+Kind = Literal["search", "oai", "changes", "snapshot", "objects", "sitemap", "auth_failures"]
 BOOSTED: frozenset[Kind] = frozenset({"oai", "changes", "snapshot", "objects"})
 """Kinds whose budget a mirror-scoped (or admin) key has several times over."""
 
@@ -122,6 +122,7 @@ class Limiter:
             "changes": parse_many(settings.rate_limit_changes),
             "snapshot": parse_many(settings.rate_limit_snapshot),
             "objects": parse_many(settings.rate_limit_objects),
+            "sitemap": parse_many(settings.rate_limit_sitemap),
             "auth_failures": parse_many(settings.rate_limit_auth_failures),
         }
         factor = settings.rate_limit_mirror_factor

@@ -12,38 +12,22 @@ nothing else is shared, and a preflight for any other method or path is refused.
 as one value, given more than once, is a 422 instead of FastAPI quietly keeping one.
 List-valued parameters (search filters repeated for OR) may repeat.  ``/oai`` declares
 no parameters and applies OAI-PMH's own rule (a repeated argument is ``badArgument``).
-
-FastAPI's ``/docs`` and ``/redoc`` load their scripts and styles from a CDN and start
-them with an inline script: those pages get a policy allowing that CDN and the hash of
-their own inline script (computed from the page), still no ``'unsafe-inline'`` script.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import inspect
 import json
-import re
 import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from pydantic import BaseModel
 
 from app.errors import InvalidParameter, error_body
 from app.settings import Settings
-
-
-def _origin(*urls: str) -> str:
-    """The origins of ``urls``, space-separated, each once."""
-    return " ".join(dict.fromkeys(f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)))
-
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -58,19 +42,13 @@ MAX_TARGET_BYTES = 8 * 1024
 # Pages: scripts and styles only from this origin; pictures and media from anywhere on
 # the web (a course's files may be served from the S3 public endpoint or a college's
 # site); embedded documents (a course's PDF view) and frames from this origin only; no
-# <base>, not framed, forms only to us.
+# <base>, not framed, forms only to us.  The API docs run under it too (app.web.api_docs:
+# /docs as it is, /redoc with a policy of its own for its styles).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: https: http:; media-src 'self' https: http:; "
     "object-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's API documentation pages load Swagger UI and ReDoc from the CDN its page
-# builders name by default: that origin, read from FastAPI itself.
-DOCS_CDN = _origin(
-    inspect.signature(get_swagger_ui_html).parameters["swagger_js_url"].default,
-    inspect.signature(get_redoc_html).parameters["redoc_js_url"].default,
-)
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 HSTS = "max-age=31536000"
 
 # The public read API, shared with every origin.
@@ -87,8 +65,6 @@ CORS_EXPOSE_HEADERS = (
     "X-Coursefed-Serial"
 )
 CORS_MAX_AGE = "600"
-
-_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 def _h(name: str, value: str) -> tuple[bytes, bytes]:
@@ -130,9 +106,6 @@ class EdgeMiddleware:
             await self._preflight(scope, send, shared)
             return
         added = self._common + self._cors if shared and method in CORS_METHODS else self._common
-        if path in DOCS_PATHS:
-            await self.app(scope, receive, _DocsSend(send, added))
-            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -191,43 +164,6 @@ def _header(scope: Scope, name: bytes) -> str:
 def _is_preflight(scope: Scope) -> bool:
     names = {key for key, _ in scope["headers"]}
     return b"origin" in names and b"access-control-request-method" in names
-
-
-class _DocsSend:
-    """Holds back a docs page (a few KiB) to allow exactly its own inline scripts."""
-
-    def __init__(self, send: Send, added: list[tuple[bytes, bytes]]) -> None:
-        self._send = send
-        self._added = added
-        self._start: Message | None = None
-        self._body = b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self._start = message
-            return
-        if message["type"] != "http.response.body" or self._start is None:
-            await self._send(message)
-            return
-        self._body += message.get("body", b"")
-        if message.get("more_body", False):
-            return
-        hashes = " ".join(
-            f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
-            for script in _INLINE_SCRIPT.findall(self._body)
-        )
-        policy = (
-            f"default-src 'self'; script-src 'self' {DOCS_CDN} {hashes}; "
-            f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
-            "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
-            "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'"
-        )
-        start, self._start = self._start, None
-        start["headers"] = [*start.get("headers", ()), *self._added]
-        start["headers"].append(_h("Content-Security-Policy", policy))
-        await self._send(start)
-        await self._send({"type": "http.response.body", "body": self._body})
 
 
 # --- single-valued query parameters -------------------------------------------------------

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
+    sitemap_page_size: int = Field(
+        default=45_000,
+        ge=1,
+        le=50_000,
+        description="course URLs per child sitemap when the index is read (the protocol"
+        " allows 50,000; the rest is room for courses added before a crawler reads it)",
+    )
 
     # Meilisearch
     meili_url: str | None = Field(default=None, description="external Meilisearch; unset = managed")
@@ -245,6 +252,9 @@ class Settings(BaseSettings):
     rate_limit_changes: str = Field(default="600/minute", description="/api/v1/changes")
     rate_limit_snapshot: str = Field(default="20/minute", description="/api/v1/snapshot")
     rate_limit_objects: str = Field(default="1200/minute", description="/api/v1/objects/…")
+    rate_limit_sitemap: str = Field(
+        default="60/minute", description="/sitemap.xml and the child sitemaps"
+    )
     rate_limit_auth_failures: str = Field(
         default="20/minute", description="wrong or missing credentials on protected calls"
     )
@@ -266,6 +276,7 @@ class Settings(BaseSettings):
         "rate_limit_changes",
         "rate_limit_snapshot",
         "rate_limit_objects",
+        "rate_limit_sitemap",
         "rate_limit_auth_failures",
     )
     @classmethod

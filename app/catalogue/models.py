@@ -21,6 +21,9 @@ class Resource(SQLModel, table=True):
         UniqueConstraint("source_id", "oai_identifier"),
         # Our OAI-PMH provider pages by (updated_at, id).
         Index("ix_resources_updated_at_id", "updated_at", "id"),
+        # Sitemaps read live resources by id ranges, with their last change: covered here,
+        # so a range is read from the index alone, in order, wherever it lies.
+        Index("ix_resources_live_id", "deleted", "publishable", "id", "updated_at"),
     )
 
     id: str = Field(primary_key=True, max_length=100)

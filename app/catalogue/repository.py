@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, text
+from sqlalchemy import and_, func, insert, text
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
@@ -126,6 +127,53 @@ def live_resources_after(session: Session, after: str, limit: int) -> list[Resou
         .limit(limit)
     )
     return list(session.exec(statement).all())
+
+
+# --- sitemaps: every live, publishable resource once, by keyset over ids ------------------
+
+
+def _live() -> Any:
+    return and_(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+
+
+def live_stamps(
+    session: Session, first: str, before: str | None, limit: int
+) -> list[tuple[str, datetime]]:
+    """(id, updated_at) of live, publishable resources with ``first <= id < before``, in
+    id order, at most ``limit``: one range of the primary key, whatever the table's size."""
+    statement = select(Resource.id, Resource.updated_at).where(_live(), col(Resource.id) >= first)
+    if before is not None:
+        statement = statement.where(col(Resource.id) < before)
+    statement = statement.order_by(col(Resource.id)).limit(limit)
+    return [(row[0], row[1]) for row in session.exec(statement)]
+
+
+def live_id_after(session: Session, first: str, skip: int) -> str | None:
+    """The id ``skip`` live, publishable resources after ``first`` (itself counted as the
+    0th) in id order, None past the end: a step over ``skip`` entries of the index from a
+    known key, so walking the catalogue page by page reads each entry once."""
+    statement = (
+        select(Resource.id)
+        .where(_live(), col(Resource.id) >= first)
+        .order_by(col(Resource.id))
+        .offset(skip)
+        .limit(1)
+    )
+    return session.exec(statement).first()
+
+
+def live_range_summary(
+    session: Session, first: str, before: str | None
+) -> tuple[int, datetime | None]:
+    """How many live, publishable resources have ``first <= id < before``, and the newest
+    ``updated_at`` among them."""
+    statement = select(func.count(), func.max(Resource.updated_at)).where(
+        _live(), col(Resource.id) >= first
+    )
+    if before is not None:
+        statement = statement.where(col(Resource.id) < before)
+    count, newest = session.exec(statement).one()
+    return int(count or 0), newest
 
 
 # --- one source's resources ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -225,3 +226,42 @@ def records_with_errors(session: Session, source_id: int, *, limit: int) -> list
 def source_summary(session: Session, source_id: int) -> SourceSummary:
     count, mean = repository.live_count_and_quality(session, source_id)
     return SourceSummary(live_records=count, mean_quality=mean)
+
+
+# --- the live catalogue in pages, for sitemaps -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LivePage:
+    """A run of live, publishable resources in id order: ``first <= id < before``."""
+
+    first: str
+    before: str | None  # None: to the end
+    count: int
+    last_modified: datetime
+
+
+def live_pages(session: Session, size: int) -> list[LivePage]:
+    """The live catalogue cut into pages of ``size`` resources, each resource in one page.
+
+    A page is named by its bounds, so reading it (``live_page``) is one range of the
+    primary key however far into the catalogue it lies.  Finding the bounds walks the
+    catalogue's index once, a page at a time from the last bound found.
+    """
+    pages: list[LivePage] = []
+    first = repository.live_id_after(session, "", 0)
+    while first is not None:
+        before = repository.live_id_after(session, first, size)
+        count, newest = repository.live_range_summary(session, first, before)
+        if count and newest is not None:
+            pages.append(LivePage(first, before, count, newest))
+        first = before
+    return pages
+
+
+def live_page(
+    session: Session, first: str, before: str | None, limit: int
+) -> list[tuple[str, datetime]]:
+    """(id, updated_at) of the live, publishable resources with ``first <= id < before``,
+    in id order, at most ``limit``."""
+    return repository.live_stamps(session, first, before, limit)

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Self, cast
 from urllib.parse import parse_qs, urlsplit
 
+from app.compression import accepts_gzip
 from app.demo.corpus import DemoRecord, generate_corpus
 from app.demo.files import demo_file
 from app.demo.repository import DemoRepository
@@ -42,15 +43,6 @@ class LoggedRequest:
     path: str
     params: dict[str, list[str]]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def _accepts_gzip(header: str | None) -> bool:
-    for item in (header or "").split(","):
-        coding, _, parameters = item.strip().partition(";")
-        if coding.strip().lower() in {"gzip", "x-gzip"}:
-            quality = parameters.strip().removeprefix("q=").strip()
-            return quality not in {"0", "0.0", "0.00", "0.000"}
-    return False
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -124,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         payload = self._owner.repository.handle(params)
         headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
-        if _accepts_gzip(self.headers.get("Accept-Encoding")):
+        if accepts_gzip(self.headers.get("Accept-Encoding")):
             payload = gzip.compress(payload, mtime=0)
             headers["Content-Encoding"] = "gzip"
         self._send(HTTPStatus.OK, payload, headers, with_body=with_body)

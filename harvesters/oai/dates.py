@@ -72,5 +72,11 @@ def parse_lenient(value: str) -> datetime | None:
 
 
 def format_datestamp(moment: datetime, granularity: str = SECONDS) -> str:
-    """``moment`` in UTC at ``granularity`` (truncated, never rounded up)."""
+    """``moment`` in UTC at ``granularity`` (truncated, never rounded up).
+
+    A naive ``moment`` is taken as UTC (the database keeps UTC without a zone), never as
+    the server's local time.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime(_FORMS[granularity])

@@ -378,6 +378,23 @@ def test_proxy_range_returns_exactly_those_bytes(proxy: TestClient) -> None:
         assert answer.headers["content-type"] == "application/pdf"
 
 
+def test_proxy_downloads_are_never_gzipped(proxy: TestClient) -> None:
+    """Whatever the client accepts: the bytes, lengths and ETag are the file's own."""
+    url = f"/api/v1/objects/{sha(PDF)}"
+    for headers, status, body in [
+        ({}, 200, PDF),
+        ({"Range": "bytes=0-99"}, 206, PDF[:100]),
+        ({"Range": "bytes=100-"}, 206, PDF[100:]),
+    ]:
+        with proxy.stream("GET", url, headers={"Accept-Encoding": "gzip", **headers}) as answer:
+            sent = b"".join(answer.iter_raw())
+            assert answer.status_code == status
+            assert "content-encoding" not in answer.headers
+            assert answer.headers["etag"] == f'"{sha(PDF)}"'
+            assert answer.headers["content-length"] == str(len(body))
+        assert sent == body
+
+
 def test_proxy_unsatisfiable_range_is_416(proxy: TestClient) -> None:
     url = f"/api/v1/objects/{sha(PDF)}"
     for range_header in (f"bytes={len(PDF)}-", f"bytes={len(PDF) + 5}-9999", "bytes=-0"):

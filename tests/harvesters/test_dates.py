@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -95,3 +96,15 @@ def test_writing_truncates_to_the_granularity_in_utc() -> None:
     assert parse(format_datestamp(moment)) == Datestamp(
         datetime(2024, 3, 31, 17, 30, 59, tzinfo=UTC), SECONDS
     )
+
+
+def test_a_naive_moment_is_utc_whatever_the_server_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database keeps UTC without a zone: a server set to China time must not shift it."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        naive = datetime(2026, 3, 1, 12, 0, 0)  # noqa: DTZ001 - as the database hands it over
+        assert format_datestamp(naive) == "2026-03-01T12:00:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
