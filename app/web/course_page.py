@@ -228,7 +228,8 @@ class Finder:
         return fallback
 
     def resolve(self, resource: Resource, targets: Sequence[str]) -> dict[str, Resource]:
-        """Targets that are our published courses, each with its course (never itself)."""
+        """Targets that are our published courses, each with its course (itself too: a
+        record may name its own landing page)."""
         wanted = list(dict.fromkeys(t.strip() for t in targets if t and t.strip()))
         found: dict[str, Resource] = {}
         own = {t: i for t in wanted if (i := own_course_id(t, self.base_url))}
@@ -253,7 +254,7 @@ class Finder:
             for row in catalogue.published_resources(self.session, ids):
                 known = set(identifiers_of(ResourceRecord.model_validate(row.record)))
                 found.update({t: row for t in rest if t in known and t not in found})
-        return {t: r for t, r in found.items() if r.id != resource.id}
+        return found
 
     def courses(
         self,
@@ -286,10 +287,12 @@ def relation_groups(
 ) -> list[RelationGroup]:
     """The record's relations by kind, targets we hold as links to their pages, then the
     other parts of the same whole."""
-    resolved = finder.resolve(resource, [r.target for r in record.relations])
+    itself = set(identifiers_of(record))
+    relations = [r for r in record.relations if r.target.strip() not in itself]
+    resolved = finder.resolve(resource, [r.target for r in relations])
     groups: dict[str, RelationGroup] = {}
     shown: set[str] = {resource.id}
-    for relation in record.relations:
+    for relation in relations:
         kind = (relation.kind or "related").lower()
         target = relation.target.strip()
         row = resolved.get(target)
@@ -303,7 +306,7 @@ def relation_groups(
         group = groups.setdefault(kind, RelationGroup(kind))
         if link not in group.links:
             group.links.append(link)
-    siblings = _other_parts(finder, resource, record, resolved, lang=lang, shown=shown)
+    siblings = _other_parts(finder, record, resolved, lang=lang, shown=shown)
     if siblings:
         groups["parts"] = RelationGroup("parts", siblings)
     ordered = [groups.pop(kind) for kind in _KIND_ORDER if kind in groups]
@@ -312,7 +315,6 @@ def relation_groups(
 
 def _other_parts(
     finder: Finder,
-    resource: Resource,
     record: ResourceRecord,
     resolved: dict[str, Resource],
     *,
@@ -322,12 +324,14 @@ def _other_parts(
     """Other parts of the whole this course is a part of, in part order."""
     parts: list[tuple[int, CourseLink]] = []
     # The whole's own list of its parts.
-    wholes = [
-        resolved[r.target.strip()]
+    wholes = {
+        whole.id: whole
         for r in record.relations
-        if (r.kind or "").lower() == "ispartof" and r.target.strip() in resolved
-    ]
-    for whole in wholes:
+        if (r.kind or "").lower() == "ispartof"
+        and (whole := resolved.get(r.target.strip())) is not None
+        and whole.id != record.id
+    }
+    for whole in wholes.values():
         whole_record = ResourceRecord.model_validate(whole.record)
         targets = [r.target for r in whole_record.relations if (r.kind or "").lower() == "haspart"]
         for row in finder.resolve(whole, targets).values():

@@ -144,6 +144,8 @@ def records(files: str) -> list[ResourceRecord]:
                 Relation(kind="references", target="https://beichen.example.edu.cn/la"),
                 Relation(kind="requires", target="https://elsewhere.example.org/algebra"),
                 Relation(kind="isversionof", target="高等数学 2019 版"),
+                # Its own landing page: not a relation to show.
+                Relation(kind="hasformat", target="https://jianglan.example.edu.cn/courses/calc-1"),
             ],
         ),
         course(
