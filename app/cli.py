@@ -402,6 +402,77 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- the institution authority ------------------------------------------------------------
+
+
+def cmd_institutions(args: argparse.Namespace, settings: Settings) -> int:
+    from app.institutions import service as institutions  # noqa: PLC0415
+    from app.keys import audit  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    try:
+        return _institutions(engine, args, institutions, audit)
+    finally:
+        engine.dispose()
+
+
+def _institutions(engine: Any, args: argparse.Namespace, institutions: Any, audit: Any) -> int:
+    with session_scope(engine) as session:
+        if args.action == "list":
+            rows = institutions.list_institutions(session, with_courses_only=not args.all)
+            _print(f"{'id':40} {'courses':>7}  names")
+            for row in rows:
+                names = " / ".join(n for n in (row.name_zh, row.name_en) if n)
+                _print(f"{row.id:40} {row.count:7}  {names}")
+            _print(f"{len(rows)} institutions")
+            return 0
+        if args.action == "show":
+            found = institutions.get_institution(session, args.id)
+            if found is None:
+                raise institutions.UnknownInstitution(f"no institution with id {args.id!r}")
+            _print(f"{found.id}: {found.name_zh or '-'} / {found.name_en or '-'}")
+            _print(f"{found.count} courses; names that lead here:")
+            for alias in found.aliases:
+                _print(f"  {alias}")
+            return 0
+        target, line = _curate(session, args, institutions)
+        audit.record(
+            session, audit.Pending(audit.CLI, f"institutions.{args.action}", target, audit.LOCAL),
+            audit.OK, 0,
+        )  # fmt: skip
+    _print(line)
+    return 0
+
+
+def _curate(session: Any, args: argparse.Namespace, institutions: Any) -> tuple[str, str]:
+    """Run a curating action; (audit target, the line to print)."""
+    if args.action == "add":
+        row = institutions.add_institution(
+            session,
+            name_zh=args.zh,
+            name_en=args.en,
+            institution_id=args.id,
+            aliases=args.alias,
+        )
+        names = " / ".join(n for n in (row.name_zh, row.name_en) if n)
+        return f"institution:{row.id}", f"institution {row.id} added: {names}"
+    if args.action == "rename":
+        row = institutions.set_names(session, args.id, name_zh=args.zh, name_en=args.en)
+        names = " / ".join(n for n in (row.name_zh, row.name_en) if n)
+        return f"institution:{row.id}", f"institution {row.id} is now {names}"
+    if args.action == "alias":
+        moved = institutions.add_alias(session, args.name, args.id)
+        line = f"{args.name!r} now leads to {args.id}; {moved} courses moved"
+        return f"institution:{args.id}", line
+    if args.action == "merge":
+        moved = institutions.merge(session, args.source, args.target)
+        line = f"{args.source} merged into {args.target}; {moved} courses moved"
+        return f"institution:{args.target}", line
+    changed = institutions.seed(session, every=args.all)
+    return "institutions", f"{changed} courses given their institution"
+
+
 # -- keys and the audit log ----------------------------------------------------------------
 
 
@@ -618,6 +689,39 @@ def _add_harvesting_commands(sub: Any) -> None:
     p.set_defaults(handler=cmd_worker)
 
 
+def _add_institution_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "institutions", help="the institution authority: one entry per school, its names"
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="institutions with their course counts")
+    listing.add_argument("--all", action="store_true", help="also those without a course")
+    show = actions.add_parser("show", help="an institution and the names that lead to it")
+    show.add_argument("id")
+    add = actions.add_parser("add", help="add an institution with its names")
+    add.add_argument("--zh", help="its Chinese name, e.g. 东湖财经大学")
+    add.add_argument("--en", help="its English name")
+    add.add_argument("--id", help="its id (default: made from the English name)")
+    add.add_argument(
+        "--alias", action="append", default=[], metavar="NAME", help="another name records use"
+    )
+    rename = actions.add_parser("rename", help="set an institution's Chinese or English name")
+    rename.add_argument("id")
+    rename.add_argument("--zh", help="its Chinese name")
+    rename.add_argument("--en", help="its English name")
+    alias = actions.add_parser("alias", help="let a name lead to an institution")
+    alias.add_argument("name", help="the name as records write it")
+    alias.add_argument("id", help="the institution it names")
+    merge = actions.add_parser("merge", help="fold one institution into another")
+    merge.add_argument("source", help="the institution that goes away")
+    merge.add_argument("target", help="the institution that stays")
+    seed = actions.add_parser(
+        "seed", help="give stored courses their institution (after an upgrade)"
+    )
+    seed.add_argument("--all", action="store_true", help="resolve every course again")
+    p.set_defaults(handler=cmd_institutions)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -647,6 +751,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_harvesting_commands(sub)
     _add_key_commands(sub)
+
+    _add_institution_commands(sub)
 
     p = sub.add_parser("index", help="bring the search index up to date with the journal")
     p.add_argument("action", choices=["sync"])

@@ -14,6 +14,7 @@ from app.compression import Compression
 from app.db import make_engine
 from app.deps import AppState
 from app.errors import ERROR_RESPONSES, install_error_handlers
+from app.institutions import routes as institution_routes
 from app.jobs import Scheduler
 from app.keys import routes as key_routes
 from app.mirror import routes as mirror_routes
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
+    app.include_router(institution_routes.router)
     app.include_router(source_routes.router)
     app.include_router(mirror_routes.router)
     app.include_router(object_routes.router)

@@ -2,6 +2,7 @@
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
 from app.identity import NodeIdentity
+from app.institutions.models import Institution, InstitutionAlias
 from app.keys.models import ApiKey, AuditEntry
 from app.objects.models import Blob
 from app.sources.models import FailedRecord, HarvestRun, Source
@@ -14,6 +15,8 @@ __all__ = [
     "DigitalObject",
     "FailedRecord",
     "HarvestRun",
+    "Institution",
+    "InstitutionAlias",
     "JournalEntry",
     "NodeIdentity",
     "Resource",

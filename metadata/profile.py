@@ -17,7 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from metadata import licences
 
 LangMap = dict[str, str]
 """Language tag (normalised BCP 47: ``zh``, ``en``, ``fr``, ``und``, ...) → text."""
@@ -47,9 +49,29 @@ class Contributor(_Model):
 
 
 class License(_Model):
-    spdx: str | None = Field(default=None, description="SPDX id when recognisable")
+    """A record's licence: the statement as received and what ``metadata.licences`` reads in it."""
+
+    spdx: str | None = Field(
+        default=None,
+        description="SPDX id when recognisable (e.g. CC-BY-NC-SA-4.0), all-rights-reserved for "
+        "a copyright-only statement",
+    )
     url: str | None = Field(default=None, description="licence URL when given")
     text: str = Field(description="the licence statement as received")
+    open: bool | None = Field(
+        default=None,
+        description="True when the licence lets anyone reuse (any Creative Commons licence, "
+        "CC0, public domain, OSI/FSF-approved); False for all-rights-reserved and other "
+        "closed licences; None when not known",
+    )
+
+    @model_validator(mode="after")
+    def _open_of_its_id(self) -> License:
+        # Follows from the id, so a record read back from our own writers (which do not
+        # write it) or stored before the flag existed gets the same value.
+        if self.open is None and self.spdx:
+            self.open = licences.is_open(self.spdx)
+        return self
 
 
 class DigitalObjectRef(_Model):
@@ -100,6 +122,11 @@ class CourseResource(_Model):
     class_hours: float | None = Field(default=None, description="学时")
     credits: float | None = Field(default=None, description="学分")
     institution: str | None = None
+    institution_names: LangMap = Field(
+        default_factory=dict,
+        description="the institution's name in each language, when the record gives it in "
+        "several (a publisher vCard with ORG;LANGUAGE=zh and ORG;LANGUAGE=en)",
+    )
     contributors: list[Contributor] = Field(default_factory=list)
     license: License | None = None
     cost: bool | None = Field(default=None, description="True when learners must pay")

@@ -10,7 +10,9 @@ structured ``N`` or an ``ORG``, vCard 2.1 ``QUOTED-PRINTABLE`` values in a decla
 (``item1.EMAIL``), lower-case names, trailing spaces, and a bare name instead of a vCard.
 
 Only ``FN``, ``N``, ``ORG`` and ``EMAIL`` are read; ``format_vcard`` writes them back as
-vCard 3.0 that ``parse_vcard`` reads to the same values.
+vCard 3.0 that ``parse_vcard`` reads to the same values.  An organisation named in
+several languages (vCard 4.0: ``ORG;ALTID=1;LANGUAGE=zh:…`` and ``ORG;ALTID=1;LANGUAGE=en:…``)
+keeps every name with its language (``organization_names``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import codecs
 import quopri
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,6 +48,8 @@ class VCard:
     structured_name: tuple[str, ...] = ()  # N: family; given; additional; prefixes; suffixes
     organization: str | None = None  # ORG, its units joined with ", "
     email: str | None = None  # the first EMAIL that is an address
+    # (LANGUAGE parameter, ORG) of every ORG that declares a language (translations)
+    organization_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -67,29 +72,45 @@ def parse_vcard(text: str) -> VCard:
         return VCard(formatted_name=next((line for line in lines if line), None))
     values: dict[str, str] = {}
     email: str | None = None
+    translations: list[tuple[str, str]] = []
     unfolded = _FOLD.sub("", text) if "\n " in text or "\n\t" in text else text
-    for name, value in _properties(unfolded):
+    for name, value, language in _properties(unfolded):
         if name == "EMAIL":
             email = email or _email(value)
-        elif name in {"FN", "N", "ORG"} and name not in values and value.strip(" ;"):
-            values[name] = value
+        elif name in {"FN", "N", "ORG"} and value.strip(" ;"):
+            if name == "ORG" and language:
+                translations.append((language, _organization(value)))
+            values.setdefault(name, value)
     formatted = None
     if "FN" in values:  # a single value: an unescaped ";" ends it
         formatted = next((p for p in _components(values["FN"]) if p), None)
     structured = tuple(_components(values["N"])) if "N" in values else ()
-    organization = ", ".join(p for p in _components(values.get("ORG", "")) if p) or None
-    return VCard(formatted, structured, organization, email)
+    organization = _organization(values.get("ORG", "")) or None
+    named = tuple((lang, org) for lang, org in dict.fromkeys(translations) if org)
+    return VCard(formatted, structured, organization, email, named)
 
 
-def format_vcard(name: str, organization: str | None = None, email: str | None = None) -> str:
+def _organization(value: str) -> str:
+    return ", ".join(p for p in _components(value) if p)
+
+
+def format_vcard(
+    name: str,
+    organization: str | None = None,
+    email: str | None = None,
+    organization_names: Mapping[str, str] | None = None,
+) -> str:
     """A vCard 3.0 for a contributor, folded at 75 octets, that ``parse_vcard`` reads back.
 
     ``N`` (required by vCard 3.0) carries the whole name as the family name: which
-    part of ``王伟`` or ``Anna Maria Rossi`` is the given name is not known.
+    part of ``王伟`` or ``Anna Maria Rossi`` is the given name is not known.  The
+    organisation's names by language follow its ``ORG`` as ``ORG;LANGUAGE=…`` lines.
     """
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"N:{escape(name)};;;;", f"FN:{escape(name)}"]
     if organization:
         lines.append(f"ORG:{escape(organization)}")
+    for language, translated in (organization_names or {}).items():
+        lines.append(f"ORG;LANGUAGE={language}:{escape(translated)}")
     if email:
         lines.append(f"EMAIL;TYPE=INTERNET:{escape(email)}")
     lines.append("END:VCARD")
@@ -115,10 +136,10 @@ def unescape(text: str) -> str:
 # --- reading ---------------------------------------------------------------------------
 
 
-def _properties(text: str) -> list[tuple[str, str]]:
-    """(NAME, decoded value) of each property line; binary values are skipped."""
+def _properties(text: str) -> list[tuple[str, str, str | None]]:
+    """(NAME, decoded value, LANGUAGE) of each property line; binary values are skipped."""
     lines = text.split("\n")
-    result = []
+    result: list[tuple[str, str, str | None]] = []
     index = 0
     while index < len(lines):
         match = _PROPERTY.match(lines[index])
@@ -127,7 +148,7 @@ def _properties(text: str) -> list[tuple[str, str]]:
             continue
         name = match.group("name").upper()
         if not match.group("params"):  # the usual ``FN:...``: nothing to decode
-            result.append((name, match.group("value")))
+            result.append((name, match.group("value"), None))
             continue
         params = [p.strip() for p in match.group("params").split(";") if p.strip()]
         upper = [p.upper() for p in params]
@@ -140,8 +161,16 @@ def _properties(text: str) -> list[tuple[str, str]]:
                 value = value[:-1] + lines[index]
                 index += 1
             value = _quoted_printable(value, _charset(params))
-        result.append((name, value))
+        result.append((name, value, _language(params)))
     return result
+
+
+def _language(params: list[str]) -> str | None:
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().upper() == "LANGUAGE" and value.strip().strip('"'):
+            return value.strip().strip('"')
+    return None
 
 
 def _charset(params: list[str]) -> str:

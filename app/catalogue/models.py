@@ -41,6 +41,9 @@ class Resource(SQLModel, table=True):
     raw_xml: bytes | None = Field(default=None, description="the harvested record, verbatim")
     raw_sha256: str = Field(max_length=64)
     content_hash: str = Field(max_length=64, description="sha256 of the normalised record")
+    # The school in the institution authority (app.institutions) the record's names
+    # resolved to when it was stored; no foreign key, so merges move rows in any order.
+    institution_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

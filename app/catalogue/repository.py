@@ -210,3 +210,31 @@ def live_count_and_quality(session: Session, source_id: int) -> tuple[int, float
     )
     count, mean = session.exec(statement).one()
     return int(count or 0), None if mean is None else float(mean)
+
+
+def institution_counts(session: Session) -> dict[str, int]:
+    """Live, published resources per institution id."""
+    statement = (
+        select(Resource.institution_id, func.count())
+        .where(col(Resource.institution_id).is_not(None))
+        .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+        .group_by(col(Resource.institution_id))
+    )
+    return {str(key): int(count) for key, count in session.exec(statement).all()}
+
+
+def resources_of_institution(session: Session, institution_id: str) -> list[Resource]:
+    statement = (
+        select(Resource).where(Resource.institution_id == institution_id).order_by(col(Resource.id))
+    )
+    return list(session.exec(statement).all())
+
+
+def resources_for_seeding(
+    session: Session, *, after: str, limit: int, every: bool
+) -> list[Resource]:
+    statement = select(Resource).where(col(Resource.id) > after).order_by(col(Resource.id))
+    statement = statement.limit(limit)
+    if not every:
+        statement = statement.where(col(Resource.institution_id).is_(None))
+    return list(session.exec(statement).all())

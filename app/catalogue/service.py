@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.catalogue import repository
 from app.catalogue.models import DigitalObject, Resource
 from app.clock import utcnow
+from app.institutions.authority import Authority
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import publishable, quality_score
 
@@ -81,6 +82,7 @@ class Batch:
     def __init__(self, session: Session, resource_ids: Iterable[str]) -> None:
         self.session = session
         self.now = utcnow()
+        self.institutions = Authority(session)
         self._ids = set(resource_ids)
         self._rows = {row.id: row for row in repository.get_resources(session, list(self._ids))}
         self._new: dict[str, dict[str, Any]] = {}
@@ -124,6 +126,7 @@ class Batch:
             "raw_xml": item.raw_xml,
             "raw_sha256": item.raw_sha256,
             "content_hash": digest,
+            "institution_id": self.institutions.institution_for(item.record),
             "updated_at": self.now,
         }
         pending, row = self._new.get(resource_id), None
@@ -221,6 +224,48 @@ def live_ids_of_source(session: Session, source_id: int) -> list[str]:
 def records_with_errors(session: Session, source_id: int, *, limit: int) -> list[Resource]:
     """Live resources of the source that validation errors keep unpublished."""
     return repository.unpublishable_of_source(session, source_id, limit=limit)
+
+
+def institution_counts(session: Session) -> dict[str, int]:
+    """Live, published courses per institution id."""
+    return repository.institution_counts(session)
+
+
+def resources_of_institution(session: Session, institution_id: str) -> list[Resource]:
+    """Every resource (tombstones too) the institution authority gave this school."""
+    return repository.resources_of_institution(session, institution_id)
+
+
+def resources_for_seeding(
+    session: Session, *, every: bool, after: str = "", limit: int = 1000
+) -> list[Resource]:
+    """Resources the institution authority has not resolved (``every``: all of them), in
+    id order after ``after``."""
+    return repository.resources_for_seeding(session, after=after, limit=limit, every=every)
+
+
+def set_institution(session: Session, resource: Resource, institution_id: str | None) -> None:
+    """Give a resource another school; journalled, so the index follows."""
+    if resource.institution_id == institution_id:
+        return
+    resource.institution_id = institution_id
+    session.add(resource)
+    session.flush()
+    journal_resources(session, [resource])
+
+
+def journal_resources(session: Session, resources: Iterable[Resource]) -> None:
+    """Journal live resources whose search documents changed though their records did not
+    (their school was renamed or merged): the indexer makes them again.  The content hash
+    is the record's, so a mirror sees nothing new in them."""
+    now = utcnow()
+    entries = [
+        {"resource_id": r.id, "op": "upsert", "content_hash": r.content_hash, "created_at": now}
+        for r in resources
+        if not r.deleted
+    ]
+    if entries:
+        repository.append_journal_entries(session, entries)
 
 
 def source_summary(session: Session, source_id: int) -> SourceSummary:

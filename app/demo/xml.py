@@ -4,6 +4,9 @@ Elements are built with lxml, never by pasting strings, so any text is escaped. 
 output imitates what real college repositories send, including their small habits:
 the language of an ``oai_dc`` record is written ``zh``, ``chi``, ``zh-CN`` or ``中文``
 (``en``, ``eng``, ``English``), chosen from the identifier so it is stable per record.
+A LOM record's publisher card names the school in both languages (so the institution
+authority pairs 东湖财经大学 with Donghu University of Finance and Economics); an
+``oai_dc`` record names it in its own language only.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.demo.corpus import (
     LEVELS,
     RESOURCE_TYPES,
     DemoRecord,
+    institution_by_slug,
 )
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -171,9 +175,15 @@ def _person_vcard(name: str, language: str, organisation: str) -> str:
     )
 
 
-def _organisation_vcard(name: str) -> str:
-    escaped = _vcard_escape(name)
-    return f"BEGIN:VCARD\nVERSION:3.0\nN:;;;;\nFN:{escaped}\nORG:{escaped}\nEND:VCARD"
+def _organisation_vcard(record: DemoRecord) -> str:
+    """The publishing school's card: its name in the record's language first, then in the
+    other, as vCard 4.0 writes one property in several languages (``ALTID``)."""
+    institution = institution_by_slug(record.institution_slug)
+    names = {"zh": institution.name_zh, "en": institution.name_en}
+    order = [record.language, *(lang for lang in names if lang != record.language)]
+    lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_vcard_escape(record.institution)}"]
+    lines += [f"ORG;ALTID=1;LANGUAGE={lang}:{_vcard_escape(names[lang])}" for lang in order]
+    return "\n".join([*lines, "END:VCARD"])
 
 
 def _contribute(
@@ -223,7 +233,7 @@ def _life_cycle(root: etree._Element, record: DemoRecord) -> None:
     if record.contributors:
         helpers = [_person_vcard(name, lang, record.institution) for name in record.contributors]
         _contribute(life_cycle, "instructional designer", helpers, date)
-    _contribute(life_cycle, "publisher", [_organisation_vcard(record.institution)], date)
+    _contribute(life_cycle, "publisher", [_organisation_vcard(record)], date)
 
     meta = _lom(root, "metaMetadata")
     identifier = _lom(meta, "identifier")

@@ -4,15 +4,25 @@ Besides what a learner searches, a document carries what course pages look up: t
 teachers (``teacher=`` filters on them) and every identifier the record is known by
 (its landing page, its other identifiers, its OAI identifier), so another record's
 relation naming one of them finds this course.
+
+The licence is read again from the stored statement through ``metadata.licences`` each
+time a document is made, so ``coursefed reindex`` brings records stored under older
+rules to today's ids.  The institution is the authority's entry the store resolved the
+record's names to (``app.institutions``), handed in by the indexer.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
+
+OTHER_LICENCE = "other"
+"""``license`` of a record whose statement names no licence we recognise."""
 
 DESCRIPTION_CHARS = 2000
 TEACHER_ROLES = frozenset({"author", "instructor", "teacher"})
@@ -49,10 +59,36 @@ def identifiers_of(record: ResourceRecord) -> list[str]:
     return list(dict.fromkeys(i.strip() for i in candidates if i and i.strip()))
 
 
+@dataclass(frozen=True)
+class InstitutionEntry:
+    """A school of the institution authority: its id and names."""
+
+    id: str
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+def licence_of(record: ResourceRecord) -> LicenceInfo | None:
+    """The record's licence as today's rules read it; None when it states none."""
+    if record.license is None:
+        return None
+    stated = record.license
+    return normalise_license(stated.text, stated.url, stated.spdx)
+
+
 def to_document(
-    record: ResourceRecord, *, source: str, updated_at: datetime, content_hash: str = ""
+    record: ResourceRecord,
+    *,
+    source: str,
+    updated_at: datetime,
+    content_hash: str = "",
+    institution: InstitutionEntry | None = None,
 ) -> dict[str, Any]:
     """One search document; field names here are the search API's vocabulary."""
+    licence = licence_of(record)
+    names = [record.institution]
+    if institution is not None:
+        names += [institution.name_zh, institution.name_en]
     return {
         "id": record.id,
         "title": display_title(record),
@@ -67,6 +103,11 @@ def to_document(
         "subject_codes": sorted({s.code for s in record.subjects if s.code}),
         "institution": record.institution or "",
         "teachers": teachers(record),
+        "institution_id": institution.id if institution else None,
+        "institution_zh": institution.name_zh if institution else None,
+        "institution_en": institution.name_en if institution else None,
+        # Every name of the school, so "Donghu" finds its Chinese records too.
+        "institution_names": list(dict.fromkeys(name for name in names if name)),
         "descriptions": [
             text.translate(_NO_MARKERS)[:DESCRIPTION_CHARS]
             for text in record.description.values()
@@ -74,7 +115,8 @@ def to_document(
         ],
         "level": record.education_level,
         "languages": record.languages,
-        "license": (record.license.spdx or record.license.text) if record.license else None,
+        "license": (licence.id or OTHER_LICENCE) if licence else None,
+        "license_open": bool(licence and licence.open),
         "type": record.resource_type,
         "types": record.resource_types,
         "source": source,

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution, the teachers, then the description.
-SEARCHABLE = ["titles", "keywords", "subjects", "institution", "teachers", "descriptions"]
+# institution's names, the teachers, then the description.
+SEARCHABLE = [
+    "titles",
+    "keywords",
+    "subjects",
+    "institution_names",
+    "teachers",
+    "descriptions",
+]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
     "level",
     "languages",
-    "institution",
+    "institution_id",
+    "institution_names",  # the filter also takes a school's name
     "license",
+    "license_open",
     "type",
     "source",
     "has_objects",
@@ -29,11 +38,15 @@ DISPLAYED = [
     "subjects",
     "subject_codes",
     "institution",
+    "institution_id",
+    "institution_zh",
+    "institution_en",
     "teachers",
     "descriptions",
     "level",
     "languages",
     "license",
+    "license_open",
     "type",
     "source",
     "url",

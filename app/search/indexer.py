@@ -20,7 +20,9 @@ from sqlalchemy.engine import Engine
 from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.db import session_scope
-from app.search.documents import to_document
+from app.institutions import service as institutions
+from app.institutions.models import Institution
+from app.search.documents import InstitutionEntry, to_document
 from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
 from app.sources.models import Source
@@ -38,14 +40,35 @@ class SyncResult:
     removed: int = 0
 
 
-def document_for(resource: Resource, source_slug: str) -> dict[str, Any]:
+def document_for(
+    resource: Resource, source_slug: str, institution: Institution | None = None
+) -> dict[str, Any]:
     record = ResourceRecord.model_validate(resource.record)
+    entry = None
+    if institution is not None:
+        entry = InstitutionEntry(institution.id, institution.name_zh, institution.name_en)
     return to_document(
         record,
         source=source_slug,
         updated_at=resource.updated_at,
         content_hash=resource.content_hash,
+        institution=entry,
     )
+
+
+def documents_for(
+    session: Any, resources: list[Resource], slugs: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Search documents of ``resources``, each with its source and its school."""
+    schools = institutions.institutions_by_id(session, (r.institution_id for r in resources))
+    return [
+        document_for(
+            r,
+            _slug(session, r.source_id, slugs),
+            schools.get(r.institution_id) if r.institution_id else None,
+        )
+        for r in resources
+    ]
 
 
 def is_searchable(resource: Resource | None) -> bool:
@@ -69,14 +92,14 @@ def sync_index(
             # Only the newest state of each resource matters; read it from the store.
             ids = list(dict.fromkeys(entry.resource_id for entry in entries))
             resources = {r.id: r for r in repository.get_resources(session, ids)}
-            documents, removals = [], []
-            for resource_id in ids:
-                resource = resources.get(resource_id)
-                if resource is not None and is_searchable(resource):
-                    slug = _slug(session, resource.source_id, slugs)
-                    documents.append(document_for(resource, slug))
-                else:
-                    removals.append(resource_id)
+            searchable = [
+                resource
+                for resource_id in ids
+                if (resource := resources.get(resource_id)) is not None and is_searchable(resource)
+            ]
+            documents = documents_for(session, searchable, slugs)
+            kept = {r.id for r in searchable}
+            removals = [resource_id for resource_id in ids if resource_id not in kept]
             last = entries[-1].serial
         assert last is not None  # noqa: S101 - journal rows always have a serial
         if documents:
@@ -118,7 +141,7 @@ def reindex(engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1
         while True:
             with session_scope(engine) as session:
                 rows = repository.live_resources_after(session, after, batch_size)
-                documents = [document_for(r, _slug(session, r.source_id, slugs)) for r in rows]
+                documents = documents_for(session, rows, slugs)
             if not rows:
                 break
             index.wait_for_task(index.add_documents(staging, documents))

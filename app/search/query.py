@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.search.documents import OTHER_LICENCE
+from metadata.licences import licence_info
 from metadata.vocabularies import (
     EDUCATION_LEVELS,
     RESOURCE_TYPES,
@@ -45,12 +47,14 @@ class InvalidFilter(ValueError):
 
 @dataclass(frozen=True)
 class FilterField:
-    """``facet``: whether answers count its values (not for people's names: too many)."""
+    """``attribute`` is filtered (and faceted, when ``facet``: not people's names, too many);
+    a value also matches in ``also`` (ORed)."""
 
     attribute: str
     rule: str
     check: Callable[[str], bool]
     labels: Callable[[str], dict[str, str]] = lambda _value: {}
+    also: tuple[str, ...] = ()
     facet: bool = True
 
 
@@ -59,6 +63,17 @@ _TEXT_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
 
 def _text(value: str) -> bool:
     return 0 < len(value) <= 200 and not _TEXT_FORBIDDEN.search(value)
+
+
+def _licence_labels(value: str) -> dict[str, str]:
+    if value == OTHER_LICENCE:
+        return {"zh": "其他许可", "en": "Other licence"}
+    info = licence_info(value)
+    return {"zh": info.name_zh or value, "en": info.name_en or value} if info else {}
+
+
+def _licence(value: str) -> bool:
+    return value == OTHER_LICENCE or licence_info(value) is not None
 
 
 def _pattern(regex: str) -> Callable[[str], bool]:
@@ -79,8 +94,14 @@ FILTERS: dict[str, FilterField] = {
         "languages", "a language tag such as zh or en", _pattern(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*"),
         lambda value: labels_of(LANGUAGE_NAMES, value),
     ),
-    "institution": FilterField("institution", "an institution name", _text),
-    "license": FilterField("license", "a licence (SPDX id or text)", _text),
+    # An institution id (the facet's values); an institution's name is accepted too.
+    "institution": FilterField(
+        "institution_id", "an institution id or name", _text, also=("institution_names",),
+    ),
+    "license": FilterField(
+        "license", f"an SPDX licence id, all-rights-reserved or {OTHER_LICENCE}", _licence,
+        _licence_labels,
+    ),
     "type": FilterField(
         "type", f"one of {', '.join(RESOURCE_TYPES)}", RESOURCE_TYPES.__contains__,
         lambda value: labels_of(RESOURCE_TYPES, value),
@@ -111,11 +132,11 @@ def filter_expression(filters: Mapping[str, Sequence[str]]) -> list[list[str]]:
         field = FILTERS.get(parameter)
         if field is None:
             raise InvalidFilter(parameter, f"unknown filter {parameter!r}")
-        clause = []
+        clause: list[str] = []
         for value in dict.fromkeys(values):
             if not field.check(value):
                 raise InvalidFilter(parameter, f"{value[:100]!r} is not {field.rule}")
-            clause.append(f"{field.attribute} = {quote(value)}")
+            clause.extend(f"{name} = {quote(value)}" for name in (field.attribute, *field.also))
         if clause:
             expression.append(clause)
     return expression
@@ -133,14 +154,25 @@ def none_of(attribute: str, values: Iterable[str]) -> str | None:
     return f"{attribute} NOT IN [{', '.join(kept)}]" if kept else None
 
 
+OPEN_FILTER = "license_open = true"
+"""The ``open=true`` switch: open licences only (``metadata.licences`` says which are)."""
+
+
 def sort_expression(sort: str) -> list[str]:
     if sort not in SORTS:
         raise InvalidFilter("sort", f"sort must be one of {', '.join(SORTS)}")
     return SORTS[sort]
 
 
-def facet_values(parameter: str, distribution: Mapping[str, int]) -> list[dict[str, object]]:
-    """Facet values with their counts and bilingual labels, most frequent first."""
-    labels = FILTERS[parameter].labels
+def facet_values(
+    parameter: str,
+    distribution: Mapping[str, int],
+    labels: Callable[[str], dict[str, str]] | None = None,
+) -> list[dict[str, object]]:
+    """Facet values with their counts and bilingual labels, most frequent first.
+
+    ``labels`` overrides the field's own (institution names live in the database).
+    """
+    labels = labels or FILTERS[parameter].labels
     ordered = sorted(distribution.items(), key=lambda item: (-item[1], item[0]))
     return [{"value": value, "count": count, "label": labels(value)} for value, count in ordered]

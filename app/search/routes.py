@@ -11,6 +11,7 @@ from pydantic.json_schema import JsonDict
 from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
+from app.institutions import service as institutions
 from app.search import service
 from app.search.gateway import SearchUnavailable
 from app.search.index_settings import MAX_TOTAL_HITS
@@ -52,9 +53,18 @@ class SearchParams(BaseModel):
         description="language tag, e.g. zh",
         json_schema_extra=_items(pattern="^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
     )
-    institution: list[str] = Field(default_factory=list, json_schema_extra=_TEXT_VALUE)
+    institution: list[str] = Field(
+        default_factory=list,
+        description="institution id (see /api/v1/institutions); a name is accepted too",
+        json_schema_extra=_TEXT_VALUE,
+    )
     license: list[str] = Field(
-        default_factory=list, description="SPDX id, e.g. CC-BY-4.0", json_schema_extra=_TEXT_VALUE
+        default_factory=list,
+        description="SPDX id (e.g. CC-BY-4.0), all-rights-reserved, or other",
+        json_schema_extra=_TEXT_VALUE,
+    )
+    open: bool = Field(
+        default=False, description="true: only courses under an open licence (CC, CC0, ...)"
     )
     type: list[str] = Field(
         default_factory=list,
@@ -95,6 +105,8 @@ def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchR
             per_page=params.per_page,
             filters=filters,
             sort=params.sort,
+            open_only=params.open,
+            labels={"institution": institutions.facet_labels(state.engine)},
         )
     except InvalidFilter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc

@@ -11,13 +11,22 @@ class Hit(BaseModel):
     title_zh: str | None = None
     title_en: str | None = None
     description: str = Field(description="snippet with <mark> highlights")
-    institution: str | None = None
+    institution: str | None = Field(default=None, description="as the record names it")
+    institution_id: str | None = Field(
+        default=None, description="the school in the institution authority"
+    )
+    institution_zh: str | None = None
+    institution_en: str | None = None
     teachers: list[str] = Field(default_factory=list, description="authors and instructors")
     subjects: list[str] = Field(default_factory=list)
     subject_codes: list[str] = Field(default_factory=list)
     level: str | None = None
     languages: list[str] = Field(default_factory=list)
-    license: str | None = None
+    license: str | None = Field(
+        default=None,
+        description="SPDX id, all-rights-reserved, or other (a statement not recognised)",
+    )
+    license_open: bool | None = Field(default=None, description="an open licence")
     type: str | None = None
     url: str | None = Field(default=None, description="the resource's landing page")
     api_url: str
@@ -36,6 +45,8 @@ class SearchResponse(BaseModel):
     page: int
     per_page: int
     facets: dict[str, list[FacetValue]] = Field(
-        default_factory=dict, description="for each filter parameter: its values with counts"
+        default_factory=dict,
+        description="for each filter parameter: its values with counts; open: how many "
+        "results are (true) or are not (false) under an open licence",
     )
     query_ms: int

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
 from app.search.query import (
     FILTERS,
+    OPEN_FILTER,
     any_of,
     facet_values,
     filter_expression,
     none_of,
     sort_expression,
 )
-from app.search.schemas import Hit, SearchResponse
+from app.search.schemas import FacetValue, Hit, SearchResponse
 from metadata.urls import http_url
 
 MAX_PER_PAGE = 100
 _PARAMETER_OF = {field.attribute: name for name, field in FILTERS.items()}
+_OPEN_ATTRIBUTE = "license_open"
+_OPEN_LABELS = {
+    "true": {"zh": "开放许可", "en": "Open licence"},
+    "false": {"zh": "非开放或未注明", "en": "Not open or not stated"},
+}
+
+Labels = Callable[[str], dict[str, str]]
+"""A facet value → its zh/en labels."""
 
 
 def search_params(
@@ -29,16 +38,21 @@ def search_params(
     per_page: int,
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
+    open_only: bool = False,
 ) -> dict[str, Any]:
     """The Meilisearch search body for a learner's query (also used by the benchmark).
 
-    Raises ``InvalidFilter`` for a filter or sort value that is not allowed.
+    ``open_only`` keeps courses under an open licence only.  Raises ``InvalidFilter``
+    for a filter or sort value that is not allowed.
     """
     params: dict[str, Any] = {
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
-        "facets": [field.attribute for field in FILTERS.values() if field.facet],
+        "facets": [
+            *(field.attribute for field in FILTERS.values() if field.facet),
+            _OPEN_ATTRIBUTE,
+        ],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions"],
@@ -46,6 +60,8 @@ def search_params(
         "highlightPostTag": "\x03",
     }
     expression = filter_expression(filters or {})
+    if open_only:
+        expression.append([OPEN_FILTER])
     if expression:
         params["filter"] = expression
     order = sort_expression(sort)
@@ -63,23 +79,36 @@ def search(
     per_page: int,
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
+    open_only: bool = False,
+    labels: Mapping[str, Labels] | None = None,
 ) -> SearchResponse:
-    params = search_params(q, page=page, per_page=per_page, filters=filters, sort=sort)
+    """One page of results with facets; ``labels`` gives facet labels by parameter where
+    the field's own do not do (``institution``: names from the authority)."""
+    params = search_params(
+        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+    )
     try:
         answer = index.search(uid, params)
     except IndexNotFound:
         answer = {}  # nothing indexed yet: an empty catalogue, not an error
+    distributions = answer.get("facetDistribution") or {}
+    facets: dict[str, list[FacetValue]] = {}
+    for attribute, distribution in distributions.items():
+        if (parameter := _PARAMETER_OF.get(attribute)) is not None:
+            values = facet_values(parameter, distribution, (labels or {}).get(parameter))
+            facets[parameter] = [FacetValue.model_validate(value) for value in values]
+    if _OPEN_ATTRIBUTE in distributions:
+        facets["open"] = [
+            FacetValue(value=value, count=count, label=_OPEN_LABELS.get(value, {}))
+            for value, count in sorted(distributions[_OPEN_ATTRIBUTE].items(), reverse=True)
+        ]
     return SearchResponse(
         query=q,
         hits=[_hit(raw) for raw in answer.get("hits", [])],
         total=int(answer.get("totalHits", 0)),
         page=page,
         per_page=per_page,
-        facets={
-            _PARAMETER_OF[attribute]: facet_values(_PARAMETER_OF[attribute], distribution)
-            for attribute, distribution in (answer.get("facetDistribution") or {}).items()
-            if attribute in _PARAMETER_OF
-        },
+        facets=facets,
         query_ms=int(answer.get("processingTimeMs", 0)),
     )
 
@@ -148,12 +177,16 @@ def _hit(raw: dict[str, Any]) -> Hit:
         title_en=raw.get("title_en") or None,
         description=_marked(snippet),
         institution=raw.get("institution") or None,
+        institution_id=raw.get("institution_id"),
+        institution_zh=raw.get("institution_zh"),
+        institution_en=raw.get("institution_en"),
         teachers=raw.get("teachers") or [],
         subjects=raw.get("subjects") or [],
         subject_codes=raw.get("subject_codes") or [],
         level=raw.get("level"),
         languages=raw.get("languages") or [],
         license=raw.get("license"),
+        license_open=raw.get("license_open"),
         type=raw.get("type"),
         url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
         api_url=f"/api/v1/resources/{raw['id']}",

@@ -19,10 +19,10 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from lxml import etree
 
+from metadata import licences
 from metadata.languages import guess_text_language, normalise_language
 from metadata.profile import CourseResource, Issue
 
@@ -75,58 +75,8 @@ def normalise_date(value: str) -> str:
 
 # --- licences --------------------------------------------------------------------------
 
-_CC_URL = re.compile(
-    r"creativecommons\.org/licen[cs]es/(by(?:-nc)?(?:-sa|-nd)?)/(\d\.\d)", re.IGNORECASE
-)
-_CC0_URL = re.compile(r"creativecommons\.org/publicdomain/zero/1\.0", re.IGNORECASE)
-_CC_TEXT = re.compile(r"\bCC[\s_-]*(BY(?:[\s_-]*(?:NC|SA|ND)){0,2})[\s_-]*(?:V\s*)?(\d\.\d)\b")
-_CC0_TEXT = re.compile(r"\bCC[\s_-]?(?:0|ZERO)\b|PUBLIC DOMAIN DEDICATION")
-_WORDS = (
-    (r"CREATIVE\s+COMMONS|知识共享|知識共享", "CC"),
-    (r"ATTRIBUTION|署名", "BY"),
-    (r"NON[\s-]?COMMERCIAL|非商业性使用|非商業性", "NC"),
-    (r"SHARE[\s-]?ALIKE|相同方式共享", "SA"),
-    (r"NO[\s-]?DERIV(?:ATIVE)?S?|禁止演绎|禁止改作", "ND"),
-    (r"\bVERSION\b|\bLICEN[CS]E\b|INTERNATIONAL|国际|許可協議|许可协议|协议", " "),
-)
-_DASHES = re.compile("[\u2010-\u2015\uff0d/]")
-_OTHER_LICENSES = (
-    (re.compile(r"\bMIT\s+LICEN[CS]E\b|^MIT$"), "MIT"),
-    (re.compile(r"\bAPACHE(?:\s+LICEN[CS]E)?,?\s*(?:VERSION\s*|V)?2(?:\.0)?\b"), "Apache-2.0"),
-)
-
-
-@lru_cache(maxsize=1024)
-def recognise_license(text: str) -> str | None:
-    """The SPDX id of a licence statement or URL, when recognisable.
-
-    ``CC BY-SA 4.0``, ``Creative Commons Attribution-NonCommercial 4.0 International``,
-    ``知识共享 署名-非商业性使用 4.0``, ``http://creativecommons.org/licenses/by-nc-sa/4.0/``
-    → ``CC-BY-SA-4.0``, ``CC-BY-NC-4.0``, ``CC-BY-NC-4.0``, ``CC-BY-NC-SA-4.0``.  Ported
-    licences (``…/3.0/cn/``) are given the unported id.  A CC licence without a version
-    is not recognisable: which licence applies depends on it.  Cached: a source
-    repeats the same few statements in every record.
-    """
-    if match := _CC_URL.search(text):
-        return f"CC-{match.group(1).upper()}-{match.group(2)}"
-    if _CC0_URL.search(text):
-        return "CC0-1.0"
-    original = text.upper().strip()
-    upper = _DASHES.sub("-", original)
-    for pattern, replacement in _WORDS:
-        upper = re.sub(pattern, replacement, upper)
-    if match := _CC_TEXT.search(upper):
-        parts = re.split(r"[\s_-]+", match.group(1))
-        elements = [p for p in ("NC", "SA", "ND") if p in parts]
-        if not ("SA" in elements and "ND" in elements):
-            return "-".join(["CC", "BY", *elements, match.group(2)])
-    if _CC0_TEXT.search(upper):
-        return "CC0-1.0"
-    for other, spdx in _OTHER_LICENSES:
-        if other.search(original):
-            return spdx
-    return None
-
+# Recognising a licence statement is ``metadata.licences``' job; readers import it from here.
+recognise_license = licences.recognise_license
 
 # --- choosing a reader -----------------------------------------------------------------
 

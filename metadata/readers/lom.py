@@ -106,6 +106,14 @@ def institution_of(contributors: Iterable[Contributor]) -> str | None:
     return None
 
 
+def _names_by_language(names: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A publisher's names by language; only when it gives more than one language."""
+    result: dict[str, str] = {}
+    for language, name in names:
+        result.setdefault(normalise_language(language) or language, name)
+    return result if len(result) > 1 else {}
+
+
 def file_name(url: str) -> str | None:
     """The last segment of a URL's path, percent-decoded (``lecture 1.mp4``)."""
     try:
@@ -272,6 +280,7 @@ class _Reader:
         self.names = _lom_names(namespace(root))
         self.issues: list[Issue] = []
         self.record_language: str | None = None
+        self.institution_names: dict[str, str] = {}
         self._numbers: list[tuple[etree._Element, str]] | None = None
         self._categories: dict[str, list[etree._Element]] | None = None
 
@@ -458,6 +467,7 @@ class _Reader:
             class_hours=self._number(_CLASS_HOUR_NAMES, educational.class_hours),
             credits=self._number(_CREDIT_NAMES, None),
             institution=self._override_text("institution", institution_of(contributors)),
+            institution_names=self.institution_names,
             contributors=contributors,
             license=license_,
             cost=cost,
@@ -558,6 +568,8 @@ class _Reader:
                     person = Contributor(
                         name=card.name, role=role, organization=card.organization, email=card.email
                     )
+                    if role == "publisher" and not any(c.role == role for c in contributors):
+                        self.institution_names = _names_by_language(card.organization_names)
                     if person not in contributors:
                         contributors.append(person)
                 date_element = self.child(contribute, "date")
@@ -700,10 +712,12 @@ class _Reader:
         texts = _distinct(t for e in self._all(rights, "description") for t in self.texts(e))
         license_ = license_of(STATEMENT_SEPARATOR.join(texts)) if texts else None
         if license_ is not None:
+            fields = license_.model_dump(exclude={"open"})
             for name, key in (("licenseUrl", "url"), ("spdx", "spdx")):
                 found = [e for r in rights for e in self.cf(r, name)]
                 if found:
-                    license_ = license_.model_copy(update={key: self.text(found[0]) or None})
+                    fields[key] = self.text(found[0]) or None
+            license_ = License(**fields)  # built anew: ``open`` follows the final id
         return license_, cost
 
     def _relations(self) -> list[Relation]:

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from metadata.languages import normalise_language
+from metadata.licences import ALL_RIGHTS_RESERVED
 from metadata.mappings import education_level, resource_type
 from metadata.profile import (
     Contributor,
@@ -852,7 +853,9 @@ class _Rights:
         if not rights:
             return cls(None, None)
         recognised = [(text, recognise_license(text)) for text in rights]
-        spdx = next((found for _, found in recognised if found), None)
+        # A licence wins over a copyright line beside it (a CC work still names its holder).
+        spdx = next((f for _, f in recognised if f and f != ALL_RIGHTS_RESERVED), None)
+        spdx = spdx or next((found for _, found in recognised if found), None)
         urls = [
             (text, found)
             for text, found in recognised

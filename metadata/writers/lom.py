@@ -226,9 +226,12 @@ def _general(root: etree._Element, record: CourseResource) -> None:
 def _life_cycle(root: etree._Element, record: CourseResource) -> None:
     life_cycle = _sub(root, _lom("lifeCycle"))
     created = record.created
+    names = record.institution_names  # go with the first publisher, where they were read
     for contributor in record.contributors:
         contribute = _contribute(life_cycle, contributor.role)
-        _sub(contribute, _lom("entity"), _vcard(contributor))
+        translations = names if contributor.role == "publisher" else {}
+        names = {} if contributor.role == "publisher" else names
+        _sub(contribute, _lom("entity"), _vcard(contributor, translations))
         if created and contributor.role in AUTHOR_ROLES:
             _date(contribute, created)
             created = None
@@ -250,8 +253,10 @@ def _contribute(life_cycle: etree._Element, role: str) -> etree._Element:
     return contribute
 
 
-def _vcard(contributor: Contributor) -> str:
-    return format_vcard(contributor.name, contributor.organization, contributor.email)
+def _vcard(contributor: Contributor, organization_names: dict[str, str]) -> str:
+    return format_vcard(
+        contributor.name, contributor.organization, contributor.email, organization_names
+    )
 
 
 def _meta_metadata(root: etree._Element, record: CourseResource) -> None:

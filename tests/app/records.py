@@ -10,7 +10,16 @@ from sqlalchemy.engine import Engine
 
 from app.catalogue import service as catalogue
 from app.db import session_scope
-from metadata.profile import DigitalObjectRef, Issue, LangMap, Provenance, ResourceRecord
+from app.sources import service as sources
+from metadata.profile import (
+    Contributor,
+    DigitalObjectRef,
+    Issue,
+    LangMap,
+    License,
+    Provenance,
+    ResourceRecord,
+)
 
 DATESTAMP = "2026-01-01T00:00:00Z"
 
@@ -79,3 +88,58 @@ def stored(
         raw_xml=raw,
         raw_sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def store_course(
+    engine: Engine,
+    n: int,
+    institution: str | None,
+    *,
+    paired: dict[str, str] | None = None,
+    title: str = "课程",
+    revision: int = 0,
+    license: License | None = None,
+) -> str:
+    """Store course ``n`` of source ``college`` as a harvest would, naming its school
+    ``institution`` (and ``paired``: its names by language); ``revision`` changes its raw
+    bytes, as a source that edits the record."""
+    oai_id = f"oai:college:{n}"
+    rid = catalogue.resource_id_for("college", oai_id)
+    raw = f"<record n='{n}' r='{revision}'>{institution}</record>".encode()
+    sha = hashlib.sha256(raw).hexdigest()
+    contributors = [Contributor(name=institution, role="publisher")] if institution else []
+    record = ResourceRecord(
+        id=rid,
+        title={"zh": f"{title}{n}"},
+        languages=["zh"],
+        institution=institution,
+        institution_names=paired or {},
+        contributors=contributors,
+        license=license,
+        provenance=Provenance(
+            source="college",
+            oai_identifier=oai_id,
+            datestamp="2026-01-01T00:00:00Z",
+            metadata_prefix="lom",
+            harvested_at=datetime.now(UTC),
+            raw_sha256=sha,
+        ),
+    )
+    with session_scope(engine) as session:
+        source = sources.get_by_slug(session, "college") or sources.add_source(
+            session, slug="college", base_url="http://example.org/oai"
+        )
+        catalogue.upsert(
+            session,
+            catalogue.StoredRecord(
+                record=record,
+                issues=[],
+                source_id=source.id,
+                oai_identifier=oai_id,
+                datestamp="2026-01-01T00:00:00Z",
+                metadata_prefix="lom",
+                raw_xml=raw,
+                raw_sha256=sha,
+            ),
+        )
+    return rid

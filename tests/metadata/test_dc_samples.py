@@ -206,6 +206,7 @@ def test_dspace_mit_thesis() -> None:
     ]
     assert resource.institution == "Massachusetts Institute of Technology"
     assert resource.license == License(
+        spdx="all-rights-reserved",
         url="https://rightsstatements.org/page/InC-EDU/1.0/",
         text="In Copyright - Educational Use Permitted; Copyright retained by author(s)",
     )

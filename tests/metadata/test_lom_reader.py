@@ -487,7 +487,9 @@ def test_canal_u_record_lom_fr() -> None:
     ]
     assert resource.institution == "Université de Nantes"
     assert (resource.created, resource.dates) == ("1990-07-03", [])
-    assert resource.license == License(text="Droits réservés à l'éditeur et aux auteurs")
+    assert resource.license == License(
+        spdx="all-rights-reserved", text="Droits réservés à l'éditeur et aux auteurs"
+    )
     assert resource.cost is False
     assert (
         resource.url

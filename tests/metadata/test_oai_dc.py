@@ -314,7 +314,7 @@ def test_rights_mixing_uris_names_and_licence_urls() -> None:
         ("Apache License 2.0", "Apache-2.0"),
         ("MIT License", "MIT"),
         ("CC BY", None),  # which version? not recognisable
-        ("All rights reserved", None),
+        ("All rights reserved", "all-rights-reserved"),
         ("info:eu-repo/semantics/openAccess", None),
     ],
 )
@@ -524,6 +524,7 @@ def test_mime_types_are_normalised_other_formats_kept() -> None:
 def test_rights_that_are_only_a_url() -> None:
     resource, _ = read("<dc:rights>https://rightsstatements.org/page/InC-EDU/1.0/</dc:rights>")
     assert resource.license == License(
+        spdx="all-rights-reserved",
         url="https://rightsstatements.org/page/InC-EDU/1.0/",
         text="https://rightsstatements.org/page/InC-EDU/1.0/",
     )
@@ -633,7 +634,7 @@ def test_sample_bnf_record_with_namespaces_on_root() -> None:
     resource, issues = read_oai_dc(dc)
     assert resource.title == {"fr": "Le Poème. Publication mensuelle"}
     assert resource.languages == ["fr"]
-    assert resource.license is not None and resource.license.spdx is None
+    assert resource.license is not None and resource.license.spdx == "CC-PDM-1.0"
     assert resource.url == "http://gallica.bnf.fr/ark:/12148/bpt6k5440618t"
     assert issues == []
 

@@ -160,7 +160,7 @@ def test_a_record_stored_with_script_urls_before_the_rule_renders_no_such_link(
     # The file row is data about what the record named: never fetched, never linked.
     files = [(f["url"], f["href"]) for f in body["files"]]
     assert files == [("javascript:alert('file row')", None)]
-    assert body["license"] == {"spdx": "CC-BY-4.0", "url": None, "text": "CC BY 4.0"}
+    assert body["license"] == {"spdx": "CC-BY-4.0", "url": None, "text": "CC BY 4.0", "open": True}
 
 
 def test_the_course_template_links_only_http_urls_whatever_it_is_given() -> None:
