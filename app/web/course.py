@@ -60,7 +60,8 @@ def course_page_route(
     lang = request_language(request)
     base = state.settings.resolved_public_url
     finder = course_page.Finder(session, state.search, state.settings.meili_index, base)
-    relations = course_page.relation_groups(finder, resource, record, lang)
+    school = course_page.school(session, resource, record, lang)
+    relations = course_page.relation_groups(finder, resource, record, lang, school)
     shown = [resource_id, *(link.id for group in relations for link in group.links if link.id)]
     files = [
         course_page.course_file(row, base_url=base, resource_id=resource_id)
@@ -76,7 +77,8 @@ def course_page_route(
             "files": files,
             "licence": course_page.licence_badge(record.license, lang),
             "relations": relations,
-            "related": course_page.related_courses(finder, record, lang, shown),
+            "school": school,
+            "related": course_page.related_courses(finder, record, lang, school, shown),
             "origin": course_page.origin(session, resource, record),
             "jsonld": _script_json(write_jsonld(record, url=f"{base}/courses/{resource_id}")),
             "api_url": f"/api/v1/resources/{resource_id}",

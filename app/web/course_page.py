@@ -29,6 +29,7 @@ from sqlmodel import Session
 from app.catalogue import service as catalogue
 from app.catalogue.models import DigitalObject, Resource
 from app.filenames import clean_file_name, file_name_from_url
+from app.institutions import service as institutions
 from app.objects import sniff
 from app.search import service as search
 from app.search.documents import identifiers_of
@@ -37,6 +38,7 @@ from app.search.query import InvalidFilter
 from app.search.schemas import Hit
 from app.sources import service as sources
 from app.web.i18n import Text, pick
+from metadata.licences import normalise_license
 from metadata.profile import License, ResourceRecord
 from metadata.urls import http_url
 
@@ -144,7 +146,7 @@ class CourseLink:
     title: Text
     id: str | None = None
     href: str | None = None
-    institution: str | None = None  # told apart from courses of the same title
+    institution: Text | None = None  # told apart from courses of the same title
 
 
 @dataclass(frozen=True)
@@ -282,8 +284,41 @@ def _hit_title(hit: Hit, lang: str) -> Text:
     return pick(texts or {"und": hit.title}, lang)
 
 
+def _hit_school(hit: Hit, lang: str) -> Text | None:
+    names = {k: v for k, v in (("zh", hit.institution_zh), ("en", hit.institution_en)) if v}
+    if names:
+        return pick(names, lang)
+    return Text(hit.institution, "") if hit.institution else None
+
+
+@dataclass(frozen=True)
+class School:
+    """The course's institution: its name in the page's language where the authority
+    knows it, and the value the search's ``institution=`` filter takes (the authority's
+    id, else the name the record gives)."""
+
+    name: Text
+    value: str
+    id: str | None = None
+
+
+def school(
+    session: Session, resource: Resource, record: ResourceRecord, lang: str
+) -> School | None:
+    if resource.institution_id:
+        found = institutions.institutions_by_id(session, [resource.institution_id])
+        entry = found.get(resource.institution_id)
+        if entry is not None:
+            names = {k: v for k, v in (("zh", entry.name_zh), ("en", entry.name_en)) if v}
+            name = pick(names, lang) if names else Text(record.institution or entry.id, "")
+            return School(name=name, value=entry.id, id=entry.id)
+    if record.institution:
+        return School(name=Text(record.institution, ""), value=record.institution)
+    return None
+
+
 def relation_groups(
-    finder: Finder, resource: Resource, record: ResourceRecord, lang: str
+    finder: Finder, resource: Resource, record: ResourceRecord, lang: str, school: School | None
 ) -> list[RelationGroup]:
     """The record's relations by kind, targets we hold as links to their pages, then the
     other parts of the same whole."""
@@ -306,7 +341,7 @@ def relation_groups(
         group = groups.setdefault(kind, RelationGroup(kind))
         if link not in group.links:
             group.links.append(link)
-    siblings = _other_parts(finder, record, resolved, lang=lang, shown=shown)
+    siblings = _other_parts(finder, record, resolved, school, lang=lang, shown=shown)
     if siblings:
         groups["parts"] = RelationGroup("parts", siblings)
     ordered = [groups.pop(kind) for kind in _KIND_ORDER if kind in groups]
@@ -317,6 +352,7 @@ def _other_parts(
     finder: Finder,
     record: ResourceRecord,
     resolved: dict[str, Resource],
+    school: School | None,
     *,
     lang: str,
     shown: set[str],
@@ -343,12 +379,12 @@ def _other_parts(
     # Courses of the same institution titled as other parts of the same stem.
     titles = [t for t in record.title.values() if t]
     named = [found for t in titles if (found := title_part(t))]
-    if named and record.institution:
+    if named and school is not None:
         stems = {_stem_key(stem) for stem, _ in named}
         hits = finder.courses(
             "other parts",
             q=named[0][0],
-            filters={"institution": [record.institution]},
+            filters={"institution": [school.value]},
             exclude=sorted(shown),
             limit=PART_CANDIDATES,
         )
@@ -368,7 +404,11 @@ def _other_parts(
 
 
 def related_courses(
-    finder: Finder, record: ResourceRecord, lang: str, exclude: Iterable[str]
+    finder: Finder,
+    record: ResourceRecord,
+    lang: str,
+    school: School | None,
+    exclude: Iterable[str],
 ) -> list[CourseLink]:
     """A few courses of the same subject or institution, those sharing the title's first
     words first."""
@@ -377,8 +417,8 @@ def related_courses(
     filters: list[dict[str, list[str]]] = []
     if specific:
         filters.append({"subject": specific})
-    if record.institution:
-        filters.append({"institution": [record.institution]})
+    if school is not None:
+        filters.append({"institution": [school.value]})
     shown = list(dict.fromkeys(exclude))
     found: list[Hit] = []
     title = pick(record.title, lang).text
@@ -396,7 +436,7 @@ def related_courses(
             found += hits
             shown += [hit.id for hit in hits]
     return [
-        CourseLink(title=_hit_title(hit, lang), id=hit.id, institution=hit.institution)
+        CourseLink(title=_hit_title(hit, lang), id=hit.id, institution=_hit_school(hit, lang))
         for hit in found
     ]
 
@@ -444,32 +484,39 @@ def origin(session: Session, resource: Resource, record: ResourceRecord) -> Orig
 
 # --- licence ----------------------------------------------------------------------------
 
-ALL_RIGHTS_RESERVED = "all-rights-reserved"
-
 
 @dataclass(frozen=True)
 class LicenceBadge:
     """A record's licence for people: its name and one-line meaning in the page's
-    language, the deed it links to, whether it is open (None: not known) and whether it
-    reserves every right; ``statement`` is the source's own words when they say more."""
+    language, the deed it links to, whether it is open (None: not known); ``statement``
+    is the source's own words when they say more (who holds the rights, conditions)."""
 
     name: str
     open: bool | None
-    reserved: bool = False
     meaning: str | None = None
     deed_url: str | None = None
     statement: str | None = None
 
 
-def licence_badge(licence: License | None, lang: str) -> LicenceBadge | None:
-    if licence is None:
+def licence_badge(stated: License | None, lang: str) -> LicenceBadge | None:
+    """The badge of a record's licence, as ``metadata.licences`` reads its statement."""
+    if stated is None:
         return None
-    name = licence.spdx or licence.text
-    statement = licence.text if licence.text.strip() not in {name, licence.url} else None
+    info = normalise_license(stated.text, stated.url, stated.spdx)
+    names = (info.name_zh, info.name_en) if lang == "zh" else (info.name_en, info.name_zh)
+    meanings = (
+        (info.meaning_zh, info.meaning_en) if lang == "zh" else (info.meaning_en, info.meaning_zh)
+    )
+    text = stated.text.strip()
+    name = next((n for n in names if n), None) or info.short or text
+    # A copyright line says who holds the rights; an open licence's own words add nothing.
+    said = {name, info.short, info.id, stated.url, stated.spdx, *names}
+    plain = info.open is not True and http_url(text) is None and text not in said
     return LicenceBadge(
         name=name,
-        open=None,
-        reserved=licence.spdx == ALL_RIGHTS_RESERVED,
-        deed_url=http_url(licence.url),
-        statement=statement,
+        open=info.open,
+        meaning=next((m for m in meanings if m), None),
+        # A licence we do not know is linked where the source says it is written.
+        deed_url=http_url(info.deed_url) or (None if info.id else http_url(stated.url)),
+        statement=text if plain else None,
     )

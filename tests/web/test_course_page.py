@@ -28,6 +28,7 @@ from app.db import session_scope
 from app.demo.corpus import HOST, generate_corpus
 from app.demo.repository import DemoRepository
 from app.demo.server import DemoRepositoryServer
+from app.institutions import service as institutions
 from app.main import create_app
 from app.objects.discovery import discover
 from app.settings import Settings
@@ -75,6 +76,13 @@ class College:
         response = self.client.get(f"/courses/{rid(local)}", params={"lang": lang})
         assert response.status_code == 200, response.text
         return html.fromstring(response.text)
+
+    def school(self, name: str) -> str:
+        """The id the institution authority gave a school's name."""
+        with session_scope(self.engine) as session:
+            found = institutions.resolve(session, name)
+        assert found is not None
+        return found
 
     def row(self, name: str) -> DigitalObject:
         with session_scope(self.engine) as session:
@@ -169,6 +177,7 @@ def records(files: str) -> list[ResourceRecord]:
             "physics",
             {"zh": "大学物理"},
             subjects=[Subject(code="0702", label={"zh": "物理学"})],
+            license=License(url="https://jianglan.example.edu.cn/terms", text="仅供个人学习使用"),
         ),
         course(
             "linear",
@@ -254,7 +263,8 @@ def test_every_fact_is_words_in_chinese_and_links_to_its_search(college: College
     assert (text(title), title.get("lang")) == ("高等数学（上）", None)
     (other,) = page.xpath("//*[contains(@class, 'other-title')]")
     assert (text(other), other.get("lang")) == ("Advanced Mathematics I", "en")
-    assert search_links(page, "institution") == [("江澜大学", {"institution": ["江澜大学"]})]
+    school = college.school("江澜大学")
+    assert search_links(page, "institution") == [("江澜大学", {"institution": [school]})]
     assert search_links(page, "teachers") == [
         ("周娜", {"teacher": ["周娜"]}),
         ("王伟", {"teacher": ["王伟"]}),
@@ -285,6 +295,8 @@ def test_every_fact_is_words_in_english(college: College) -> None:
     assert (text(title), title.get("lang")) == ("Advanced Mathematics I", None)
     (other,) = page.xpath("//*[contains(@class, 'other-title')]")
     assert (text(other), other.get("lang")) == ("高等数学（上）", "zh")
+    (school,) = page.xpath("//*[@id='institution']")
+    assert (text(school), school.get("lang")) == ("江澜大学", "zh"), "no English name known"
     assert fact(page, "level") == "Undergraduate education"
     assert fact(page, "type") == "Video material"
     assert fact(page, "languages") == "Chinese"
@@ -313,6 +325,67 @@ def test_the_meta_description_is_the_description_cut_short(college: College) -> 
     assert description.endswith("…")
     assert len(description) == 160
     assert college.page("music").xpath("//meta[@name='description']/@content") != [""]
+
+
+def licence_of(page: html.HtmlElement) -> tuple[str, str, str | None, str]:
+    """(the section's class, its mark and name, where the name links, its meaning)."""
+    (section,) = page.xpath("//*[@id='licence']")
+    links = section.xpath(".//a[@rel='license']/@href")
+    meanings = section.xpath(".//*[contains(@class, 'meaning')]")
+    return (
+        section.get("class"),
+        text(section.xpath(".//*[@class='badge']")),
+        links[0] if links else None,
+        text(meanings) if meanings else "",
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_licence_is_a_badge_with_its_name_meaning_and_deed(college: College) -> None:
+    assert licence_of(college.page("calc-1")) == (
+        "licence licence-open",
+        "开放许可 知识共享 署名-非商业性使用-相同方式共享 4.0 国际（CC BY-NC-SA 4.0）",
+        CC,
+        "可分享和改编，须署名，不得用于商业目的，改编作品须以相同许可发布。",
+    )
+    assert licence_of(college.page("calc-1", "en")) == (
+        "licence licence-open",
+        "Open licence Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International"
+        " (CC BY-NC-SA 4.0)",
+        CC,
+        "Share and adapt it, crediting the author, non-commercially; "
+        "adaptations carry the same licence.",
+    )
+    assert not college.page("calc-1").xpath("//*[@id='licence']//*[contains(@class, 'statement')]")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_all_rights_reserved_is_marked_as_needing_permission(college: College) -> None:
+    page = college.page("calc-3")
+    assert licence_of(page) == (
+        "licence licence-closed",
+        "非开放许可 版权所有",
+        None,
+        "保留所有权利：复制、改编或再发布须经权利人许可。",
+    )
+    (statement,) = page.xpath("//*[@id='licence']//*[contains(@class, 'statement')]")
+    assert text(statement) == "来源原文： © 2024 江澜大学 版权所有，未经许可不得转载"
+    english = licence_of(college.page("calc-3", "en"))
+    assert english[1] == "Not an open licence All rights reserved"
+    assert (
+        english[3] == "Copying, adapting or republishing it needs the rights holder's permission."
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_licence_we_do_not_know_is_shown_as_stated(college: College) -> None:
+    assert licence_of(college.page("physics")) == (
+        "licence licence-unknown",
+        "仅供个人学习使用",
+        "https://jianglan.example.edu.cn/terms",
+        "",
+    )
+    assert not college.page("music").xpath("//*[@id='licence']"), "none stated, none shown"
 
 
 def files_by_name(page: html.HtmlElement) -> dict[str, html.HtmlElement]:
