@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -45,6 +46,7 @@ from metadata.profile import (
 from tests.app.records import stored
 from tests.conftest import REPO_ROOT
 from tests.services_plugin import free_port, serving
+from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.services]
 
@@ -755,4 +757,40 @@ def test_a_video_plays_and_a_pdf_shows_on_the_page(
     page.wait_for_timeout(1500)  # the viewer draws the page
     page.screenshot(path=SCREENSHOTS / f"course-pdf-{shot}.png", full_page=True)
     assert refused == [], "the policy let the page load what it shows"
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_browser_without_a_pdf_viewer_gets_the_link_not_an_empty_box(
+    site: tuple[str, Settings], live_engine: Engine, browser: Browser, tmp_path: Path
+) -> None:
+    """As on most phones: Chromium told to open PDFs elsewhere has no viewer for pages."""
+    url, _settings = site
+    preferences = tmp_path / "profile" / "Default" / "Preferences"
+    preferences.parent.mkdir(parents=True)
+    preferences.write_text(json.dumps({"plugins": {"always_open_pdf_externally": True}}))
+    context = browser.browser_type.launch_persistent_context(
+        preferences.parent.parent,
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_FLAGS,
+        viewport={"width": 360, "height": 800},
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("download", lambda d: fetched.append(d.url))
+    page.on("request", lambda r: fetched.append(r.url) if "/view/" in r.url else None)
+    page.goto(f"{url}/courses/{course_with(live_engine, 'application/pdf')}")
+    assert page.evaluate("navigator.pdfViewerEnabled") is False
+    link = page.locator("#files object .pdf-fallback a")
+    assert link.is_visible()
+    assert "/api/v1/objects/" in (link.get_attribute("href") or "")
+    box = page.locator("#files object").bounding_box()
+    assert box is not None
+    assert box["height"] < 150, "the link alone, not a PDF-sized empty box"
+    assert fetched == [], "nothing downloaded or fetched for a view the browser cannot show"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "course-pdf-no-viewer-360-zh.png", full_page=True)
     context.close()
