@@ -46,6 +46,17 @@ def display_title(record: ResourceRecord) -> str:
     return _pick(record.title, primary, "zh", "en")
 
 
+def subject_codes(record: ResourceRecord) -> list[str]:
+    """The record's discipline codes with every broader one (``081201`` → ``08``, ``0812``,
+    ``081201``), so filtering on a category or discipline finds all of its courses."""
+    codes: set[str] = set()
+    for subject in record.subjects:
+        code = subject.code or ""
+        if code.isascii() and code.isdigit():
+            codes.update(code[:end] for end in range(2, len(code) + 1, 2))
+    return sorted(codes)
+
+
 def teachers(record: ResourceRecord) -> list[str]:
     """The names of the people who teach or wrote the course, each once, in record order."""
     names = (c.name.strip() for c in record.contributors if c.role.lower() in TEACHER_ROLES)
@@ -100,7 +111,7 @@ def to_document(
         "subjects": list(
             dict.fromkeys(label for s in record.subjects for label in s.label.values())
         ),
-        "subject_codes": sorted({s.code for s in record.subjects if s.code}),
+        "subject_codes": subject_codes(record),
         "institution": record.institution or "",
         "teachers": teachers(record),
         "institution_id": institution.id if institution else None,

@@ -203,6 +203,12 @@ class SearchIndex:
         with self._translated():
             return dict(self.client.index(uid).search(query, options))
 
+    def multi_search(self, uid: str, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several searches of one index in one request; their answers in the same order."""
+        with self._translated():
+            answer = self.client.multi_search([{"indexUid": uid, **query} for query in queries])
+        return [dict(result) for result in answer["results"]]
+
     def iter_documents(
         self, uid: str, fields: list[str], *, batch: int = 1000
     ) -> Iterator[dict[str, Any]]:

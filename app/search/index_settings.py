@@ -6,14 +6,7 @@ from typing import Any
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
 # institution's names, the teachers, then the description.
-SEARCHABLE = [
-    "titles",
-    "keywords",
-    "subjects",
-    "institution_names",
-    "teachers",
-    "descriptions",
-]
+SEARCHABLE = ["titles", "keywords", "subjects", "institution_names", "teachers", "descriptions"]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
@@ -50,6 +43,7 @@ DISPLAYED = [
     "type",
     "source",
     "url",
+    "has_objects",
     "modified",
     "content_hash",
 ]

@@ -10,6 +10,10 @@ class Hit(BaseModel):
     title: str
     title_zh: str | None = None
     title_en: str | None = None
+    titles_marked: dict[str, str] = Field(
+        default_factory=dict,
+        description="the zh and en titles, escaped, with <mark> highlights of the query",
+    )
     description: str = Field(description="snippet with <mark> highlights")
     institution: str | None = Field(default=None, description="as the record names it")
     institution_id: str | None = Field(
@@ -28,6 +32,7 @@ class Hit(BaseModel):
     )
     license_open: bool | None = Field(default=None, description="an open licence")
     type: str | None = None
+    has_files: bool = Field(default=False, description="whether the record lists files")
     url: str | None = Field(default=None, description="the resource's landing page")
     api_url: str
 

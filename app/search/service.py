@@ -1,9 +1,16 @@
-"""Turning a learner's query into a Meilisearch search and its answer into API hits."""
+"""Turning a learner's query into a Meilisearch search and its answer into API hits.
+
+``search`` answers the API; ``faceted_search`` the results page (each active filter's own
+facet counted as if it were not set, so a learner sees what else to add); ``overview`` the
+home page (catalogue size, facet counts, newest courses).  Each is one request to
+Meilisearch.
+"""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
@@ -55,7 +62,7 @@ def search_params(
         ],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
-        "attributesToHighlight": ["descriptions"],
+        "attributesToHighlight": ["descriptions", "title_zh", "title_en"],
         "highlightPreTag": "\x02",
         "highlightPostTag": "\x03",
     }
@@ -91,24 +98,139 @@ def search(
         answer = index.search(uid, params)
     except IndexNotFound:
         answer = {}  # nothing indexed yet: an empty catalogue, not an error
-    distributions = answer.get("facetDistribution") or {}
-    facets: dict[str, list[FacetValue]] = {}
-    for attribute, distribution in distributions.items():
-        if (parameter := _PARAMETER_OF.get(attribute)) is not None:
-            values = facet_values(parameter, distribution, (labels or {}).get(parameter))
-            facets[parameter] = [FacetValue.model_validate(value) for value in values]
-    if _OPEN_ATTRIBUTE in distributions:
-        facets["open"] = [
+    return _response(q, page, per_page, answer, labels)
+
+
+def faceted_search(
+    index: SearchIndex,
+    uid: str,
+    *,
+    q: str,
+    page: int,
+    per_page: int,
+    filters: Mapping[str, Sequence[str]] | None = None,
+    sort: str = "relevance",
+    open_only: bool = False,
+    labels: Mapping[str, Labels] | None = None,
+) -> SearchResponse:
+    """As ``search``, but a chosen filter's facet is counted without that filter (the
+    others still apply), so more of its values can be added; likewise the ``open`` counts
+    without the open-licence switch.  One multi-search."""
+    filters = {name: values for name, values in (filters or {}).items() if values}
+    if not filters and not open_only:
+        return search(index, uid, q=q, page=page, per_page=per_page, sort=sort, labels=labels)
+    main = search_params(
+        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+    )
+    side: list[tuple[str, str, dict[str, Any]]] = []  # (facet, attribute, query)
+    for name in filters:
+        if not FILTERS[name].facet:
+            continue  # a teacher's name is a filter to remove, not values to count
+        others = {other: values for other, values in filters.items() if other != name}
+        side.append((name, FILTERS[name].attribute, _counts(q, others, open_only, name)))
+    if open_only:
+        side.append(("open", _OPEN_ATTRIBUTE, _counts(q, filters, False, "open")))
+    try:
+        answers = index.multi_search(uid, [main, *(query for _, _, query in side)])
+    except IndexNotFound:
+        answers = [{} for _ in range(len(side) + 1)]
+    response = _response(q, page, per_page, answers[0], labels)
+    for (name, attribute, _), answer in zip(side, answers[1:], strict=True):
+        distribution = (answer.get("facetDistribution") or {}).get(attribute, {})
+        response.facets[name] = _facet(name, distribution, labels)
+    return response
+
+
+def _counts(
+    q: str, filters: Mapping[str, Sequence[str]], open_only: bool, facet: str
+) -> dict[str, Any]:
+    """A query counting one facet's values (no hits) under ``filters``."""
+    attribute = _OPEN_ATTRIBUTE if facet == "open" else FILTERS[facet].attribute
+    query: dict[str, Any] = {"q": q, "limit": 0, "facets": [attribute]}
+    expression = filter_expression(filters)
+    if open_only:
+        expression.append([OPEN_FILTER])
+    if expression:
+        query["filter"] = expression
+    return query
+
+
+@dataclass
+class Overview:
+    """What the home page shows of the catalogue."""
+
+    total: int = 0
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    newest: list[Hit] = field(default_factory=list)
+
+
+def overview(
+    index: SearchIndex,
+    uid: str,
+    *,
+    facets: Sequence[str],
+    newest: int = 6,
+    labels: Mapping[str, Labels] | None = None,
+) -> Overview:
+    """The catalogue's size, the counts of some facets (by filter name) and its newest
+    courses; one multi-search."""
+    # Every document has ``has_objects`` (true or false), and facet counts are exact where
+    # hit counts stop at the index's maxTotalHits: its two counts add up to the catalogue.
+    attributes = [FILTERS[name].attribute for name in facets]
+    counts = {"q": "", "limit": 0, "facets": [*attributes, "has_objects"]}
+    latest = {"q": "", "limit": newest, "sort": sort_expression("newest")}
+    try:
+        summary, recent = index.multi_search(uid, [counts, latest])
+    except IndexNotFound:
+        return Overview()
+    held = (summary.get("facetDistribution") or {}).get("has_objects") or {}
+    return Overview(
+        total=sum(held.values()) or int(summary.get("estimatedTotalHits", 0)),
+        facets=_facets(summary, labels),
+        newest=[_hit(raw) for raw in recent.get("hits", [])],
+    )
+
+
+def _facet(
+    name: str, distribution: Mapping[str, int], labels: Mapping[str, Labels] | None
+) -> list[FacetValue]:
+    if name == "open":
+        return [
             FacetValue(value=value, count=count, label=_OPEN_LABELS.get(value, {}))
-            for value, count in sorted(distributions[_OPEN_ATTRIBUTE].items(), reverse=True)
+            for value, count in sorted(distribution.items(), reverse=True)
         ]
+    values = facet_values(name, distribution, (labels or {}).get(name))
+    return [FacetValue.model_validate(value) for value in values]
+
+
+def _facets(
+    answer: Mapping[str, Any], labels: Mapping[str, Labels] | None = None
+) -> dict[str, list[FacetValue]]:
+    distributions = answer.get("facetDistribution") or {}
+    facets = {
+        parameter: _facet(parameter, distribution, labels)
+        for attribute, distribution in distributions.items()
+        if (parameter := _PARAMETER_OF.get(attribute)) is not None
+    }
+    if _OPEN_ATTRIBUTE in distributions:
+        facets["open"] = _facet("open", distributions[_OPEN_ATTRIBUTE], labels)
+    return facets
+
+
+def _response(
+    q: str,
+    page: int,
+    per_page: int,
+    answer: Mapping[str, Any],
+    labels: Mapping[str, Labels] | None = None,
+) -> SearchResponse:
     return SearchResponse(
         query=q,
         hits=[_hit(raw) for raw in answer.get("hits", [])],
         total=int(answer.get("totalHits", 0)),
         page=page,
         per_page=per_page,
-        facets=facets,
+        facets=_facets(answer, labels),
         query_ms=int(answer.get("processingTimeMs", 0)),
     )
 
@@ -170,11 +292,17 @@ def _hit(raw: dict[str, Any]) -> Hit:
     snippets = formatted.get("descriptions") or []
     # Prefer the description in which the query was found.
     snippet = next((s for s in snippets if "\x02" in s), snippets[0] if snippets else "")
+    titles = {
+        lang: _marked(formatted.get(f"title_{lang}") or raw.get(f"title_{lang}") or "")
+        for lang in ("zh", "en")
+        if raw.get(f"title_{lang}")
+    }
     return Hit(
         id=raw["id"],
         title=raw.get("title") or "",
         title_zh=raw.get("title_zh") or None,
         title_en=raw.get("title_en") or None,
+        titles_marked=titles,
         description=_marked(snippet),
         institution=raw.get("institution") or None,
         institution_id=raw.get("institution_id"),
@@ -188,6 +316,7 @@ def _hit(raw: dict[str, Any]) -> Hit:
         license=raw.get("license"),
         license_open=raw.get("license_open"),
         type=raw.get("type"),
+        has_files=bool(raw.get("has_objects")),
         url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
         api_url=f"/api/v1/resources/{raw['id']}",
     )

@@ -34,6 +34,7 @@ from fastapi.templating import Jinja2Templates
 from app.auth import rate_limited
 from app.catalogue import service as catalogue
 from app.deps import SessionDep, StateDep
+from app.institutions import service as institutions
 from app.web import sitemaps
 from app.web.sitemaps import Entry
 
@@ -79,15 +80,12 @@ def opensearch(request: Request, state: StateDep) -> Response:
 # --- sitemaps -----------------------------------------------------------------------------
 
 
-def site_pages(base: str) -> list[Entry]:
-    """The site's own pages, each with its English version.
-
-    Extension point: the institution pages join this list once ``app.institutions`` is
-    in the tree, ``/institutions`` and ``/institutions/{id}`` for each school of
-    ``list_institutions(session, with_courses_only=True)`` (the route then takes a
-    ``SessionDep``), each as ``Entry(url, alternates=_versions(url))``.
-    """
-    return [Entry(f"{base}/", alternates=_versions(f"{base}/"))]
+def site_pages(base: str, schools: Iterable[str] = ()) -> list[Entry]:
+    """The site's own pages, each with its English version: the home page, the list of
+    institutions and the page of each school (``schools``: the ids of those with courses)."""
+    urls = [f"{base}/", f"{base}/institutions"]
+    urls += [f"{base}/institutions/{quote(school, safe='')}" for school in schools]
+    return [Entry(url, alternates=_versions(url)) for url in urls]
 
 
 def _versions(url: str) -> tuple[tuple[str, str], ...]:
@@ -117,8 +115,9 @@ def sitemap_index(state: StateDep, session: SessionDep) -> Response:
 @router.api_route(
     "/sitemaps/pages.xml", methods=["GET", "HEAD"], dependencies=[rate_limited("sitemap")]
 )
-def pages_sitemap(state: StateDep) -> StreamingResponse:
-    entries = site_pages(state.settings.resolved_public_url)
+def pages_sitemap(state: StateDep, session: SessionDep) -> StreamingResponse:
+    schools = [s.id for s in institutions.list_institutions(session, with_courses_only=True)]
+    entries = site_pages(state.settings.resolved_public_url, schools)
     return StreamingResponse(sitemaps.urlset(entries), media_type=sitemaps.MEDIA_TYPE)
 
 

@@ -11,16 +11,19 @@ through Jinja2's i18n extension (``{{ _("…") }}``, ``{% trans %}``); the langu
 from the template's context, so one environment serves every request at once.
 
 Values are shown as words in the page's language: language names from Babel's locale
-data, levels, resource types and disciplines from ``metadata.vocabularies``, durations,
-dates, file sizes and numbers formatted by Babel.
+data, levels, resource types and disciplines from ``metadata.vocabularies``, licence names
+and meanings from ``metadata.licences``, durations, dates, file sizes and numbers
+formatted by Babel.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,8 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from metadata.languages import guess_text_language
+from metadata.licences import licence_info
 from metadata.vocabularies import (
     DISCIPLINE_CATEGORIES,
     DISCIPLINES,
@@ -191,6 +196,24 @@ def discipline_name(code: str | None, lang: str) -> str:
     return _label(DISCIPLINES, code[:4], lang) if code[:4] in DISCIPLINES else code
 
 
+def licence_name(licence_id: str | None, lang: str) -> str:
+    """A licence id (``CC-BY-4.0``, ``all-rights-reserved``) as its name in ``lang``
+    (``metadata.licences``); an id we do not know is shown as it is."""
+    info = licence_info(licence_id) if licence_id else None
+    if info is None:
+        return licence_id or ""
+    return (info.name_zh if lang == "zh" else info.name_en) or info.short or licence_id or ""
+
+
+def licence_meaning(licence_id: str | None, lang: str) -> str:
+    """What a licence lets a learner do, in one line in ``lang``; ``""`` when unknown."""
+    info = licence_info(licence_id) if licence_id else None
+    if info is None:
+        return ""
+    return (info.meaning_zh if lang == "zh" else info.meaning_en) or ""
+
+
+@lru_cache(maxsize=1024)
 def language_name(code: str | None, lang: str) -> str:
     """A language tag (``en``, ``zh-Hans``) named in the page's language (Babel's CLDR data)."""
     if not code:
@@ -277,6 +300,7 @@ def file_size(size: int | float | None, lang: str) -> str:
     return format_unit(size, "digital-byte", "short", format="#,##0", locale=locale)
 
 
+@lru_cache(maxsize=4096)
 def number(value: int | float | None, lang: str) -> str:
     """A number with the page's grouping (12,345)."""
     if value is None:
@@ -311,6 +335,33 @@ def pick(texts: Mapping[str, str] | None, lang: str) -> Text:
                 return Text(text, tag)
     tag, text = next(((tag, text) for tag, text in texts.items() if text), ("", ""))
     return Text(text, tag)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def guessed_language(text: str | None) -> str:
+    """The language a text reads as (``zh``, ``en``, …; ``""`` when there is no telling);
+    markup such as ``<mark>`` is not counted."""
+    text = text or ""
+    # Names (institutions, teachers) come back on every page: remember the short ones.
+    return _guessed_name(text) if len(text) <= 100 else _guessed(text)
+
+
+def _guessed(text: str) -> str:
+    lang = guess_text_language(html.unescape(_TAG.sub("", text)))
+    return "" if lang == "und" else lang
+
+
+_guessed_name = lru_cache(maxsize=4096)(_guessed)
+
+
+def foreign(text: Text, page_lang: str) -> Text:
+    """The text with its language kept only when it is not the page's (``lang`` empty
+    otherwise), ready for ``lang="…"`` where a template finds one."""
+    if text.lang and text_language(text.lang) != page_lang:
+        return text
+    return Text(text.text, "")
 
 
 def lang_attribute(text_lang: str | None, page_lang: str) -> Markup:
@@ -366,6 +417,8 @@ def install(env: Environment) -> None:
         type_name,
         discipline_name,
         language_name,
+        licence_name,
+        licence_meaning,
         duration,
         file_size,
         number,
@@ -374,4 +427,5 @@ def install(env: Environment) -> None:
     env.filters["date_words"] = _with_language(date_words)
     env.filters["lang_attr"] = _lang_attribute
     env.filters["in_language"] = _in_language
+    env.filters["text_lang"] = guessed_language
     env.globals["pick"] = _pick

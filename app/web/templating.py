@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app.web import i18n
+from app.web.results import leaf_subjects
 from metadata.urls import http_url
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -64,6 +65,7 @@ def highlighted(text: str) -> Markup:
 templates.env.filters["http_url"] = link_filter
 templates.env.tests["http_url"] = lambda value: http_url(value) is not None
 templates.env.filters["highlighted"] = highlighted
+templates.env.filters["leaf_subjects"] = leaf_subjects
 
 
 def page_url(request: Request, **changes: str | None) -> str:

@@ -364,7 +364,11 @@ def test_scraper_gets_429_with_retry_after_on_every_public_read(make_client: Mak
         within = [client.get(path).status_code for _ in range(budget)]
         assert 429 not in within, path
         assert_too_many(client.get(path))
-    assert_too_many(client.get("/?q=x"))  # the search page draws on the same budget
+    # The search page draws on the same budget, and tells a person so on a page.
+    page = client.get("/search?q=x")
+    assert page.status_code == 429
+    assert page.headers["content-type"].startswith("text/html")
+    assert int(page.headers["retry-after"]) >= 1
     assert_too_many(client.post("/oai", data={"verb": "Identify"}))
     head = client.head(f"/api/v1/objects/{SHA}")
     assert (head.status_code, head.content) == (429, b"")

@@ -267,6 +267,7 @@ def test_every_fact_is_words_in_chinese_and_links_to_its_search(college: College
     assert (text(other), other.get("lang")) == ("Advanced Mathematics I", "en")
     school = college.school("江澜大学")
     assert search_links(page, "institution") == [("江澜大学", {"institution": [school]})]
+    assert page.xpath("//*[@id='teachers']//a/@lang") == [], "names in the page's language"
     assert search_links(page, "teachers") == [
         ("周娜", {"teacher": ["周娜"]}),
         ("王伟", {"teacher": ["王伟"]}),
@@ -308,6 +309,8 @@ def test_every_fact_is_words_in_english(college: College) -> None:
     assert fact(page, "created") == "March 1, 2024"
     assert fact(page, "modified") == "September 15, 2025"
     assert "Taught by" in fact(page, "teachers")
+    names = page.xpath("//*[@id='teachers']//a")
+    assert [(text(a), a.get("lang")) for a in names] == [("周娜", "zh"), ("王伟", "zh")]
     assert "主讲" not in text(page.xpath("//main")[0])
 
 
@@ -605,6 +608,16 @@ def test_a_teacher_link_finds_the_teachers_courses(college: College) -> None:
     assert (tricky.status_code, tricky.json()["total"]) == (200, 0)
     bad = college.client.get("/api/v1/search", params={"teacher": "a\\b"})
     assert bad.status_code == 422
+
+    # The results page the course page links to: the teacher's courses, with a chip.
+    page = college.client.get("/search", params={"teacher": "王伟"})
+    assert page.status_code == 200
+    tree = html.fromstring(page.text)
+    cards = tree.xpath("//li[@class='hit']//*[@class='card-title']/a/@href")
+    assert cards == [f"/courses/{rid('calc-1')}"]
+    (chip,) = tree.xpath("//a[@class='chip']")
+    assert text(chip).startswith("教师: 王伟")
+    assert chip.get("href") == "/search"
 
 
 # --- the demo corpus in a browser ---------------------------------------------------------

@@ -78,7 +78,7 @@ def test_opensearch_description_points_at_the_search_page(client: TestClient) ->
     short_name = root.findtext(f"{OPENSEARCH}ShortName") or ""
     assert 0 < len(short_name) <= 16  # the spec's limit
     urls = {url.get("type"): url.get("template") for url in root.iter(f"{OPENSEARCH}Url")}
-    assert urls["text/html"] == BASE + "/?q={searchTerms}"
+    assert urls["text/html"] == BASE + "/search?q={searchTerms}"
     assert urls["application/opensearchdescription+xml"] == BASE + "/opensearch.xml"
     query = urls["application/json"].replace("{searchTerms}", "x").removeprefix(BASE)
     assert client.get(query).status_code in {200, 503}, "an API route (search is down here)"

@@ -5,8 +5,10 @@ These run without Meilisearch: the pages tried here do not search.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from datetime import date
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -69,8 +71,9 @@ def test_every_message_has_a_chinese_translation() -> None:
 def test_messages_are_compiled_from_the_catalogues_at_import() -> None:
     assert i18n.gettext("zh", "Search courses") == "搜索课程"
     assert i18n.gettext("en", "Search courses") == "Search courses"
-    assert i18n.ngettext("en", "%(total)s result", "%(total)s results", 2) == "%(total)s results"
-    assert i18n.ngettext("zh", "%(total)s result", "%(total)s results", 2) == "%(total)s 条结果"
+    assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 1) == "%(total)s course"
+    assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 2) == "%(total)s courses"
+    assert i18n.ngettext("zh", "%(total)s course", "%(total)s courses", 2) == "%(total)s 门课程"
 
 
 # --- which language -----------------------------------------------------------------------
@@ -238,3 +241,28 @@ def test_text_in_the_other_language_carries_its_own_lang() -> None:
     assert str(i18n.lang_attribute("zh", "zh")) == ""
     assert i18n.pick({"zh": "数据挖掘", "en": "Data Mining"}, "en").text == "Data Mining"
     assert i18n.pick({"fr": "Algorithmique"}, "zh").lang == "fr"
+
+
+def test_the_catalogues_and_templates_ship_in_the_wheel() -> None:
+    """Installed from a wheel, the pages need the .po files (compiled at import) and every
+    template: each matches a package-data pattern of pyproject.toml."""
+    with (REPO_ROOT / "pyproject.toml").open("rb") as config:
+        patterns = tomllib.load(config)["tool"]["setuptools"]["package-data"]["app"]
+    app_dir = REPO_ROOT / "app"
+    shipped = [*app_dir.glob("web/locale/**/*.po"), *app_dir.glob("web/templates/*")]
+    assert len(shipped) > 5
+    for path in shipped:
+        relative = path.relative_to(app_dir).as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_licences_are_named_and_explained_in_the_page_language() -> None:
+    assert i18n.licence_name("CC-BY-4.0", "en").startswith("Creative Commons Attribution 4.0")
+    assert "CC BY 4.0" in i18n.licence_name("CC-BY-4.0", "zh")
+    assert i18n.licence_name("all-rights-reserved", "zh") == "版权所有"
+    assert i18n.licence_meaning("CC-BY-4.0", "zh")
+    assert i18n.licence_meaning("CC-BY-4.0", "en") != i18n.licence_meaning("CC-BY-4.0", "zh")
+    assert (i18n.licence_name("made-up", "en"), i18n.licence_meaning("made-up", "en")) == (
+        "made-up",
+        "",
+    )

@@ -58,7 +58,7 @@ def test_search_form_lists_chinese_and_english_results(site: str, browser: Brows
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_search_page_escapes_markup_in_the_query(site: str) -> None:
-    response = httpx.get(site + "/", params={"q": "<script>alert(1)</script>"})
+    response = httpx.get(site + "/search", params={"q": "<script>alert(1)</script>"})
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;" in response.text

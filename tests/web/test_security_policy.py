@@ -79,8 +79,8 @@ def test_pages_work_under_their_policy_and_injected_script_does_not_run(
     page.on("console", note)
     page.goto(site + "/?q=计算机")
     page.wait_for_selector("#results li")
-    # The stylesheet moved out of the page is applied (main is 72rem at the default 16px).
-    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "1152px"
+    # The stylesheet moved out of the page is applied (main is 72rem + 3rem at 16px).
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "1200px"
     page.locator("#results h2 a").first.click()
     page.wait_for_selector("#course")
     assert page.locator("script[type='application/ld+json']").count() == 1
