@@ -339,7 +339,7 @@ def licence_of(page: html.HtmlElement) -> tuple[str, str, str | None, str]:
     meanings = section.xpath(".//*[contains(@class, 'meaning')]")
     return (
         section.get("class"),
-        text(section.xpath(".//*[@class='badge']")),
+        text(section.xpath(".//*[@class='licence-badge']")),
         links[0] if links else None,
         text(meanings) if meanings else "",
     )
