@@ -2,7 +2,8 @@
 core, with three rules of ours around it.
 
 - The client's word is read properly: ``gzip;q=0`` refuses gzip (``accepts_gzip``).
-- Stored files (``/api/v1/objects/…``) and the snapshot pass untouched and unbuffered:
+- Stored files (``/api/v1/objects/…``, a course page's PDF view ``/courses/…/view/…``)
+  and the snapshot pass untouched and unbuffered:
   their bytes are already compressed media or gzip, and downloads answer ranges and
   ETags of exactly those bytes.  Media and archive types are left alone on any route.
 - A strong ETag on a body we compressed becomes weak, as the compressed bytes are not
@@ -14,6 +15,8 @@ bodies chunk by chunk (pages, API JSON, ``/oai`` XML, the change feed, sitemaps)
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 MINIMUM_SIZE = 1024  # below about one TCP segment, compressing saves no round trip
 LEVEL = 6  # zlib's default: most of level 9's gain at a fraction of its time
 PASSED_THROUGH = ("/api/v1/objects/", "/api/v1/snapshot")
+_FILE_VIEW = re.compile(r"/courses/[^/]+/view/")
+
+
+def passed_through(path: str) -> bool:
+    """Whether a path's answers are stored bytes, sent as they are."""
+    return path.startswith(PASSED_THROUGH) or _FILE_VIEW.match(path) is not None
 
 
 def accepts_gzip(header: str | None) -> bool:
@@ -44,7 +53,7 @@ class Compression:
         self.minimum_size = minimum_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(PASSED_THROUGH):
+        if scope["type"] != "http" or passed_through(scope["path"]):
             await self.app(scope, receive, send)
             return
         if not accepts_gzip(Headers(scope=scope).get("accept-encoding")):

@@ -41,12 +41,13 @@ MAX_TARGET_BYTES = 8 * 1024
 
 # Pages: scripts and styles only from this origin; pictures and media from anywhere on
 # the web (a course's files may be served from the S3 public endpoint or a college's
-# site); no plugins, no <base>, not framed, forms only to us.  The API docs run under it
-# too (app.web.api_docs: /docs as it is, /redoc with a policy of its own for its styles).
+# site); embedded documents (a course's PDF view) and frames from this origin only; no
+# <base>, not framed, forms only to us.  The API docs run under it too (app.web.api_docs:
+# /docs as it is, /redoc with a policy of its own for its styles).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: https: http:; media-src 'self' https: http:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000"
 

@@ -26,6 +26,39 @@ def get_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
     return list(session.exec(select(Resource).where(col(Resource.id).in_(ids))).all())
 
 
+def published_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
+    """The resources of ``ids`` a learner may see (live and published)."""
+    if not ids:
+        return []
+    statement = select(Resource).where(
+        col(Resource.id).in_(ids),
+        col(Resource.deleted).is_(False),
+        col(Resource.publishable).is_(True),
+    )
+    return list(session.exec(statement).all())
+
+
+def published_by_oai_identifier(
+    session: Session, source_id: int | None, identifiers: Sequence[str]
+) -> list[Resource]:
+    """The source's live, published resources with these OAI identifiers (its unique
+    index on source and identifier answers)."""
+    if not identifiers:
+        return []
+    source = (
+        col(Resource.source_id).is_(None)
+        if source_id is None
+        else col(Resource.source_id) == source_id
+    )
+    statement = select(Resource).where(
+        source,
+        col(Resource.oai_identifier).in_(identifiers),
+        col(Resource.deleted).is_(False),
+        col(Resource.publishable).is_(True),
+    )
+    return list(session.exec(statement).all())
+
+
 def objects_of_resource(session: Session, resource_id: str) -> list[DigitalObject]:
     """The files a resource names, in the order they were noted."""
     statement = (

@@ -7,7 +7,7 @@ alone (no journal entry), so re-harvesting an unchanged source costs no index wo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -197,6 +197,18 @@ def delete(session: Session, resource_id: str, datestamp: str | None = None) -> 
 def get_resource(session: Session, resource_id: str) -> Resource | None:
     """A resource by id, tombstones included (the caller decides how to show them)."""
     return repository.get_resource(session, resource_id)
+
+
+def published_resources(session: Session, ids: Sequence[str]) -> list[Resource]:
+    """The resources of ``ids`` a learner may see (live, published); unknown ids left out."""
+    return repository.published_resources(session, ids)
+
+
+def published_by_oai_identifier(
+    session: Session, source_id: int | None, identifiers: Sequence[str]
+) -> list[Resource]:
+    """The live, published resources of one source with these OAI identifiers."""
+    return repository.published_by_oai_identifier(session, source_id, identifiers)
 
 
 def files_of_resource(session: Session, resource_id: str) -> list[DigitalObject]:

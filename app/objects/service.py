@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
+from typing import Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -51,6 +52,8 @@ from app.settings import Settings
 from app.sources.service import find_source
 
 log = logging.getLogger(__name__)
+
+ServeMode = Literal["redirect", "proxy", "accel"]
 
 # Content-addressed bytes never change; a day still lets a takedown reach caches.
 CACHE_CONTROL = "public, max-age=86400"
@@ -92,12 +95,15 @@ async def serve(
     headers: Mapping[str, str],
     store: ObjectStore,
     settings: Settings,
+    mode: ServeMode | None = None,
 ) -> Response:
     """The response to ``GET`` or ``HEAD`` of a stored object.
 
     ``HEAD``, 304 and 416 are answered here from the ``blobs`` row (a presigned URL signs
     one method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
-    presigned S3 URL, handed to nginx (``accel``) or streamed through with ranges.
+    presigned S3 URL, handed to nginx (``accel``) or streamed through with ranges, as
+    ``mode`` says (by default ``objects_serve``; a page framing a file asks for ``proxy``,
+    so the bytes come from our own origin with our headers).
     """
     common = {
         "ETag": blob.etag,
@@ -107,7 +113,7 @@ async def serve(
     }
     if etag_matches(headers.get("if-none-match"), blob.etag):
         return Response(status_code=304, headers=common)
-    mode = settings.objects_serve
+    mode = mode or settings.objects_serve
     if method == "GET" and mode == "redirect":
         await _require_s3(store)
         return _redirect(blob, store, settings)

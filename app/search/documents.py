@@ -1,5 +1,10 @@
 """Pure mapping from a stored resource to its Meilisearch document (no I/O).
 
+Besides what a learner searches, a document carries what course pages look up: the
+teachers (``teacher=`` filters on them) and every identifier the record is known by
+(its landing page, its other identifiers, its OAI identifier), so another record's
+relation naming one of them finds this course.
+
 The licence is read again from the stored statement through ``metadata.licences`` each
 time a document is made, so ``coursefed reindex`` brings records stored under older
 rules to today's ids.  The institution is the authority's entry the store resolved the
@@ -56,6 +61,13 @@ def teachers(record: ResourceRecord) -> list[str]:
     """The names of the people who teach or wrote the course, each once, in record order."""
     names = (c.name.strip() for c in record.contributors if c.role.lower() in TEACHER_ROLES)
     return list(dict.fromkeys(name for name in names if name))[:MAX_TEACHERS]
+
+
+def identifiers_of(record: ResourceRecord) -> list[str]:
+    """Every identifier the record is known by, each once."""
+    oai = [record.provenance.oai_identifier] if record.provenance else []
+    candidates = [record.url, *record.identifiers, *oai]
+    return list(dict.fromkeys(i.strip() for i in candidates if i and i.strip()))
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ def to_document(
         "source": source,
         "url": http_url(record.url),
         "has_objects": bool(record.objects),
+        "identifiers": identifiers_of(record),
         "modified": int(updated_at.timestamp()),
         # Lets a check compare the index with the database, record by record.
         "content_hash": content_hash,

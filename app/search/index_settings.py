@@ -19,6 +19,8 @@ FILTERABLE = [
     "type",
     "source",
     "has_objects",
+    "teachers",
+    "identifiers",  # course pages resolve relations through them
 ]
 SORTABLE = ["modified", "title"]
 DISPLAYED = [

@@ -9,7 +9,7 @@ Values of one field are ORed; fields are ANDed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.search.documents import OTHER_LICENCE
@@ -47,13 +47,15 @@ class InvalidFilter(ValueError):
 
 @dataclass(frozen=True)
 class FilterField:
-    """``attribute`` is filtered and faceted; a value also matches in ``also`` (ORed)."""
+    """``attribute`` is filtered (and faceted, when ``facet``: not people's names, too many);
+    a value also matches in ``also`` (ORed)."""
 
     attribute: str
     rule: str
     check: Callable[[str], bool]
     labels: Callable[[str], dict[str, str]] = lambda _value: {}
     also: tuple[str, ...] = ()
+    facet: bool = True
 
 
 _TEXT_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
@@ -105,6 +107,7 @@ FILTERS: dict[str, FilterField] = {
         lambda value: labels_of(RESOURCE_TYPES, value),
     ),
     "source": FilterField("source", "a source slug", _pattern(r"[a-z0-9][a-z0-9-]{0,62}")),
+    "teacher": FilterField("teachers", "a teacher's name", _text, facet=False),
 }  # fmt: skip
 """Query parameter → the document attribute it filters and how its values are checked."""
 
@@ -137,6 +140,18 @@ def filter_expression(filters: Mapping[str, Sequence[str]]) -> list[list[str]]:
         if clause:
             expression.append(clause)
     return expression
+
+
+def any_of(attribute: str, values: Iterable[str]) -> list[str]:
+    """An ORed clause: ``attribute`` equals one of ``values``.  Values that are not plain
+    text (see ``FILTERS``' text rule) are left out, so none can change the filter."""
+    return [f"{attribute} = {quote(value)}" for value in dict.fromkeys(values) if _text(value)]
+
+
+def none_of(attribute: str, values: Iterable[str]) -> str | None:
+    """``attribute`` is none of ``values`` (plain text only, as in ``any_of``)."""
+    kept = [quote(value) for value in dict.fromkeys(values) if _text(value)]
+    return f"{attribute} NOT IN [{', '.join(kept)}]" if kept else None
 
 
 OPEN_FILTER = "license_open = true"

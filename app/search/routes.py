@@ -76,6 +76,9 @@ class SearchParams(BaseModel):
         description="source slug",
         json_schema_extra=_items(pattern="^[a-z0-9][a-z0-9-]{0,62}$"),
     )
+    teacher: list[str] = Field(
+        default_factory=list, description="a teacher's name", json_schema_extra=_TEXT_VALUE
+    )
     sort: str = Field(
         default="relevance",
         description=f"one of {', '.join(SORTS)}",

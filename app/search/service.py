@@ -17,8 +17,10 @@ from app.search.gateway import IndexNotFound, SearchIndex
 from app.search.query import (
     FILTERS,
     OPEN_FILTER,
+    any_of,
     facet_values,
     filter_expression,
+    none_of,
     sort_expression,
 )
 from app.search.schemas import FacetValue, Hit, SearchResponse
@@ -54,7 +56,10 @@ def search_params(
         "q": q,
         "page": page,
         "hitsPerPage": per_page,
-        "facets": [*(field.attribute for field in FILTERS.values()), _OPEN_ATTRIBUTE],
+        "facets": [
+            *(field.attribute for field in FILTERS.values() if field.facet),
+            _OPEN_ATTRIBUTE,
+        ],
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions", "title_zh", "title_en"],
@@ -119,6 +124,8 @@ def faceted_search(
     )
     side: list[tuple[str, str, dict[str, Any]]] = []  # (facet, attribute, query)
     for name in filters:
+        if not FILTERS[name].facet:
+            continue  # a teacher's name is a filter to remove, not values to count
         others = {other: values for other, values in filters.items() if other != name}
         side.append((name, FILTERS[name].attribute, _counts(q, others, open_only, name)))
     if open_only:
@@ -228,6 +235,51 @@ def _response(
     )
 
 
+def courses(
+    index: SearchIndex,
+    uid: str,
+    *,
+    q: str = "",
+    filters: Mapping[str, Sequence[str]] | None = None,
+    exclude: Sequence[str] = (),
+    limit: int = 4,
+) -> list[Hit]:
+    """A few courses for a course page (related courses, other parts): no facets.
+
+    Words of ``q`` are dropped from the end until courses match (Meilisearch's ``last``
+    strategy), so a title finds courses sharing its first words.  Raises ``InvalidFilter``
+    and ``SearchError`` as ``search`` does.
+    """
+    expression: list[Any] = filter_expression(filters or {})
+    excluded = none_of("id", exclude)
+    if excluded:
+        expression.append(excluded)
+    params: dict[str, Any] = {"q": q, "limit": limit, "matchingStrategy": "last"}
+    if expression:
+        params["filter"] = expression
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        return []
+    return [_hit(raw) for raw in answer.get("hits", [])]
+
+
+def ids_known_by(
+    index: SearchIndex, uid: str, identifiers: Sequence[str], *, limit: int = 20
+) -> list[str]:
+    """Ids of courses that a record names by one of ``identifiers`` (a landing page, an
+    OAI identifier, ...); the caller checks the match against the stored records."""
+    clause = any_of("identifiers", identifiers)
+    if not clause:
+        return []
+    params = {"q": "", "filter": [clause], "limit": limit, "attributesToRetrieve": ["id"]}
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        return []
+    return [str(raw["id"]) for raw in answer.get("hits", [])]
+
+
 def _marked(text: str) -> str:
     """Escape stored text, then turn Meilisearch's private-use markers into <mark>."""
     marked = html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
@@ -253,10 +305,10 @@ def _hit(raw: dict[str, Any]) -> Hit:
         titles_marked=titles,
         description=_marked(snippet),
         institution=raw.get("institution") or None,
-        teachers=raw.get("teachers") or [],
         institution_id=raw.get("institution_id"),
         institution_zh=raw.get("institution_zh"),
         institution_en=raw.get("institution_en"),
+        teachers=raw.get("teachers") or [],
         subjects=raw.get("subjects") or [],
         subject_codes=raw.get("subject_codes") or [],
         level=raw.get("level"),

@@ -27,8 +27,9 @@ MAX_VALUES = 20
 """Values one filter may be given at once (a learner picks a few)."""
 FACETS = ("subject", "level", "type", "language", "institution", "license")
 """The facet groups the results page offers, in the order shown."""
-PAGE_FILTERS = (*FACETS, "source")
-"""Filters the page accepts in its URL (``source`` has no group, only a chip)."""
+PAGE_FILTERS = (*FACETS, "source", "teacher")
+"""Filters the page accepts in its URL (``source`` and ``teacher``, which course pages link
+to, have no group, only a chip)."""
 SHOWN_SORTS = ("relevance", "newest", "title")
 """The sorts offered as links; the API's others are accepted in a URL too."""
 FIRST_VALUES = 8

@@ -100,6 +100,7 @@ class ResultsQuery(BaseModel):
     institution: list[str] = Field(default_factory=list)
     license: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
+    teacher: list[str] = Field(default_factory=list)
     open: bool = False
     lang: Literal["zh", "en"] | None = None
 

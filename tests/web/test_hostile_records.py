@@ -18,13 +18,18 @@ from lxml import html
 from sqlalchemy.engine import Engine
 
 from app import jobs
+from app.catalogue import service as catalogue
+from app.db import session_scope
 from app.main import create_app
 from app.search.documents import to_document
 from app.search.gateway import SearchIndex
 from app.settings import Settings
+from app.web.course_page import CourseLink, LicenceBadge, Origin, RelationGroup
+from app.web.i18n import Text
 from app.web.templating import highlighted, templates
-from metadata.profile import License, ResourceRecord
+from metadata.profile import Contributor, License, Relation, ResourceRecord
 from metadata.urls import http_url
+from tests.app.records import stored
 from tests.fixtures.hostile import (
     DC_URLS,
     HOSTILE_RECORDS,
@@ -128,11 +133,14 @@ def test_good_links_beside_hostile_ones_stay_links(api: TestClient, engine: Engi
 def test_a_record_whose_only_landing_page_was_a_script_has_no_source_link(
     api: TestClient, engine: Engine
 ) -> None:
+    # A licence still links to its deed, the one metadata.licences knows for the statement
+    # ("CC BY 4.0"), never to a URL the record gave.
+    deeds = {DC_URLS: [], LOM_CF_URLS: ["https://creativecommons.org/licenses/by/4.0/"]}
     for record in (DC_URLS, LOM_CF_URLS):
         resource_id = harvest_into(engine, record)
         page = html.fromstring(api.get(f"/courses/{resource_id}").text)
         assert not page.xpath("//a[@rel='nofollow']"), "no source page link at all"
-        assert not page.xpath("//a[@rel='license']")
+        assert page.xpath("//a[@rel='license']/@href") == deeds[record]
         assert api.get(f"/api/v1/resources/{resource_id}").json().get("url") is None
 
 
@@ -241,3 +249,85 @@ def test_search_hits_carry_only_http_urls(
     page = client.get("/", params={"q": "script"}).text
     assert "<script>alert" not in page
     assert "<!--<script" not in page
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def test_hostile_values_on_the_course_page_are_text_and_never_script_links(
+    api: TestClient, engine: Engine
+) -> None:
+    """Relations, the licence, people and names as an attacker would write them, stored
+    directly (as before the URL rule): no script link, every text escaped."""
+    record = ResourceRecord(
+        id="hostile-course-page",
+        title={"zh": f"课程（上）{SCRIPT}", "en": '"><img src=x onerror=alert(1)>'},
+        institution=f"学院{SCRIPT}",
+        contributors=[Contributor(name='教师"><svg onload=alert(1)>', role="instructor")],
+        keywords=[f"key{SCRIPT}"],
+        license=License(
+            spdx="all-rights-reserved", url="javascript:alert('deed')", text=f"© {SCRIPT}"
+        ),
+        relations=[
+            Relation(kind="ispartof", target="javascript:alert('part')"),
+            Relation(kind="haspart", target=" JaVaScRiPt:alert('part 2')"),
+            Relation(kind="requires", target=f"<img src=x onerror=alert(1)>{SCRIPT}"),
+            Relation(kind=f"x{SCRIPT}", target="data:text/html,<script>alert(1)</script>"),
+        ],
+        url="javascript:alert('landing')",
+    )
+    with session_scope(engine) as session:
+        catalogue.upsert(session, stored(record, b"<r/>", oai_id="oai:h:1", source_id=None))
+    page = api.get("/courses/hostile-course-page")
+    assert page.status_code == 200
+    assert foreign_links(link_values(page.text)) == []
+    assert no_script_scheme(" ".join(link_values(page.text)))
+    body = (
+        page.text.split('<script type="application/ld+json">')[0]
+        + page.text.split("</script>", 1)[1]
+    )
+    for raw in (SCRIPT, "<img src=x", "<svg onload"):
+        assert raw not in body, f"{raw} reached the page unescaped"
+    tree = html.fromstring(page.text)
+    assert tree.xpath("string(//h1)") == f"课程（上）{SCRIPT}", "shown as text"
+    (school,) = tree.xpath("//*[@id='institution']")
+    assert school.text_content() == f"学院{SCRIPT}", "its name, as text"
+    assert school.get("href").startswith("/search?institution=")
+    assert not tree.xpath("//a[@rel='license']"), "a script deed is no link"
+    parts = tree.xpath("string(//*[@id='parts'])")
+    assert "<img src=x onerror=alert(1)>" in parts, "a text target is shown as text"
+    assert not tree.xpath("//*[@id='parts']//a"), "no target is a link"
+    assert not tree.xpath("//*[@id='landing-page']")
+
+
+def test_the_course_template_links_only_http_urls_in_every_section() -> None:
+    """The template's own defence for relations, the licence and provenance, without the
+    route's screening in front of it."""
+    record = ResourceRecord(id="unscreened", title={"en": "Unscreened"})
+    page = templates.get_template("course.html").render(
+        record=record,
+        files=[],
+        jsonld="{}",
+        api_url="/api/v1/x",
+        switch_url="/?lang=en",
+        relations=[
+            RelationGroup(
+                "ispartof",
+                [
+                    CourseLink(Text("a", ""), href="javascript:alert(1)"),
+                    CourseLink(Text("b", ""), href="https://example.edu/b"),
+                ],
+            )
+        ],
+        licence=LicenceBadge(name="x", open=True, deed_url="data:text/html,x"),
+        origin=Origin(
+            source_name="s",
+            harvested_at=None,
+            metadata_format="oai_dc",
+            raw_url="/api/v1/resources/unscreened/raw",
+            get_record_url="vbscript:msgbox(1)",
+            landing_page=" javascript:alert(1)",
+        ),
+    )
+    assert foreign_links(link_values(page)) == []
+    assert "https://example.edu/b" in link_values(page)
