@@ -29,8 +29,6 @@ from tests.browser.learner import (
     shows_number,
 )
 
-NOT_YET = "the course page with its player is not built yet (issue 15, item 4)"
-
 
 def test_home_leads_into_a_discipline(demo_site: DemoSite, page: Page) -> None:
     page.goto(demo_site.url + "/")
@@ -165,7 +163,6 @@ def test_a_result_opens_its_course(demo_site: DemoSite, page: Page) -> None:
     screenshot(page, "course-from-results")
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET)
 def test_a_course_video_plays(demo_site: DemoSite, page: Page) -> None:
     video = demo_site.stored("video/mp4")
     page.goto(f"{demo_site.url}/courses/{video.resource_id}")
