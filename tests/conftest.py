@@ -29,6 +29,14 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def screenshots_dir() -> Path:
+    """Where browser tests keep their screenshots, as test artefacts:
+    ``$COURSEFED_ARTEFACTS/screenshots``, by default under the checkout's ignored ``var/``."""
+    configured = os.environ.get("COURSEFED_ARTEFACTS")
+    root = Path(configured) if configured else REPO_ROOT / "var" / "artefacts"
+    return root / "screenshots"
+
+
 def samples_dir() -> Path:
     """The third-party OAI-PMH captures, read in place (never copied into the repo)."""
     configured = os.environ.get("COURSEFED_SAMPLES_DIR")

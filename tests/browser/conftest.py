@@ -10,7 +10,6 @@ git ignores).
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from app.main import create_app
 from app.services import BinaryNotFound
 from app.services.binaries import AXE_CORE_VERSION, find_axe_core
 from app.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import screenshots_dir
 from tests.services_plugin import free_port, serving
 
 # A laptop, and the narrowest phone the pages must lay out for.
@@ -220,19 +219,11 @@ def axe(browser: Browser, width: int, axe_script: Path) -> Iterator[Axe]:
     checker.close()
 
 
-def artefacts_dir() -> Path:
-    """Where screenshots are kept: ``$COURSEFED_ARTEFACTS/screenshots``, by default under the
-    checkout's ignored ``var/``."""
-    configured = os.environ.get("COURSEFED_ARTEFACTS")
-    root = Path(configured) if configured else REPO_ROOT / "var" / "artefacts"
-    return root / "screenshots"
-
-
 def screenshot(page: Page, name: str) -> Path:
     """Save the whole page as ``NAME-WIDTHpx.png`` and return its path."""
     width = (page.viewport_size or {"width": 0})["width"]
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    path = artefacts_dir() / f"{slug}-{width}px.png"
+    path = screenshots_dir() / f"{slug}-{width}px.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     _saved.append(path)
