@@ -20,11 +20,13 @@ install: $(STAMP)
 demo: install
 	$(BIN)/coursefed demo
 
-# Browser tests drive the distribution's Chromium; a test tool never downloads its own.
+# Browser tests drive the distribution's Chromium; a test tool never downloads its own.  A CJK
+# font, so that Chinese pages render (and their screenshots show) text rather than boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . ; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 # The X-Accel-Redirect tests run deploy/nginx.conf in the distribution's nginx (unprivileged,
 # from a temporary directory); nothing is started as a system service.
@@ -48,6 +50,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.search_api
+	$(BIN)/python -m bench.search_page
 	$(BIN)/python -m bench.normalize
 	$(BIN)/python -m bench.harvest
 	$(BIN)/python -m bench.mirror

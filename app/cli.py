@@ -45,6 +45,7 @@ def cmd_services(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "install":
         _print(f"meilisearch: {binaries.find_meilisearch(settings)}")
         _print(f"weed:        {binaries.find_weed(settings)}")
+        _print(f"axe-core:    {binaries.find_axe_core(settings)}")
         return 0
     action = {
         "up": manager.services_up,

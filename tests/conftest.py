@@ -1,4 +1,5 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), real services, the app under test."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), real services, the app under test,
+Chromium."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Engine
 
 from app import migrate
@@ -20,9 +22,19 @@ from app.settings import Settings
 pytest_plugins = ["tests.services_plugin"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PG_ADMIN_URL = os.environ.get(
     "COURSEFED_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def screenshots_dir() -> Path:
+    """Where browser tests keep their screenshots, as test artefacts:
+    ``$COURSEFED_ARTEFACTS/screenshots``, by default under the checkout's ignored ``var/``."""
+    configured = os.environ.get("COURSEFED_ARTEFACTS")
+    root = Path(configured) if configured else REPO_ROOT / "var" / "artefacts"
+    return root / "screenshots"
 
 
 def samples_dir() -> Path:
@@ -149,6 +161,17 @@ def client(live: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(live)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless: a test tool never downloads a browser of its own."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

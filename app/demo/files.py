@@ -1,16 +1,20 @@
-"""Small stand-in files for the demo courses: a real one-page PDF, a short MP4 header.
+"""Small stand-in files for the demo courses: a real one-page PDF, a real two-second video.
 
 The demo corpus declares realistic sizes (lectures of hundreds of megabytes); the demo
 repository serves these few-kilobyte files in their place, so ``coursefed demo`` shows
-the whole object pipeline (fetch, sniff, store in S3, serve) without filling the disk.
+the whole object pipeline (fetch, sniff, store in S3, serve, play) without filling the disk.
 Each file is generated from its path, so the same URL always serves the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from pathlib import Path
 
 FILES_PATH = "/files/"
+# H.264 baseline and AAC in MP4, index first: what every browser plays, phones included.
+_LECTURE = Path(__file__).with_name("lecture.mp4")
 
 
 def demo_file(path: str) -> tuple[bytes, str] | None:
@@ -53,8 +57,15 @@ def _pdf(title: str) -> bytes:
 
 
 def _mp4(name: str) -> bytes:
-    """An ISO base media file type box followed by deterministic filler (``mdat``)."""
-    ftyp = b"ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
-    filler = hashlib.shake_256(name.encode()).digest(32_000)
-    mdat = b"mdat" + filler
-    return (len(ftyp) + 4).to_bytes(4, "big") + ftyp + (len(mdat) + 4).to_bytes(4, "big") + mdat
+    """The demo lecture clip, then a ``free`` box of filler derived from ``name``.
+
+    Players skip ``free`` boxes, so every file plays; the filler makes each course's file
+    its own (a distinct sha256), as real lectures would be.
+    """
+    free = b"free" + hashlib.shake_256(name.encode()).digest(32_000)
+    return _lecture() + (len(free) + 4).to_bytes(4, "big") + free
+
+
+@cache
+def _lecture() -> bytes:
+    return _LECTURE.read_bytes()

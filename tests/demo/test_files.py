@@ -34,6 +34,26 @@ def test_a_demo_pdf_is_well_formed() -> None:
     assert data[start:].startswith(b"xref\n"), "startxref points at the cross-reference table"
 
 
+def boxes(data: bytes) -> list[bytes]:
+    """The types of an ISO base media file's top-level boxes, checking their sizes add up."""
+    types, offset = [], 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        assert size >= 8, f"box at {offset} has size {size}"
+        types.append(data[offset + 4 : offset + 8])
+        offset += size
+    assert offset == len(data), "the last box ends where the file ends"
+    return types
+
+
+def test_a_demo_video_is_a_whole_mp4_distinct_per_course() -> None:
+    first, second = demo_file("/files/1/lecture.mp4"), demo_file("/files/2/lecture.mp4")
+    assert first is not None and second is not None
+    assert boxes(first[0]) == [b"ftyp", b"moov", b"free", b"mdat", b"free"]
+    assert first[0].index(b"moov") < first[0].index(b"mdat"), "index first: plays while loading"
+    assert first[0] != second[0]
+
+
 def test_other_paths_are_not_files() -> None:
     assert demo_file("/files/1/setup.exe") is None
     assert demo_file("/oai") is None

@@ -44,9 +44,8 @@ from metadata.profile import (
     Subject,
 )
 from tests.app.records import stored
-from tests.conftest import REPO_ROOT
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, screenshots_dir
 from tests.services_plugin import free_port, serving
-from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = [pytest.mark.services]
 
@@ -721,8 +720,7 @@ def test_missing_removed_and_hostile_courses(
     assert "This course was removed" in removed.text
 
 
-SCREENSHOTS = REPO_ROOT / "var" / "screenshots"
-"""Where browser tests leave their screenshots (ignored by git), to be looked at."""
+SCREENSHOTS = screenshots_dir()
 
 
 def course_with(engine: Engine, media_type: str) -> str:
