@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import UploadDep, rate_limited
@@ -56,7 +56,14 @@ _GET_OR_HEAD: dict[str, Any] = {
 
 @router.get("/objects/{sha256}", operation_id="get_object", **_GET_OR_HEAD)
 @router.head("/objects/{sha256}", operation_id="head_object", **_GET_OR_HEAD)
-async def get_object(sha256: SHA256, request: Request, state: StateDep) -> Response:
+async def get_object(
+    sha256: SHA256,
+    request: Request,
+    state: StateDep,
+    download: Annotated[
+        bool, Query(description="save the file (attachment) even if a browser could show it")
+    ] = False,
+) -> Response:
     """A stored file by its sha256, with its original name in Content-Disposition."""
     blob = await service.find_blob(state.engine, state.blobs, sha256)
     return await service.serve(
@@ -65,6 +72,7 @@ async def get_object(sha256: SHA256, request: Request, state: StateDep) -> Respo
         headers=request.headers,
         store=state.objects,
         settings=state.settings,
+        download=download,
     )
 
 

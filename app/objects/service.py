@@ -37,7 +37,13 @@ from app.errors import (
 )
 from app.objects import repository
 from app.objects.cache import BlobCache, ServedBlob
-from app.objects.http import ByteRange, Unsatisfiable, etag_matches, parse_range
+from app.objects.http import (
+    ByteRange,
+    Unsatisfiable,
+    content_disposition,
+    etag_matches,
+    parse_range,
+)
 from app.objects.models import Blob
 from app.objects.sniff import SNIFF_BYTES, is_allowed, sniff
 from app.objects.store import (
@@ -96,6 +102,7 @@ async def serve(
     store: ObjectStore,
     settings: Settings,
     mode: ServeMode | None = None,
+    download: bool = False,
 ) -> Response:
     """The response to ``GET`` or ``HEAD`` of a stored object.
 
@@ -103,7 +110,8 @@ async def serve(
     one method, so a redirected ``HEAD`` would fail at S3).  ``GET`` is redirected to a
     presigned S3 URL, handed to nginx (``accel``) or streamed through with ranges, as
     ``mode`` says (by default ``objects_serve``; a page framing a file asks for ``proxy``,
-    so the bytes come from our own origin with our headers).
+    so the bytes come from our own origin with our headers).  ``download`` asks for
+    ``Content-Disposition: attachment`` even for a type a browser would show (a PDF).
     """
     common = {
         "ETag": blob.etag,
@@ -116,17 +124,21 @@ async def serve(
     mode = mode or settings.objects_serve
     if method == "GET" and mode == "redirect":
         await _require_s3(store)
-        return _redirect(blob, store, settings)
+        return _redirect(blob, store, settings, download=download)
     wanted = _wanted_range(blob, headers)
     # nginx passes the client's Range on to S3: only one this app honours as sent (others,
     # such as an If-Range of other bytes, are answered by streaming the whole file here).
     if method == "GET" and mode == "accel" and (wanted is not None or "range" not in headers):
         await _require_s3(store)
-        return _accel(blob, store, settings)
+        return _accel(blob, store, settings, download=download)
     entity = {
         **common,
         "Content-Type": blob.media_type,
-        "Content-Disposition": blob.disposition,
+        "Content-Disposition": (
+            content_disposition(blob.file_name, blob.media_type, blob.sha256, attachment=True)
+            if download
+            else blob.disposition
+        ),
     }
     if wanted is None:
         status, length = 200, blob.size
@@ -180,19 +192,22 @@ async def _require_s3(store: ObjectStore) -> None:
         raise store_unavailable(store)
 
 
-def _redirect(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
+def _redirect(
+    blob: ServedBlob, store: ObjectStore, settings: Settings, *, download: bool
+) -> Response:
     # Signing is local and quick (no network): it runs on the event loop.
     url = store.presigned_get(
         blob.sha256,
         file_name=blob.file_name,
         media_type=blob.media_type,
         expires=settings.objects_presign_seconds,
+        attachment=download,
     )
     # The URL expires soon: nobody may cache the redirect for longer.
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
-def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response:
+def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings, *, download: bool) -> Response:
     """Headers only: nginx fetches the bytes at the presigned target from S3, which answers
     with our Content-Type, Content-Disposition and Cache-Control (signed in the query, so
     they come with the file and never with an error) and honours the Range.
@@ -205,6 +220,7 @@ def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings) -> Response
             expires=ACCEL_URL_SECONDS,
             cache_control=CACHE_CONTROL,
             internal=True,
+            attachment=download,
         )
     )
     target = f"{settings.objects_accel_location.rstrip('/')}{url.path}?{url.query}"

@@ -369,18 +369,22 @@ class ObjectStore:
         expires: int,
         cache_control: str | None = None,
         internal: bool = False,
+        attachment: bool = False,
     ) -> str:
         """A URL that fetches the object for ``expires`` seconds, without credentials: at
         the public endpoint, or the S3 endpoint itself if ``internal`` (for a reverse proxy
         in front of us, nginx's ``X-Accel-Redirect``).
 
         S3 answers it with our Content-Type, a Content-Disposition carrying the file's
-        original name, and ``cache_control`` if given; only a successful answer has them.
+        original name (``attachment`` whatever the type, if asked), and ``cache_control``
+        if given; only a successful answer has them.
         """
         params = {
             "Bucket": self.bucket,
             "Key": content_key(sha256),
-            "ResponseContentDisposition": content_disposition(file_name, media_type, sha256),
+            "ResponseContentDisposition": content_disposition(
+                file_name, media_type, sha256, attachment=attachment
+            ),
         }
         if media_type:
             params["ResponseContentType"] = media_type

@@ -105,7 +105,8 @@ class CourseFile:
     kind: str
     size: int | None
     state: str
-    href: str | None = None
+    href: str | None = None  # our copy, shown inline where the browser can
+    download: str | None = None  # our copy, saved whatever its type (a PDF too)
     player: str | None = None  # "video" or "audio" when the browser can play our copy
     media_type: str | None = None
     view: str | None = None  # the inline PDF view
@@ -127,6 +128,7 @@ def course_file(row: DigitalObject, *, base_url: str, resource_id: str) -> Cours
         size=row.size if held else row.declared_size,
         state="stored" if held else "preparing" if row.status == "pending" else "elsewhere",
         href=f"{base_url}/api/v1/objects/{row.sha256}" if held else None,
+        download=f"{base_url}/api/v1/objects/{row.sha256}?download=true" if held else None,
         player=player if held else None,
         media_type=essence or None,
         view=f"/courses/{resource_id}/view/{row.sha256}" if held and kind == "pdf" else None,

@@ -275,6 +275,18 @@ def test_get_redirects_to_a_presigned_url_a_plain_client_can_follow(
     assert "%E6%95%B0%E6%8D%AE%E7%BB%93%E6%9E%84%20%E7%AC%AC1%E8%AE%B2.pdf" in disposition
 
 
+def test_download_asks_s3_for_an_attachment_even_for_a_pdf(
+    make_client: MakeClient, source_id: int
+) -> None:
+    """A learner's "download" saves the file; without it a browser shows a PDF in place."""
+    client = make_client()
+    upload(client, source_id, PDF, name="讲义.pdf")
+    answer = client.get(f"/api/v1/objects/{sha(PDF)}?download=true", follow_redirects=False)
+    fetched = httpx.get(answer.headers["location"])
+    assert fetched.content == PDF
+    assert fetched.headers["content-disposition"].startswith('attachment; filename="download.pdf"')
+
+
 def test_presigned_urls_name_the_public_endpoint(make_client: MakeClient, source_id: int) -> None:
     public = "https://files.example.edu.cn"
     client = make_client(s3_public_endpoint=public, objects_presign_seconds=60)
@@ -350,6 +362,16 @@ def test_proxy_sends_the_whole_file_with_its_headers(proxy: TestClient) -> None:
     assert headers["content-disposition"] == (
         "inline; filename=\"download.pdf\"; filename*=UTF-8''%E8%AE%B2%E4%B9%89.pdf"
     )
+
+
+def test_proxied_download_is_an_attachment(proxy: TestClient) -> None:
+    answer = proxy.get(f"/api/v1/objects/{sha(PDF)}", params={"download": "true"})
+    assert answer.content == PDF
+    assert answer.headers["content-disposition"] == (
+        "attachment; filename=\"download.pdf\"; filename*=UTF-8''%E8%AE%B2%E4%B9%89.pdf"
+    )
+    refused = proxy.get(f"/api/v1/objects/{sha(PDF)}", params={"download": "maybe"})
+    assert refused.status_code == 422
 
 
 END = len(PDF) - 1

@@ -187,11 +187,6 @@ def test_a_course_file_link_serves_its_stored_bytes(demo_site: DemoSite, page: P
     assert (hashlib.sha256(data).hexdigest(), len(data)) == (pdf.sha256, pdf.size)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the link carries `download`, but it redirects to S3 on another origin, where "
-    "Chromium ignores the attribute and shows the PDF inline (Content-Disposition: inline)",
-)
 def test_a_course_file_downloads_whole(demo_site: DemoSite, page: Page, tmp_path: Path) -> None:
     pdf = demo_site.stored("application/pdf")
     page.goto(f"{demo_site.url}/courses/{pdf.resource_id}")

@@ -423,7 +423,9 @@ def test_files_are_played_viewed_and_downloaded_from_our_copy(college: College) 
     def downloads(item: html.HtmlElement) -> list[str]:
         return item.xpath(".//a[@download]/@href")
 
-    assert downloads(files["slides.pdf"]) == [f"{base}/api/v1/objects/{pdf_row.sha256}"]
+    assert downloads(files["slides.pdf"]) == [
+        f"{base}/api/v1/objects/{pdf_row.sha256}?download=true"
+    ]
     assert downloads(files["notes.pptx"]) == downloads(files["handout.docx"]) == []
     kinds = {
         name: text(item.xpath(".//*[contains(@class, 'kind')]")) for name, item in files.items()
