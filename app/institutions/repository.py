@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import utcnow
 from app.institutions import labels
@@ -55,19 +56,35 @@ def targets(session: Session, keys: Sequence[str]) -> dict[str, str]:
 def add_institution(
     session: Session, institution_id: str, name_zh: str | None, name_en: str | None
 ) -> Institution:
-    institution = Institution(id=institution_id, name_zh=name_zh, name_en=name_en)
-    session.add(institution)
-    session.flush()
+    """Add a school, or find the one another transaction added under this id meanwhile
+    (two harvests seeding the same school from the same name at once)."""
+    now = utcnow()
+    values = {
+        "id": institution_id,
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "created_at": now,
+        "updated_at": now,
+    }
+    session.execute(_insert(session, Institution).values(**values).on_conflict_do_nothing())
+    institution = session.get(Institution, institution_id)
+    if institution is None:  # pragma: no cover - inserted or found just above
+        raise LookupError(f"institution {institution_id} vanished while being added")
     labels.changed(session)
     return institution
+
+
+def _insert(session: Session, table: type[SQLModel]) -> Any:
+    """INSERT for the session's database, with its ON CONFLICT clause available."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def add_alias_if_absent(
     session: Session, key: str, name: str, institution_id: str, origin: str
 ) -> None:
     """Insert an alias unless its key is taken (two harvests may learn one name at once)."""
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InstitutionAlias)
+    statement = _insert(session, InstitutionAlias)
     values = {
         "key": key,
         "name": name,

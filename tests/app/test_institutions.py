@@ -3,6 +3,7 @@ administrator (service and CLI), re-harvests, and the migration that made it."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -274,3 +275,35 @@ def test_migration_0007_up_and_down_keeps_the_catalogue(settings: Settings, engi
         assert institutions.seed(session) == 1
         rows = session.exec(select(Resource.institution_id)).all()
     assert rows == ["dong-hu-cai-jing-da-xue"]
+
+
+def test_two_harvests_seeding_one_school_at_once_share_it(engine: Engine) -> None:
+    """Two transactions add the same new school: the second waits for the first and
+    finds its row instead of failing the harvest on the primary key."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its transactions never overlap")
+    from app.institutions import repository  # noqa: PLC0415
+
+    added: list[str] = []
+    with session_scope(engine) as first:
+        repository.add_institution(first, "jianglan-university", "江澜大学", None)
+        second = threading.Thread(
+            target=lambda: added.append(_add_in_own_transaction(engine)), daemon=True
+        )
+        second.start()
+        second.join(timeout=1)
+        assert second.is_alive(), "the second insert waits for the first transaction"
+    second.join(timeout=30)
+    assert added == ["江澜大学"], "the second finds the first's school"
+    with session_scope(engine) as session:
+        assert [row.id for row in institutions.list_institutions(session)] == [
+            "jianglan-university"
+        ]
+
+
+def _add_in_own_transaction(engine: Engine) -> str:
+    from app.institutions import repository  # noqa: PLC0415
+
+    with session_scope(engine) as session:
+        school = repository.add_institution(session, "jianglan-university", None, "Jianglan")
+        return school.name_zh or ""
