@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 # ISO 639-1 codes (the two-letter primary subtags of BCP 47).
@@ -185,7 +186,10 @@ def guess_text_language(text: str, hint: str | None = None) -> str:
         return by_script
     if not words:
         return hint or "und"
-    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    counts = Counter(words)
+    scores = {
+        lang: sum(counts[w] for w in stop.intersection(counts)) for lang, stop in _STOPWORDS.items()
+    }
     best = max(scores, key=lambda lang: scores[lang])
     if hint is not None and hint not in _CJK:
         # Trust the record unless the function words clearly say otherwise: English
