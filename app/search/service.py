@@ -130,6 +130,9 @@ def faceted_search(
         side.append((name, FILTERS[name].attribute, _counts(q, others, open_only, name)))
     if open_only:
         side.append(("open", _OPEN_ATTRIBUTE, _counts(q, filters, False, "open")))
+    # What a side query counts, the main query need not count too.
+    counted = {attribute for _, attribute, _ in side}
+    main["facets"] = [attribute for attribute in main["facets"] if attribute not in counted]
     try:
         answers = index.multi_search(uid, [main, *(query for _, _, query in side)])
     except IndexNotFound:

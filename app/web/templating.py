@@ -30,6 +30,9 @@ from app.web.results import leaf_subjects
 from metadata.urls import http_url
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# Templates ship with the package and change only with a new release (a restart): no
+# modification-time checks of every template a page uses on every request.
+templates.env.auto_reload = False
 i18n.install(templates.env)
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
