@@ -124,6 +124,8 @@ def to_document(
             for text in record.description.values()
             if text
         ],
+        # The language tag of each description, in the same order (``und``: not stated).
+        "description_languages": [tag for tag, text in record.description.items() if text],
         "level": record.education_level,
         "languages": record.languages,
         "license": (licence.id or OTHER_LICENCE) if licence else None,

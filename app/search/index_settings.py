@@ -36,6 +36,7 @@ DISPLAYED = [
     "institution_en",
     "teachers",
     "descriptions",
+    "description_languages",
     "level",
     "languages",
     "license",

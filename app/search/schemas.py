@@ -15,6 +15,9 @@ class Hit(BaseModel):
         description="the zh and en titles, escaped, with <mark> highlights of the query",
     )
     description: str = Field(description="snippet with <mark> highlights")
+    description_language: str | None = Field(
+        default=None, description="the snippet's language as the record states it (und: not)"
+    )
     institution: str | None = Field(default=None, description="as the record names it")
     institution_id: str | None = Field(
         default=None, description="the school in the institution authority"

@@ -294,7 +294,10 @@ def _hit(raw: dict[str, Any]) -> Hit:
     formatted = raw.get("_formatted") or {}
     snippets = formatted.get("descriptions") or []
     # Prefer the description in which the query was found.
-    snippet = next((s for s in snippets if "\x02" in s), snippets[0] if snippets else "")
+    chosen = next((i for i, s in enumerate(snippets) if "\x02" in s), 0)
+    snippet = snippets[chosen] if snippets else ""
+    languages = raw.get("description_languages") or []
+    snippet_language = languages[chosen] if snippets and len(languages) == len(snippets) else None
     titles = {
         lang: _marked(formatted.get(f"title_{lang}") or raw.get(f"title_{lang}") or "")
         for lang in ("zh", "en")
@@ -307,6 +310,7 @@ def _hit(raw: dict[str, Any]) -> Hit:
         title_en=raw.get("title_en") or None,
         titles_marked=titles,
         description=_marked(snippet),
+        description_language=snippet_language,
         institution=raw.get("institution") or None,
         institution_id=raw.get("institution_id"),
         institution_zh=raw.get("institution_zh"),

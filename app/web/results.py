@@ -396,6 +396,14 @@ def institution_name(hit: Hit, lang: str) -> Text:
     return guessed(hit.institution or hit.institution_id or "", lang)
 
 
+def snippet_language(hit: Hit) -> str:
+    """The snippet's language: as its record states it, else as its words read."""
+    stated = hit.description_language
+    if stated and stated != "und":
+        return stated
+    return i18n.guessed_language(hit.description)
+
+
 def card(hit: Hit, lang: str) -> Card:
     marked_lang = lang if hit.titles_marked.get(lang) else next(iter(hit.titles_marked), "")
     title_lang = marked_lang or i18n.guessed_language(hit.title)
@@ -412,7 +420,7 @@ def card(hit: Hit, lang: str) -> Card:
         facts=facts,
         has_files=hit.has_files,
         teachers=[guessed(name, lang) for name in hit.teachers],
-        snippet=i18n.foreign(Text(hit.description, i18n.guessed_language(hit.description)), lang),
+        snippet=i18n.foreign(Text(hit.description, snippet_language(hit)), lang),
         subjects=[
             (f"/search?{_pair('subject', code)}", i18n.discipline_name(code, lang))
             for code in leaf_subjects(hit.subject_codes)
