@@ -1,12 +1,10 @@
 """The real media type of an object from its first bytes, and the types we store.
 
-``sniff(head, declared)`` reads the first bytes (``SNIFF_BYTES`` are enough).  Our rules
-cover what a course repository must tell apart: documents (PDF, RTF, legacy Office, and
-the ZIP family: EPUB, ODF, OOXML, JAR, APK, IMS and HTML5 content packages), programs,
-SVG, HTML and plain UTF-8 text.  Bytes that are not text get the signatures of the
-``filetype`` library (video, audio, images and the other binary formats it knows).  ZIP
-members are only recognised from the local file headers inside ``head``; nothing is
-decompressed.
+``sniff(head, declared)`` reads the first bytes (``SNIFF_BYTES`` are enough).  Ours are the
+rules for documents (PDF, RTF, legacy Office, and the ZIP family: EPUB, ODF, OOXML, JAR,
+APK, IMS and HTML5 content packages, from the ZIP headers within ``head``, decompressing
+nothing), programs, SVG, HTML and UTF-8 text; other bytes get the signatures of the
+``filetype`` library (video, audio, images and more).
 
 The declared ``Content-Type`` only ever refines a verdict the bytes already support (a
 ZIP declared as ``.docx``, UTF-8 text declared as ``text/csv``); it never turns bytes that
@@ -132,19 +130,16 @@ def _refine(found: Sniffed, declared: str | None) -> Sniffed:
 
 
 def _from_magic(head: bytes) -> Sniffed | None:
+    """Our own signatures, tried first: nothing at all, PDF, RTF, OLE2, the ZIP family."""
     if not head:
         return Sniffed("application/x-empty")
-    return _documents(head) or _zip(head)
-
-
-def _documents(head: bytes) -> Sniffed | None:
     if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"%PDF-"):
         return Sniffed(PDF)
     if head.startswith(b"{\\rtf"):
         return Sniffed("application/rtf")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return Sniffed(_compound_file(head))
-    return None
+    return _zip(head)
 
 
 # Stream names in an OLE2 directory (UTF-16LE), when the directory is within the head.
@@ -199,9 +194,12 @@ def _from_binary(head: bytes) -> Sniffed | None:
 
 def _iso_media(head: bytes) -> str | None:
     """ISO media the library cannot place: brands it lacks, QuickTime before the ftyp box."""
-    if head[4:8] == b"ftyp":
-        return {b"3gp": "video/3gpp", b"3g2": "video/3gpp2"}.get(head[8:11], "video/mp4")
-    return "video/quicktime" if head[4:8] in _QUICKTIME_BOXES else None
+    if head[4:8] != b"ftyp":
+        return "video/quicktime" if head[4:8] in _QUICKTIME_BOXES else None
+    brands = head[8 : int.from_bytes(head[:4], "big")]
+    if b"mif1" in brands or b"msf1" in brands:  # HEIF's: a still image or an image sequence
+        return "image/heif"
+    return {b"3gp": "video/3gpp", b"3g2": "video/3gpp2"}.get(head[8:11], "video/mp4")
 
 
 # --- ZIP and its kinds ----------------------------------------------------------------------

@@ -642,6 +642,8 @@ SNIFF_TABLE: list[tuple[str, bytes, str | None, str]] = [
     ("3gp", b"\x00\x00\x00\x14ftyp3gp5\x00\x00\x00\x00", None, "video/3gpp"),
     ("mp4 of a brand little known", b"\x00\x00\x00\x18ftypiso6\x00\x00\x00\x00iso6dash",
      None, "video/mp4"),
+    ("heif image of a brand little known", b"\x00\x00\x00\x18ftypheix\x00\x00\x00\x00mif1heix",
+     None, "image/heif"),
     ("m4v", b"\x00\x00\x00\x1cftypM4V \x00\x00\x00\x01M4V M4A mp42isom", None, "video/mp4"),
     ("webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3"
              b"\x81\x08\x42\x82\x84webm\x42\x87\x81\x04", None, "video/webm"),
