@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from app.filenames import clean_file_name
+from app.objects.sniff import essence
 
 # Types a browser may show in place: documents, pictures and media that run no script.
 # Everything else (HTML, SVG, XML, scripts, archives) is offered as a download, so a
@@ -130,5 +131,5 @@ def content_disposition(
 
 
 def is_inline(media_type: str | None) -> bool:
-    essence = (media_type or "").split(";", 1)[0].strip().lower()
-    return essence in INLINE_TYPES or essence.startswith(INLINE_PREFIXES)
+    value = essence(media_type) or ""
+    return value in INLINE_TYPES or value.startswith(INLINE_PREFIXES)

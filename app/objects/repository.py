@@ -361,41 +361,20 @@ def record_fetched_blobs(session: Session, blobs: Sequence[dict[str, Any]]) -> N
 
 
 def update_objects(session: Session, changes: Sequence[dict[str, Any]]) -> None:
-    """Apply per-row changes (each a dict with ``id`` and the columns to set), grouped by
-    the columns they set so each group is one executemany."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for change in changes:
-        groups.setdefault(tuple(sorted(change)), []).append(change)
-    table = _objects_table()
-    for keys, group in groups.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({key: bindparam(f"new_{key}") for key in keys if key != "id"})
-        )
-        session.execute(
-            statement,
-            [
-                {"row_id": change["id"], **{f"new_{k}": change[k] for k in keys if k != "id"}}
-                for change in group
-            ],
-        )
+    """Apply per-row changes (each a dict with ``id`` and the columns to set) with
+    SQLAlchemy's bulk UPDATE by primary key: one executemany per set of columns, the
+    changes that set the same columns being put side by side."""
+    session.execute(update(DigitalObject), sorted(changes, key=sorted))
 
 
 def fill_file_names(session: Session, names: Sequence[tuple[int, str]]) -> None:
     """Give rows without a file name the one their download brought."""
     if not names:
         return
-    table = _objects_table()
     session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .where(table.c.file_name.is_(None))
-        .values(file_name=bindparam("name")),
-        [{"row_id": row_id, "name": name[:300]} for row_id, name in names],
+        update(DigitalObject)
+        .where(col(DigitalObject.file_name).is_(None))
+        # The rows are not loaded in this session: there is nothing to synchronise.
+        .execution_options(synchronize_session=None),
+        [{"id": row_id, "file_name": name[:300]} for row_id, name in names],
     )
-
-
-def _objects_table() -> Any:
-    """The Core table: executemany updates by id skip the ORM's per-object work."""
-    return DigitalObject.__table__  # type: ignore[attr-defined]

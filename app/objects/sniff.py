@@ -1,9 +1,10 @@
 """The real media type of an object from its first bytes, and the types we store.
 
-``sniff(head, declared)`` reads magic numbers from the first bytes (``SNIFF_BYTES`` are
-enough): documents (PDF, RTF, legacy Office, and the ZIP family: EPUB, ODF, OOXML, IMS and
-HTML5 content packages), video, audio, images, SVG, HTML and plain UTF-8 text.  ZIP members
-are only recognised from the local file headers inside ``head``; nothing is decompressed.
+``sniff(head, declared)`` reads the first bytes (``SNIFF_BYTES`` are enough).  Ours are the
+rules for documents (PDF, RTF, legacy Office, and the ZIP family: EPUB, ODF, OOXML, JAR,
+APK, IMS and HTML5 content packages, from the ZIP headers within ``head``, decompressing
+nothing), programs, SVG, HTML and UTF-8 text; other bytes get the signatures of the
+``filetype`` library (video, audio, images and more).
 
 The declared ``Content-Type`` only ever refines a verdict the bytes already support (a
 ZIP declared as ``.docx``, UTF-8 text declared as ``text/csv``); it never turns bytes that
@@ -17,6 +18,8 @@ import re
 import struct
 from dataclasses import dataclass
 from typing import Literal
+
+import filetype
 
 SNIFF_BYTES = 64 * 1024
 
@@ -53,8 +56,15 @@ _REFINES: dict[str, frozenset[str]] = {
     "audio/ogg": frozenset({"video/ogg"}),
     XML: frozenset({SVG, HTML}),
 }
+# Other names of the types we use (some are the filetype library's), so a stored type does
+# not depend on who named it.
 _ALIASES = {
     "audio/x-m4a": "audio/mp4",
+    "audio/x-flac": "audio/flac",
+    "audio/x-wav": "audio/wav",
+    "audio/x-aiff": "audio/aiff",
+    "video/x-m4v": "video/mp4",
+    "image/apng": "image/png",  # an animated PNG is a PNG, shown in place as one
     "application/x-zip-compressed": ZIP,
     "application/x-zip": ZIP,
     "text/comma-separated-values": CSV,
@@ -100,7 +110,7 @@ def sniff(head: bytes, declared: str | None = None, *, complete: bool = False) -
     found = (
         _from_magic(head)
         or _from_text(head, complete=complete)
-        or _from_late_magic(head)
+        or _from_binary(head)
         or Sniffed(UNKNOWN)
     )
     return _refine(found, essence(declared))
@@ -120,30 +130,16 @@ def _refine(found: Sniffed, declared: str | None) -> Sniffed:
 
 
 def _from_magic(head: bytes) -> Sniffed | None:
+    """Our own signatures, tried first: nothing at all, PDF, RTF, OLE2, the ZIP family."""
     if not head:
         return Sniffed("application/x-empty")
-    for check in (_documents, _zip, _media):
-        found = check(head)
-        if found is not None:
-            return found
-    return _prefixed(head, _IMAGES)
-
-
-def _from_late_magic(head: bytes) -> Sniffed | None:
-    """Signatures tried only on bytes that are not text (they are short or may float)."""
-    if b"%PDF-" in head[:1024]:  # readers accept junk before the header, up to 1 KiB
-        return Sniffed(PDF)
-    return _prefixed(head, _PROGRAMS)
-
-
-def _documents(head: bytes) -> Sniffed | None:
     if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"%PDF-"):
         return Sniffed(PDF)
     if head.startswith(b"{\\rtf"):
         return Sniffed("application/rtf")
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return Sniffed(_compound_file(head))
-    return None
+    return _zip(head)
 
 
 # Stream names in an OLE2 directory (UTF-16LE), when the directory is within the head.
@@ -170,76 +166,8 @@ def _compound_file(head: bytes) -> str:
     return CFB
 
 
-def _media(head: bytes) -> Sniffed | None:  # noqa: PLR0911 - one return per format reads best
-    box = head[4:8]
-    if box == b"ftyp":
-        return Sniffed(_iso_media(head[8:12]))
-    if box in {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"} and len(head) >= 8:
-        return Sniffed("video/quicktime")
-    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: Matroska or its WebM profile
-        return Sniffed("video/webm" if b"webm" in head[:64] else "video/x-matroska")
-    if head.startswith(b"OggS\x00"):  # capture pattern, then stream structure version 0
-        return Sniffed("video/ogg" if b"\x80theora" in head[:512] else "audio/ogg")
-    if head.startswith(b"fLaC") and len(head) > 4 and head[4] & 0x7F == 0:  # STREAMINFO
-        return Sniffed("audio/flac")
-    if head.startswith(b"RIFF") and len(head) >= 12:
-        kind = {b"WAVE": "audio/wav", b"AVI ": "video/x-msvideo", b"WEBP": "image/webp"}
-        found = kind.get(head[8:12])
-        return Sniffed(found) if found else None
-    if head.startswith(b"ID3") and len(head) >= 10 and head[3] in {2, 3, 4} and head[4] != 0xFF:
-        return Sniffed("audio/mpeg")
-    if head.startswith(b"FORM") and head[8:12] in {b"AIFF", b"AIFC"}:
-        return Sniffed("audio/aiff")
-    return _mpeg_audio(head)
-
-
-_ISO_BRANDS = {
-    b"qt  ": "video/quicktime",
-    b"M4A ": "audio/mp4",
-    b"M4B ": "audio/mp4",
-    b"M4P ": "audio/mp4",
-    b"F4A ": "audio/mp4",
-    b"heic": "image/heic",
-    b"heix": "image/heic",
-    b"mif1": "image/heif",
-    b"msf1": "image/heif",
-    b"avif": "image/avif",
-    b"avis": "image/avif",
-}
-
-
-def _iso_media(brand: bytes) -> str:
-    if brand.startswith(b"3g2"):
-        return "video/3gpp2"
-    if brand.startswith(b"3gp"):
-        return "video/3gpp"
-    return _ISO_BRANDS.get(brand, "video/mp4")
-
-
-def _mpeg_audio(head: bytes) -> Sniffed | None:
-    """An MPEG audio frame header (MP3) or an ADTS header (AAC) at the very start."""
-    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
-        return None
-    version = (head[1] >> 3) & 0x03
-    layer = (head[1] >> 1) & 0x03
-    if layer == 0:  # ADTS: 12 sync bits, then MPEG-4/2 id, layer 00
-        return Sniffed("audio/aac") if head[1] & 0xF6 == 0xF0 else None
-    bitrate = head[2] >> 4
-    sample_rate = (head[2] >> 2) & 0x03
-    if version == 1 or bitrate in {0, 15} or sample_rate == 3:
-        return None  # reserved values: random bytes, not a frame header
-    return Sniffed("audio/mpeg")
-
-
-_IMAGES = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-)
-# Executables: named, so a refusal can say what it refused.
+# Executables, before anything else their bytes may resemble; named, so a refusal can say
+# what it refused.
 _PROGRAMS = (
     (b"\x7fELF", "application/x-executable"),
     (b"MZ", "application/x-msdownload"),
@@ -247,10 +175,31 @@ _PROGRAMS = (
     (b"\xfe\xed\xfa\xcf", "application/x-mach-binary"),
     (b"\xca\xfe\xba\xbe", "application/java-vm"),
 )
+# QuickTime files from before the ftyp box start with one of these.
+_QUICKTIME_BOXES = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"})
 
 
-def _prefixed(head: bytes, signatures: tuple[tuple[bytes, str], ...]) -> Sniffed | None:
-    return next((Sniffed(t) for magic, t in signatures if head.startswith(magic)), None)
+def _from_binary(head: bytes) -> Sniffed | None:
+    """Bytes that are not text: a program, what the library knows, a PDF after junk."""
+    media_type = (
+        next((t for magic, t in _PROGRAMS if head.startswith(magic)), None)
+        or essence(filetype.guess_mime(head))
+        or (PDF if b"%PDF-" in head[:1024] else None)  # readers accept 1 KiB of junk first
+        or _iso_media(head)
+    )
+    if media_type == "audio/ogg" and b"\x80theora" in head[:512]:
+        return Sniffed("video/ogg")  # a Theora stream: a video, to be played as one
+    return Sniffed(media_type) if media_type else None
+
+
+def _iso_media(head: bytes) -> str | None:
+    """ISO media the library cannot place: brands it lacks, QuickTime before the ftyp box."""
+    if head[4:8] != b"ftyp":
+        return "video/quicktime" if head[4:8] in _QUICKTIME_BOXES else None
+    brands = head[8 : int.from_bytes(head[:4], "big")]
+    if b"mif1" in brands or b"msf1" in brands:  # HEIF's: a still image or an image sequence
+        return "image/heif"
+    return {b"3gp": "video/3gpp", b"3g2": "video/3gpp2"}.get(head[8:11], "video/mp4")
 
 
 # --- ZIP and its kinds ----------------------------------------------------------------------

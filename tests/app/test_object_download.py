@@ -640,6 +640,11 @@ SNIFF_TABLE: list[tuple[str, bytes, str | None, str]] = [
     ("old mov without ftyp", b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat", None, "video/quicktime"),
     ("m4a", b"\x00\x00\x00\x1cftypM4A \x00\x00\x00\x00M4A mp42isom", None, "audio/mp4"),
     ("3gp", b"\x00\x00\x00\x14ftyp3gp5\x00\x00\x00\x00", None, "video/3gpp"),
+    ("mp4 of a brand little known", b"\x00\x00\x00\x18ftypiso6\x00\x00\x00\x00iso6dash",
+     None, "video/mp4"),
+    ("heif image of a brand little known", b"\x00\x00\x00\x18ftypheix\x00\x00\x00\x00mif1heix",
+     None, "image/heif"),
+    ("m4v", b"\x00\x00\x00\x1cftypM4V \x00\x00\x00\x01M4V M4A mp42isom", None, "video/mp4"),
     ("webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3"
              b"\x81\x08\x42\x82\x84webm\x42\x87\x81\x04", None, "video/webm"),
     ("mkv", b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\x82\x88matroska\x42\x87\x81\x04",
@@ -647,6 +652,8 @@ SNIFF_TABLE: list[tuple[str, bytes, str | None, str]] = [
     ("mp3 with id3", b"ID3\x04\x00\x00\x00\x00\x00\x21" + bytes(33) + b"\xff\xfb\x90\x64", None,
      "audio/mpeg"),
     ("mp3 frame", b"\xff\xfb\x90\x64" + bytes(413), None, "audio/mpeg"),
+    ("midi", b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0MTrk", None, "audio/midi"),
+    ("aiff", b"FORM\x00\x00\x10\x2eAIFFCOMM\x00\x00\x00\x12", None, "audio/aiff"),
     ("aac adts", b"\xff\xf1\x50\x80\x02\x1f\xfc" + bytes(64), None, "audio/aac"),
     ("ogg vorbis", b"OggS\x00\x02" + bytes(22) + b"\x01vorbis", None, "audio/ogg"),
     ("ogg theora", b"OggS\x00\x02" + bytes(22) + b"\x80theora", None, "video/ogg"),
@@ -657,7 +664,10 @@ SNIFF_TABLE: list[tuple[str, bytes, str | None, str]] = [
     ("jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", None, "image/jpeg"),
     ("gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00", None, "image/gif"),
     ("webp", b"RIFF\x1a\x00\x00\x00WEBPVP8 ", None, "image/webp"),
-    ("tiff", b"II*\x00\x08\x00\x00\x00", None, "image/tiff"),
+    ("tiff", b"II*\x00\x08\x00\x00\x00\x0e\x00\x00\x01\x03\x00", None, "image/tiff"),
+    ("bmp", b"BM\x8a\x7b\x0c\x00\x00\x00\x00\x00\x8a\x00\x00\x00\x7c\x00", None, "image/bmp"),
+    ("animated png is a png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
+     + b"\x00\x00\x00\x08acTL\x00\x00\x00\x02\x00\x00\x00\x00", None, "image/png"),
     ("svg", b'<?xml version="1.0"?>\n<!-- drawn by hand -->\n<!DOCTYPE svg PUBLIC '
             b'"-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
             b'<svg xmlns="http://www.w3.org/2000/svg" width="1"/>', None, "image/svg+xml"),
@@ -680,6 +690,13 @@ SNIFF_TABLE: list[tuple[str, bytes, str | None, str]] = [
     ("elf", ELF_HEAD, None, "application/x-executable"),
     ("elf declared pdf", ELF_HEAD, "application/pdf", "application/x-executable"),
     ("exe", b"MZ\x90\x00\x03" + bytes(59), None, "application/x-msdownload"),
+    ("exe declared as an image", b"MZ\x90\x00\x03" + bytes(59), "image/png",
+     "application/x-msdownload"),
+    ("mach-o declared pdf", b"\xcf\xfa\xed\xfe\x07\x00\x00\x01" + bytes(24), "application/pdf",
+     "application/x-mach-binary"),
+    ("java class", b"\xca\xfe\xba\xbe\x00\x00\x00\x34\x00\x1d", None, "application/java-vm"),
+    ("rar is named when refused", b"Rar!\x1a\x07\x01\x00" + bytes(8), None,
+     "application/x-rar-compressed"),
     ("empty", b"", "text/plain", "application/x-empty"),
 ]  # fmt: skip
 

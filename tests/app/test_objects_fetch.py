@@ -132,6 +132,24 @@ def test_files_are_fetched_once_and_stored_by_content(
     assert sum(1 for r in files.requests if r.path == "/a.pdf") == 1
 
 
+def test_a_file_keeps_the_name_its_record_gave_it(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    source = add_source(live_engine, "college")
+    named = files.serve("/x1.pdf", Reply(prefix=PDF, size=1000, content_type="application/pdf"))
+    unnamed = files.serve("/x2.pdf", Reply(prefix=PDF, size=2000, content_type="application/pdf"))
+    publish(live_engine, source, 1, [named, unnamed])
+    discover(live_engine)
+    with session_scope(live_engine) as session:
+        row = session.exec(select(DigitalObject).where(DigitalObject.url == named)).one()
+        row.file_name = "第一讲 讲义.pdf"
+
+    fetch(live_engine, objects_live, store)
+
+    found = by_url(live_engine)
+    assert (found[named].file_name, found[unnamed].file_name) == ("第一讲 讲义.pdf", "x2.pdf")
+
+
 def test_refusals_are_recorded_with_their_reason(
     objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
 ) -> None:
