@@ -164,6 +164,48 @@ def _npgettext(context: Context, msgctxt: str, singular: str, plural: str, n: in
     return str(TRANSLATIONS[context_language(context)].npgettext(msgctxt, singular, plural, n))
 
 
+def bound_gettext(lang: str) -> dict[str, Any]:
+    """The gettext callables of one language, for a page's context (they shadow the
+    environment's, which look the language up in the context on every call).
+
+    They behave as Jinja's "newstyle" gettext with autoescaping on (our pages always
+    escape): the translation becomes markup and ``%`` fills in the escaped variables.
+    """
+    return _BOUND[lang]
+
+
+def _bind(translations: Translations) -> dict[str, Any]:
+    def gettext(message: str, **variables: Any) -> Markup:
+        return Markup(translations.gettext(message)) % variables  # noqa: S704 - our catalogue
+
+    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> Markup:
+        variables.setdefault("num", num)
+        return Markup(translations.ngettext(singular, plural, num)) % variables  # noqa: S704
+
+    def pgettext(context: str, message: str, **variables: Any) -> Markup:
+        variables.setdefault("context", context)
+        return Markup(translations.pgettext(context, message)) % variables  # noqa: S704
+
+    def npgettext(
+        context: str, singular: str, plural: str, num: int, **variables: Any
+    ) -> Markup:
+        variables.setdefault("context", context)
+        variables.setdefault("num", num)
+        text = translations.npgettext(context, singular, plural, num)
+        return Markup(text) % variables  # noqa: S704
+
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "pgettext": pgettext,
+        "npgettext": npgettext,
+    }
+
+
+_BOUND = {lang: _bind(translations) for lang, translations in TRANSLATIONS.items()}
+
+
 # --- value words ------------------------------------------------------------------------
 
 

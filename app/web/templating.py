@@ -123,7 +123,7 @@ def render(
 ) -> HTMLResponse:
     """A page in the request's language (see the module)."""
     lang = i18n.request_language(request)
-    values = {**language_links(request, lang), **(context or {})}
+    values = {**i18n.bound_gettext(lang), **language_links(request, lang), **(context or {})}
     response = templates.TemplateResponse(
         request, name, values, status_code=status_code, headers=dict(headers or {})
     )

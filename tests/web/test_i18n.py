@@ -21,6 +21,7 @@ from lxml import html
 
 from app.main import create_app
 from app.web import i18n
+from app.web.templating import templates
 from tests.app.test_security_headers import make_settings
 from tests.conftest import REPO_ROOT
 
@@ -74,6 +75,20 @@ def test_messages_are_compiled_from_the_catalogues_at_import() -> None:
     assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 1) == "%(total)s course"
     assert i18n.ngettext("en", "%(total)s course", "%(total)s courses", 2) == "%(total)s courses"
     assert i18n.ngettext("zh", "%(total)s course", "%(total)s courses", 2) == "%(total)s 门课程"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_pages_bound_gettext_renders_as_the_environments_newstyle_gettext(lang: str) -> None:
+    """Pages get gettext bound to their language; what they render must not change."""
+    template = templates.env.from_string(
+        '{{ _("Search courses") }}|{{ _("Courses for “%(query)s”", query=q) }}|'
+        "{% trans count=n, total=n %}{{ total }} course{% pluralize %}{{ total }} courses"
+        '{% endtrans %}|{% trans %}100%% open{% endtrans %}|{{ _("Page %(page)s", page=2) }}'
+    )
+    values = {"lang": lang, "q": "<b>&x</b>", "n": 3}
+    expected = template.render(values)
+    assert template.render({**values, **i18n.bound_gettext(lang)}) == expected
+    assert "&lt;b&gt;&amp;x&lt;/b&gt;" in expected  # variables escaped, the text is markup
 
 
 # --- which language -----------------------------------------------------------------------
