@@ -186,9 +186,7 @@ def _bind(translations: Translations) -> dict[str, Any]:
         variables.setdefault("context", context)
         return Markup(translations.pgettext(context, message)) % variables  # noqa: S704
 
-    def npgettext(
-        context: str, singular: str, plural: str, num: int, **variables: Any
-    ) -> Markup:
+    def npgettext(context: str, singular: str, plural: str, num: int, **variables: Any) -> Markup:
         variables.setdefault("context", context)
         variables.setdefault("num", num)
         text = translations.npgettext(context, singular, plural, num)
