@@ -402,14 +402,19 @@ class IssueRecord:
 
     id: str
     oai_identifier: str
+    published: bool  # no error keeps it out of the public catalogue
     title: dict[str, str]
     issues: list[dict[str, Any]]  # the record's stored issues of the code: severity, message, path
 
 
 @dataclass(frozen=True)
 class IssueRecordPage:
-    total: int  # live records of the source with the code
+    count: IssueCount | None  # live records of the source with the code; None: none
     records: list[IssueRecord]  # this page's, in id order
+
+    @property
+    def total(self) -> int:
+        return self.count.records if self.count else 0
 
 
 def records_with_issue(
@@ -417,7 +422,10 @@ def records_with_issue(
 ) -> IssueRecordPage:
     """The source's live records whose stored issues carry ``code``, in resource id order
     (stable across pages), ``limit`` from ``offset``."""
-    total = repository.count_with_issue(session, source_id, code)
+    counts = _merged_counts(
+        (code, severity, n)
+        for severity, n in repository.count_with_issue(session, source_id, code).items()
+    )
     ids = repository.ids_with_issue(session, source_id, code, offset=offset, limit=limit)
     rows = {row[0]: row for row in repository.issue_listing(session, ids)}
     records = []
@@ -425,12 +433,13 @@ def records_with_issue(
         row = rows.get(resource_id)
         if row is None:  # not possible in one transaction; never a reason to fail a page
             continue
-        _, oai_identifier, record, issues = row
+        _, oai_identifier, published, record, issues = row
         title = record.get("title") if isinstance(record, dict) else None
         records.append(
             IssueRecord(
                 id=resource_id,
                 oai_identifier=oai_identifier,
+                published=published,
                 title=dict(title) if isinstance(title, dict) else {},
                 issues=[
                     issue
@@ -439,7 +448,7 @@ def records_with_issue(
                 ],
             )
         )
-    return IssueRecordPage(total=total, records=records)
+    return IssueRecordPage(count=counts[0] if counts else None, records=records)
 
 
 # --- the live catalogue in pages, for sitemaps -------------------------------------------------
