@@ -324,12 +324,11 @@ def quality_bucket(score: float) -> int:
     return min(max(int(score * QUALITY_BUCKETS + 1e-9), 0), QUALITY_BUCKETS - 1)
 
 
-def source_quality(session: Session, source_id: int) -> SourceQuality:
-    """Counts, mean quality and the quality histogram of the source's live records."""
+def _quality(groups: Iterable[tuple[bool, float, int]]) -> SourceQuality:
     histogram = [0] * QUALITY_BUCKETS
     live = published = 0
     total = 0.0
-    for is_published, score, count in repository.quality_groups(session, source_id):
+    for is_published, score, count in groups:
         live += count
         published += count if is_published else 0
         total += score * count
@@ -342,25 +341,17 @@ def source_quality(session: Session, source_id: int) -> SourceQuality:
     )
 
 
+def source_quality(session: Session, source_id: int) -> SourceQuality:
+    """Counts, mean quality and the quality histogram of the source's live records."""
+    return _quality(repository.quality_groups(session, source_id))
+
+
 def quality_of_sources(session: Session) -> dict[int | None, SourceQuality]:
-    """``SourceQuality`` of every source with live records, without histograms (empty)."""
-    totals: dict[int | None, list[float]] = {}
-    for source_id, is_published, count, score_sum in repository.quality_totals_by_source(session):
-        live, published, total = totals.setdefault(source_id, [0, 0, 0.0])
-        totals[source_id] = [
-            live + count,
-            published + (count if is_published else 0),
-            total + score_sum,
-        ]
-    return {
-        source_id: SourceQuality(
-            live_records=int(live),
-            published_records=int(published),
-            mean_quality=total / live if live else None,
-            histogram=(),
-        )
-        for source_id, (live, published, total) in totals.items()
-    }
+    """``SourceQuality`` of every source with live records, in one read of an index."""
+    groups: dict[int | None, list[tuple[bool, float, int]]] = {}
+    for source_id, is_published, score, count in repository.quality_groups_by_source(session):
+        groups.setdefault(source_id, []).append((is_published, score, count))
+    return {source_id: _quality(found) for source_id, found in groups.items()}
 
 
 @dataclass(frozen=True)
