@@ -24,6 +24,9 @@ class Resource(SQLModel, table=True):
         # Sitemaps read live resources by id ranges, with their last change: covered here,
         # so a range is read from the index alone, in order, wherever it lies.
         Index("ix_resources_live_id", "deleted", "publishable", "id", "updated_at"),
+        # The catalogue files (app.publication) read live resources by when they were
+        # first stored, a month at a time, and count them per month.
+        Index("ix_resources_live_created_at", "deleted", "publishable", "created_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=100)
@@ -44,6 +47,8 @@ class Resource(SQLModel, table=True):
     # The school in the institution authority (app.institutions) the record's names
     # resolved to when it was stored; no foreign key, so merges move rows in any order.
     institution_id: str | None = Field(default=None, index=True, max_length=64)
+    # When the record was first stored ("first harvested"): an upsert never changes it,
+    # not even when a deleted record comes back.
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
