@@ -22,7 +22,8 @@ FILTERABLE = [
     "teachers",
     "identifiers",  # course pages resolve relations through them
 ]
-SORTABLE = ["modified", "title"]
+# ``first_harvested`` orders the feeds of new courses (app.publication), no sort of the API.
+SORTABLE = ["modified", "title", "first_harvested"]
 DISPLAYED = [
     "id",
     "title",
