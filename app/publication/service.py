@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 FILE_FORMAT = "coursefed-catalogue/1"
 FEED_SIZE = 50
+FEED_SPARE = 10
+"""Courses asked of the engine beyond a feed's size: some may be gone from the catalogue
+before the index follows."""
 SUMMARY_CHARS = 400
 LOCAL_SOURCE = "local"
 """The ``source`` of records stored here rather than harvested (as the search API says)."""
@@ -269,7 +272,7 @@ def _alternate(selection: Selection, lang: str, schools: Mapping[str, Institutio
     only = selection.filters.get("institution", ())
     suffix = "?lang=en" if lang == "en" else ""
     if len(selection.filters) == 1 and len(only) == 1 and only[0] in schools:
-        return f"/institutions/{quote(only[0], safe='')}{suffix}"
+        return f"/institutions/{quote(schools[only[0]].id, safe='')}{suffix}"
     return links.search_url(
         q=selection.q,
         filters=selection.filters,
@@ -348,10 +351,11 @@ def course_feed(
         q=selection.q,
         filters=selection.filters,
         open_only=selection.open_only,
-        limit=FEED_SIZE,
+        limit=FEED_SIZE + FEED_SPARE,
     )
     stored = {resource.id: resource for resource in catalogue.published_resources(session, ids)}
-    courses = [stored[i] for i in ids if i in stored]  # the engine's order; gone ones left out
+    # The engine's order; courses gone since it indexed them are left out.
+    courses = [stored[i] for i in ids if i in stored][:FEED_SIZE]
     rows = institutions.institutions_by_id(session, (c.institution_id for c in courses))
     schools = {k: InstitutionEntry(v.id, v.name_zh, v.name_en) for k, v in rows.items()}
     entries = []

@@ -8,7 +8,6 @@ returns.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -19,15 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.catalogue import service as catalogue
-from app.db import session_scope
 from app.main import create_app
 from app.publication import service
 from app.publication.selection import Selection
 from app.settings import Settings
-from app.sources import service as sources
-from metadata.profile import Issue, License, Provenance, ResourceRecord, Subject
-from tests.app.records import stored
+from metadata.profile import Issue, License
+from tests.publication.harvests import Harvest
 
 BASE = "https://courses.example.edu.cn"
 NOV = datetime(2026, 11, 5, 8, 0, tzinfo=UTC)
@@ -35,74 +31,7 @@ NOV_LAST = datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=UTC)
 DEC_FIRST = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 OCT = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
 HELD_BACK = Issue(severity="error", code="missing_title", message="no title")
-CC_BY = License(text="CC BY 4.0", url="https://creativecommons.org/licenses/by/4.0/")
 ARR = License(text="版权所有，保留一切权利")
-
-
-class Harvest:
-    """Stores courses of source ``college`` as a harvest at a given moment would."""
-
-    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.engine = engine
-        self.monkeypatch = monkeypatch
-        with session_scope(engine) as session:
-            source = sources.add_source(session, slug="college", base_url="http://example.org/oai")
-            self.source_id = source.id
-
-    def store(
-        self,
-        n: int,
-        at: datetime,
-        *,
-        title: dict[str, str] | None = None,
-        institution: str | None = "江澜大学",
-        subjects: tuple[str, ...] = ("0812",),
-        level: str = "undergraduate",
-        licence: License | None = CC_BY,
-        url: str | None = None,
-        issues: list[Issue] | None = None,
-        revision: int = 0,
-        languages: tuple[str, ...] = ("zh",),
-    ) -> str:
-        oai_id = f"oai:college:{n}"
-        rid = catalogue.resource_id_for("college", oai_id)
-        raw = f"<record n='{n}' r='{revision}'/>".encode()
-        record = ResourceRecord(
-            id=rid,
-            title=title if title is not None else {"zh": f"课程{n}", "en": f"Course {n}"},
-            institution=institution,
-            institution_names={"zh": institution} if institution else {},
-            subjects=[Subject(code=code, scheme="学科专业目录") for code in subjects],
-            education_level=level,
-            languages=list(languages),
-            license=licence,
-            url=url if url is not None else f"https://college.example.edu.cn/c/{n}",
-            provenance=Provenance(
-                source="college",
-                oai_identifier=oai_id,
-                datestamp="2026-01-01T00:00:00Z",
-                metadata_prefix="oai_dc",
-                harvested_at=at,
-                raw_sha256=hashlib.sha256(raw).hexdigest(),
-            ),
-        )
-        self.monkeypatch.setattr("app.catalogue.service.utcnow", lambda: at)
-        with session_scope(self.engine) as session:
-            catalogue.upsert(
-                session,
-                stored(record, raw, oai_id=oai_id, source_id=self.source_id, issues=issues),
-            )
-        return rid
-
-    def delete(self, rid: str, at: datetime) -> None:
-        self.monkeypatch.setattr("app.catalogue.service.utcnow", lambda: at)
-        with session_scope(self.engine) as session:
-            catalogue.delete(session, rid)
-
-
-@pytest.fixture
-def harvest(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Harvest:
-    return Harvest(engine, monkeypatch)
 
 
 @pytest.fixture
