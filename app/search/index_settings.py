@@ -23,7 +23,8 @@ FILTERABLE = [
     "identifiers",  # course pages resolve relations through them
 ]
 # ``first_harvested`` orders the feeds of new courses (app.publication), no sort of the API.
-SORTABLE = ["modified", "title", "first_harvested"]
+# In alphabetical order, as Meilisearch answers them: settings are re-sent when they differ.
+SORTABLE = ["first_harvested", "modified", "title"]
 DISPLAYED = [
     "id",
     "title",
