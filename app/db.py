@@ -2,7 +2,8 @@
 
 Services and repositories only ``flush()``; the request dependency or job wrapper that
 opened the session commits, so side effects (indexing, journal readers) always act on
-committed data.
+committed data.  ``consistent_read`` is the read-only transaction of long reads (the
+mirror's snapshot and feed, the catalogue files): every query sees one state.
 """
 
 from __future__ import annotations
@@ -58,3 +59,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def consistent_read(engine: Engine) -> Iterator[Session]:
+    """A read-only session whose every query sees the database as of its first query.
+
+    PostgreSQL: one REPEATABLE READ transaction (its snapshot is taken by the first
+    query).  SQLite: Python's driver runs SELECTs outside any transaction, so each query
+    would see the latest commit; an explicit ``BEGIN`` makes them one read transaction,
+    which WAL keeps at one consistent state while writers carry on.  The transaction is
+    rolled back at the end: nothing is ever written through it.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN")
+        try:
+            with Session(bind=connection) as session:
+                yield session
+        finally:
+            connection.rollback()

@@ -22,6 +22,7 @@ from app.oai import routes as oai_routes
 from app.objects import routes as object_routes
 from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
+from app.publication import routes as publication_routes
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
@@ -30,6 +31,7 @@ from app.sources import routes as source_routes
 from app.web import api_docs, discovery
 from app.web import course as course_page
 from app.web import institutions as institution_pages
+from app.web import publication as publication_pages
 from app.web import routes as web_routes
 from app.web.errors import error_page
 
@@ -85,12 +87,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(institution_routes.router)
     app.include_router(source_routes.router)
     app.include_router(mirror_routes.router)
+    app.include_router(publication_routes.router)
+    app.include_router(publication_routes.feeds)
     app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
     app.include_router(course_page.router)
     app.include_router(institution_pages.router)
+    app.include_router(publication_pages.router)
     app.include_router(discovery.router)
     app.include_router(api_docs.router)
     api_docs.mount_assets(app)

@@ -27,6 +27,9 @@ class Resource(SQLModel, table=True):
         # A source's counts, mean quality and quality histogram are read from this index
         # alone (source health, each run's snapshot), never from the wide rows.
         Index("ix_resources_source_quality", "source_id", "deleted", "publishable", "quality"),
+        # The catalogue files (app.publication) read live resources by when they were
+        # first stored, a month at a time, and count them per month.
+        Index("ix_resources_live_created_at", "deleted", "publishable", "created_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=100)
@@ -47,6 +50,8 @@ class Resource(SQLModel, table=True):
     # The school in the institution authority (app.institutions) the record's names
     # resolved to when it was stored; no foreign key, so merges move rows in any order.
     institution_id: str | None = Field(default=None, index=True, max_length=64)
+    # When the record was first stored ("first harvested"): an upsert never changes it,
+    # not even when a deleted record comes back.
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, text
+from sqlalchemy import and_, delete, func, insert, or_, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -177,6 +177,74 @@ def live_range_summary(
         statement = statement.where(col(Resource.id) < before)
     count, newest = session.exec(statement).one()
     return int(count or 0), newest
+
+
+# --- the live catalogue by first harvest (catalogue files), keyset over (created_at, id) ----
+
+FirstHarvestRow = tuple[str, dict[str, Any], str | None, datetime]
+"""(id, profile record, institution id, created_at)."""
+
+
+def _first_harvested_between(start: datetime | None, end: datetime | None) -> list[Any]:
+    clauses = [_live()]
+    if start is not None:
+        clauses.append(col(Resource.created_at) >= start)
+    if end is not None:
+        clauses.append(col(Resource.created_at) < end)
+    return clauses
+
+
+def live_by_first_harvest(
+    session: Session,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    institution_ids: Sequence[str] | None,
+    source_ids: Sequence[int | None] | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[FirstHarvestRow]:
+    """Live, publishable resources first stored in ``[start, end)`` (either open), of
+    these schools and sources (``None``: any; a ``None`` source is a local record), after
+    the key ``after`` in (created_at, id) order, at most ``limit``.  Never ``raw_xml``."""
+    statement = select(
+        Resource.id, Resource.record, Resource.institution_id, Resource.created_at
+    ).where(*_first_harvested_between(start, end))
+    if institution_ids is not None:
+        statement = statement.where(col(Resource.institution_id).in_(institution_ids))
+    if source_ids is not None:
+        numbered = [source for source in source_ids if source is not None]
+        chosen = [col(Resource.source_id).in_(numbered)]
+        if None in source_ids:
+            chosen.append(col(Resource.source_id).is_(None))
+        statement = statement.where(or_(*chosen))
+    if after is not None:
+        moment, resource_id = after
+        # ``>=`` first, so the index range starts at the key; then past the key itself.
+        statement = statement.where(
+            col(Resource.created_at) >= moment,
+            or_(col(Resource.created_at) > moment, col(Resource.id) > resource_id),
+        )
+    statement = statement.order_by(col(Resource.created_at), col(Resource.id)).limit(limit)
+    return [
+        (rid, dict(record), school, created)
+        for rid, record, school, created in session.exec(statement)
+    ]
+
+
+def count_live_first_harvested(
+    session: Session, start: datetime | None, end: datetime | None
+) -> int:
+    """How many live, publishable resources were first stored in ``[start, end)``."""
+    statement = select(func.count()).where(*_first_harvested_between(start, end))
+    return int(session.exec(statement).one() or 0)
+
+
+def live_first_harvest_span(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the first and the last live, publishable resources were first stored."""
+    statement = select(func.min(Resource.created_at), func.max(Resource.created_at)).where(_live())
+    first, last = session.exec(statement).one()
+    return first, last
 
 
 # --- one source's resources ------------------------------------------------------------------

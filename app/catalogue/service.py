@@ -7,7 +7,7 @@ alone (no journal entry), so re-harvesting an unchanged source costs no index wo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -479,3 +479,58 @@ def live_page(
     """(id, updated_at) of the live, publishable resources with ``first <= id < before``,
     in id order, at most ``limit``."""
     return repository.live_stamps(session, first, before, limit)
+
+
+# --- the live catalogue by first harvest, for the catalogue files ------------------------------
+
+
+@dataclass(frozen=True)
+class LiveCourse:
+    """A live, publishable resource as the catalogue files list it."""
+
+    id: str
+    record: dict[str, Any]  # the stored profile record, as JSON
+    institution_id: str | None
+    first_harvested: datetime  # when it was first stored (``created_at``)
+
+
+def live_courses_by_first_harvest(
+    session: Session,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    institution_ids: Sequence[str] | None = None,
+    source_ids: Sequence[int | None] | None = None,
+    batch_size: int = 500,
+) -> Iterator[list[LiveCourse]]:
+    """Live, publishable courses first stored in ``[start, end)``, oldest first (then by
+    id), in batches: each batch is one keyset page of an index, so memory stays that of a
+    batch however many there are.  ``institution_ids`` / ``source_ids`` keep those of
+    these schools / sources (a ``None`` source: records stored locally)."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        rows = repository.live_by_first_harvest(
+            session,
+            start=start,
+            end=end,
+            institution_ids=institution_ids,
+            source_ids=source_ids,
+            after=after,
+            limit=batch_size,
+        )
+        if not rows:
+            return
+        yield [LiveCourse(*row) for row in rows]
+        last = rows[-1]
+        after = (last[3], last[0])
+
+
+def count_first_harvested(session: Session, start: datetime | None, end: datetime | None) -> int:
+    """How many live, publishable courses were first stored in ``[start, end)``."""
+    return repository.count_live_first_harvested(session, start, end)
+
+
+def first_harvest_span(session: Session) -> tuple[datetime, datetime] | None:
+    """When the earliest and the latest live course were first stored; None for none."""
+    first, last = repository.live_first_harvest_span(session)
+    return None if first is None or last is None else (first, last)

@@ -1,44 +1,26 @@
-"""All SQL of the mirror API: a consistent read transaction, the journal floor, live rows.
+"""All SQL of the mirror API: the journal floor and live rows, read in one consistent
+read transaction (``read_snapshot``, from ``app.db``).
 
 Only columns a mirror needs are read: never ``raw_xml``, which can be large.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import DigitalObject, Resource
 from app.catalogue.repository import get_cursor
+from app.db import consistent_read
 
 LiveRow = tuple[str, dict[str, Any], str]
 """(id, profile record, content hash) of a live, publishable resource."""
 
 
-@contextmanager
-def read_snapshot(engine: Engine) -> Iterator[Session]:
-    """A read-only session whose every query sees the database as of its first query.
-
-    PostgreSQL: one REPEATABLE READ transaction (its snapshot is taken by the first
-    query).  SQLite: Python's driver runs SELECTs outside any transaction, so each query
-    would see the latest commit; an explicit ``BEGIN`` makes them one read transaction,
-    which WAL keeps at one consistent state while writers carry on.  The transaction is
-    rolled back at the end: nothing is ever written through it.
-    """
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN")
-        try:
-            with Session(bind=connection) as session:
-                yield session
-        finally:
-            connection.rollback()
+read_snapshot = consistent_read
+"""A read-only session whose every query sees one state of the database (``app.db``)."""
 
 
 JOURNAL_FLOOR = "journal-floor"

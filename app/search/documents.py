@@ -94,8 +94,12 @@ def to_document(
     updated_at: datetime,
     content_hash: str = "",
     institution: InstitutionEntry | None = None,
+    first_harvested: datetime | None = None,
 ) -> dict[str, Any]:
-    """One search document; field names here are the search API's vocabulary."""
+    """One search document; field names here are the search API's vocabulary.
+
+    ``first_harvested`` (when the record was first stored) orders the Atom feeds of new
+    courses; documents made without it sort after every other."""
     licence = licence_of(record)
     names = [record.institution]
     if institution is not None:
@@ -137,6 +141,7 @@ def to_document(
         "has_objects": bool(record.objects),
         "identifiers": identifiers_of(record),
         "modified": int(updated_at.timestamp()),
+        "first_harvested": int(first_harvested.timestamp()) if first_harvested else None,
         # Lets a check compare the index with the database, record by record.
         "content_hash": content_hash,
     }

@@ -22,7 +22,9 @@ FILTERABLE = [
     "teachers",
     "identifiers",  # course pages resolve relations through them
 ]
-SORTABLE = ["modified", "title"]
+# ``first_harvested`` orders the feeds of new courses (app.publication), no sort of the API.
+# In alphabetical order, as Meilisearch answers them: settings are re-sent when they differ.
+SORTABLE = ["first_harvested", "modified", "title"]
 DISPLAYED = [
     "id",
     "title",

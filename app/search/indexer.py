@@ -53,6 +53,7 @@ def document_for(
         updated_at=resource.updated_at,
         content_hash=resource.content_hash,
         institution=entry,
+        first_harvested=resource.created_at,
     )
 
 

@@ -2,8 +2,8 @@
 
 ``search`` answers the API; ``faceted_search`` the results page (each active filter's own
 facet counted as if it were not set, so a learner sees what else to add); ``overview`` the
-home page (catalogue size, facet counts, newest courses).  Each is one request to
-Meilisearch.
+home page (catalogue size, facet counts, newest courses); ``newest_ids`` the Atom feeds of
+new courses.  Each is one request to Meilisearch.
 """
 
 from __future__ import annotations
@@ -265,6 +265,44 @@ def courses(
     except IndexNotFound:
         return []
     return [_hit(raw) for raw in answer.get("hits", [])]
+
+
+FIRST_HARVESTED_DESC = ["first_harvested:desc"]
+
+
+def newest_ids(
+    index: SearchIndex,
+    uid: str,
+    *,
+    q: str = "",
+    filters: Mapping[str, Sequence[str]] | None = None,
+    open_only: bool = False,
+    limit: int = 50,
+) -> list[str]:
+    """Ids of the courses first harvested most recently that hold every word of ``q``
+    and pass ``filters`` (as ``search`` reads them), newest first: a feed of new courses.
+
+    Every word must match (not Meilisearch's default of dropping words until something
+    does): ordered by date, a course matching one word of three would otherwise stand
+    before better ones.  Raises ``InvalidFilter`` and ``SearchError`` as ``search`` does.
+    """
+    expression = filter_expression(filters or {})
+    if open_only:
+        expression.append([OPEN_FILTER])
+    params: dict[str, Any] = {
+        "q": q,
+        "limit": limit,
+        "sort": FIRST_HARVESTED_DESC,
+        "matchingStrategy": "all",
+        "attributesToRetrieve": ["id"],
+    }
+    if expression:
+        params["filter"] = expression
+    try:
+        answer = index.search(uid, params)
+    except IndexNotFound:
+        return []
+    return [str(raw["id"]) for raw in answer.get("hits", [])]
 
 
 def ids_known_by(

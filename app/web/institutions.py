@@ -21,6 +21,7 @@ from app.auth import rate_limited
 from app.deps import SessionDep, StateDep
 from app.errors import ServiceUnavailable
 from app.institutions import service as institutions
+from app.publication import links as publication
 from app.search import service as search
 from app.search.gateway import SearchError
 from app.web import i18n, results
@@ -163,5 +164,7 @@ def institution_page(
                 for v in answer.facets.get("level", [])
             ],
             "newest": [results.card(hit, page_lang) for hit in answer.hits],
+            "feed_url": publication.feed_url(filters=chosen, lang=page_lang),
+            "download_url": publication.file_url("csv", filters=chosen),
         },
     )

@@ -24,6 +24,7 @@ from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
 from app.institutions import service as institutions
+from app.publication import links as publication
 from app.search import service
 from app.search.gateway import SearchError
 from app.web import results
@@ -167,5 +168,12 @@ def search_page(
                 if len(v.value) == 2
             ],
             "capped": answer.total >= results.MAX_TOTAL_HITS,
+            "feed_url": publication.feed_url(
+                q=search.q, filters=search.filters, open_only=search.open_only, lang=page_lang
+            ),
+            # A file lists courses by their facts: a search for words has none.
+            "download_url": None
+            if search.q
+            else publication.file_url("csv", filters=search.filters, open_only=search.open_only),
         },
     )

@@ -31,6 +31,8 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "course-pdf": lambda site: f"/courses/{site.stored('application/pdf').resource_id}",
     "course-en": lambda site: f"/courses/{site.stored('video/mp4').resource_id}?lang=en",
     "institution": first_institution,
+    "catalogue-files": lambda _site: "/catalogue",
+    "catalogue-files-en": lambda _site: "/catalogue?lang=en",
     "error-404-course": lambda _site: "/courses/no-such-course",
     "error-404-path": lambda _site: "/no-such-page",
     "error-410": lambda site: f"/courses/{site.removed}",
