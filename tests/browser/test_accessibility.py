@@ -1,6 +1,6 @@
 """axe-core (WCAG 2.0-2.2, levels A and AA) finds nothing on any type of page, at 1366 and
-360 px: home, results, empty results, course, institution and the error pages, in Chinese and
-in English; and no page is wider than the screen."""
+360 px: home, results, empty results, course, institution, statistics and the error pages,
+in Chinese and in English; and no page is wider than the screen."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "course-pdf": lambda site: f"/courses/{site.stored('application/pdf').resource_id}",
     "course-en": lambda site: f"/courses/{site.stored('video/mp4').resource_id}?lang=en",
     "institution": first_institution,
+    "stats": lambda _site: "/stats",
+    "stats-en": lambda _site: "/stats?lang=en",
     "error-404-course": lambda _site: "/courses/no-such-course",
     "error-404-path": lambda _site: "/no-such-page",
     "error-410": lambda site: f"/courses/{site.removed}",
