@@ -232,6 +232,30 @@ class CatalogueCounts:
     facets: dict[str, FacetCount] = field(default_factory=dict)
 
 
+def catalogue_count_queries() -> dict[str, dict[str, Any]]:
+    """The queries ``catalogue_counts`` sends (also used by the benchmark): ``""`` counts
+    every facet; each facet's name counts the courses without a value."""
+    # Every document has ``has_objects``: summing its two counts gives exact totals where
+    # hit counts stop at the index's maxTotalHits.
+    queries: dict[str, dict[str, Any]] = {
+        "": {
+            "q": "",
+            "limit": 0,
+            "facets": [*(attribute for attribute, _ in COUNTED.values()), "has_objects"],
+        }
+    }
+    for name, (attribute, _) in COUNTED.items():
+        if name == "open":
+            continue  # every document is open or not
+        queries[name] = {
+            "q": "",
+            "limit": 0,
+            "facets": ["has_objects"],
+            "filter": f"{attribute} IS NULL OR {attribute} IS EMPTY OR {attribute} NOT EXISTS",
+        }
+    return queries
+
+
 def catalogue_counts(
     index: SearchIndex, uid: str, *, labels: Mapping[str, Labels] | None = None
 ) -> CatalogueCounts:
@@ -242,32 +266,16 @@ def catalogue_counts(
     here is the count ``GET /api/v1/search`` gives it.  ``labels`` adds zh/en labels by
     name where the field has none of its own (institutions, sources, months).
     """
-    # Every document has ``has_objects``: summing its two counts gives exact totals where
-    # hit counts stop at the index's maxTotalHits.
-    everything = {
-        "q": "",
-        "limit": 0,
-        "facets": [*(attribute for attribute, _ in COUNTED.values()), "has_objects"],
-    }
-    missing = {
-        name: {
-            "q": "",
-            "limit": 0,
-            "facets": ["has_objects"],
-            "filter": f"{attribute} IS NULL OR {attribute} IS EMPTY OR {attribute} NOT EXISTS",
-        }
-        for name, (attribute, _) in COUNTED.items()
-        if name != "open"  # every document is open or not
-    }
+    queries = catalogue_count_queries()
     try:
-        answers = index.multi_search(uid, [everything, *missing.values()])
+        answers = index.multi_search(uid, list(queries.values()))
     except IndexNotFound:
         return CatalogueCounts()
     distributions = answers[0].get("facetDistribution") or {}
     total = _sum(distributions.get("has_objects"))
     lacking = {
         name: _sum((answer.get("facetDistribution") or {}).get("has_objects"))
-        for name, answer in zip(missing, answers[1:], strict=True)
+        for name, answer in zip(list(queries)[1:], answers[1:], strict=True)
     }
     counts = CatalogueCounts(total=total)
     for name, (attribute, single) in COUNTED.items():
