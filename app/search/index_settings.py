@@ -21,6 +21,8 @@ FILTERABLE = [
     "has_objects",
     "teachers",
     "identifiers",  # course pages resolve relations through them
+    "discipline_codes",  # the statistics count categories and disciplines by them
+    "added_month",  # and courses added per month
 ]
 # ``first_harvested`` orders the feeds of new courses (app.publication), no sort of the API.
 # In alphabetical order, as Meilisearch answers them: settings are re-sent when they differ.
@@ -66,6 +68,11 @@ SYNONYM_PAIRS = [
 ]
 
 MAX_TOTAL_HITS = 10_000
+MAX_VALUES_PER_FACET = 200
+"""How many values a facet returns: the most frequent ones (``sortFacetValuesBy`` count).
+Sorted by name, as Meilisearch does by default, a facet with more values than this would
+keep the first ones alphabetically: 6-digit discipline codes pushed categories 06 to 14 out
+of the subject facet, and institution ids late in the alphabet never counted."""
 
 
 def index_settings() -> dict[str, Any]:
@@ -87,5 +94,8 @@ def index_settings() -> dict[str, Any]:
         "stopWords": [],
         "typoTolerance": {"enabled": True},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
-        "faceting": {"maxValuesPerFacet": 200},
+        "faceting": {
+            "maxValuesPerFacet": MAX_VALUES_PER_FACET,
+            "sortFacetValuesBy": {"*": "count"},
+        },
     }

@@ -1,6 +1,6 @@
 """axe-core (WCAG 2.0-2.2, levels A and AA) finds nothing on any type of page, at 1366 and
-360 px: home, results, empty results, course, institution and the error pages, in Chinese and
-in English; and no page is wider than the screen."""
+360 px: home, results, empty results, course, institution, statistics and the error pages,
+in Chinese and in English; and no page is wider than the screen."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "institution": first_institution,
     "catalogue-files": lambda _site: "/catalogue",
     "catalogue-files-en": lambda _site: "/catalogue?lang=en",
+    "stats": lambda _site: "/stats",
+    "stats-en": lambda _site: "/stats?lang=en",
     "error-404-course": lambda _site: "/courses/no-such-course",
     "error-404-path": lambda _site: "/no-such-page",
     "error-410": lambda site: f"/courses/{site.removed}",
