@@ -1,16 +1,17 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
-from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
+from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource, ResourceIssue
 from app.identity import NodeIdentity
 from app.institutions.models import Institution, InstitutionAlias
 from app.keys.models import ApiKey, AuditEntry
 from app.objects.models import Blob
-from app.sources.models import FailedRecord, HarvestRun, Source
+from app.sources.models import ConformanceResult, FailedRecord, HarvestRun, Source
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "Blob",
+    "ConformanceResult",
     "Cursor",
     "DigitalObject",
     "FailedRecord",
@@ -20,5 +21,6 @@ __all__ = [
     "JournalEntry",
     "NodeIdentity",
     "Resource",
+    "ResourceIssue",
     "Source",
 ]

@@ -24,6 +24,9 @@ class Resource(SQLModel, table=True):
         # Sitemaps read live resources by id ranges, with their last change: covered here,
         # so a range is read from the index alone, in order, wherever it lies.
         Index("ix_resources_live_id", "deleted", "publishable", "id", "updated_at"),
+        # A source's counts, mean quality and quality histogram are read from this index
+        # alone (source health, each run's snapshot), never from the wide rows.
+        Index("ix_resources_source_quality", "source_id", "deleted", "publishable", "quality"),
     )
 
     id: str = Field(primary_key=True, max_length=100)
@@ -46,6 +49,28 @@ class Resource(SQLModel, table=True):
     institution_id: str | None = Field(default=None, index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResourceIssue(SQLModel, table=True):
+    """One issue code a live resource's stored ``issues`` carry: the index of records by
+    issue, so a source's issue counts and the records with one code are read by index.
+
+    Written with every upsert and deletion of the resource, in the same transaction
+    (``catalogue.service.Batch``): a live resource has one row per distinct code of its
+    ``issues``, a tombstone none.  ``severity`` is ``error`` when any issue of that code
+    in the record is an error.
+    """
+
+    __tablename__ = "resource_issues"
+    __table_args__ = (
+        # Counts by code and the pages of one code, in resource id order, index-only.
+        Index("ix_resource_issues_source_code", "source_id", "code", "resource_id", "severity"),
+    )
+
+    resource_id: str = Field(foreign_key="resources.id", primary_key=True, max_length=100)
+    code: str = Field(primary_key=True, max_length=100)
+    source_id: int | None = Field(default=None, foreign_key="sources.id")
+    severity: str = Field(max_length=16)
 
 
 class DigitalObject(SQLModel, table=True):

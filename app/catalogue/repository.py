@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, text
+from sqlalchemy import and_, delete, func, insert, text
 from sqlmodel import Session, col, select
 
-from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource
+from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource, ResourceIssue
 from app.clock import utcnow
 
 # Any constant works; it only has to be the same for every writer of the journal.
 _JOURNAL_LOCK_KEY = 0x636F7572  # "cour"
+# Ids per ``IN (...)``: well inside every engine's limit on bound parameters.
+_IN_CHUNK = 500
 
 
 def get_resource(session: Session, resource_id: str) -> Resource | None:
@@ -238,3 +240,102 @@ def resources_for_seeding(
     if not every:
         statement = statement.where(col(Resource.institution_id).is_(None))
     return list(session.exec(statement).all())
+
+
+# --- records by issue code -------------------------------------------------------------------
+
+
+def replace_issue_rows(session: Session, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Make ``resource_issues`` hold exactly ``rows[id]`` for each resource id given."""
+    ids = list(rows)
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        session.execute(delete(ResourceIssue).where(col(ResourceIssue.resource_id).in_(chunk)))
+    values = [row for resource_rows in rows.values() for row in resource_rows]
+    if values:
+        session.execute(insert(ResourceIssue), values)
+
+
+def _issue_of_source(source_id: int | None) -> Any:
+    column = col(ResourceIssue.source_id)
+    return column.is_(None) if source_id is None else column == source_id
+
+
+def issue_counts_of_source(session: Session, source_id: int | None) -> list[tuple[str, str, int]]:
+    """(code, severity, live records) of one source, read from the issue index alone."""
+    statement = (
+        select(ResourceIssue.code, ResourceIssue.severity, func.count())
+        .where(_issue_of_source(source_id))
+        .group_by(col(ResourceIssue.code), col(ResourceIssue.severity))
+    )
+    return [(str(c), str(s), int(n)) for c, s, n in session.exec(statement)]
+
+
+def issue_counts_by_source(session: Session) -> list[tuple[int | None, str, str, int]]:
+    """(source id, code, severity, live records) of every source."""
+    statement = select(
+        ResourceIssue.source_id, ResourceIssue.code, ResourceIssue.severity, func.count()
+    ).group_by(col(ResourceIssue.source_id), col(ResourceIssue.code), col(ResourceIssue.severity))
+    return [(i, str(c), str(s), int(n)) for i, c, s, n in session.exec(statement)]
+
+
+def count_with_issue(session: Session, source_id: int | None, code: str) -> int:
+    statement = select(func.count()).where(
+        _issue_of_source(source_id), col(ResourceIssue.code) == code
+    )
+    return int(session.exec(statement).one())
+
+
+def ids_with_issue(
+    session: Session, source_id: int | None, code: str, *, offset: int, limit: int
+) -> list[str]:
+    """Ids of the source's live resources whose issues carry ``code``, in id order: one
+    range of the issue index."""
+    statement = (
+        select(ResourceIssue.resource_id)
+        .where(_issue_of_source(source_id), col(ResourceIssue.code) == code)
+        .order_by(col(ResourceIssue.resource_id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(statement).all())
+
+
+def issue_listing(session: Session, ids: Sequence[str]) -> list[tuple[str, str, Any, Any]]:
+    """(id, oai_identifier, record, issues) of these resources, in no order."""
+    if not ids:
+        return []
+    statement = select(
+        Resource.id, Resource.oai_identifier, Resource.record, Resource.issues
+    ).where(col(Resource.id).in_(ids))
+    return [(r[0], r[1], r[2], r[3]) for r in session.exec(statement)]
+
+
+# --- quality ----------------------------------------------------------------------------------
+
+
+def quality_groups(session: Session, source_id: int) -> list[tuple[bool, float, int]]:
+    """(publishable, quality, live records) of one source: few groups (the score takes
+    a handful of values), read from ``ix_resources_source_quality`` alone."""
+    statement = (
+        select(Resource.publishable, Resource.quality, func.count())
+        .where(Resource.source_id == source_id)
+        .where(col(Resource.deleted).is_(False))
+        .group_by(col(Resource.publishable), col(Resource.quality))
+    )
+    return [(bool(p), float(q), int(n)) for p, q, n in session.exec(statement)]
+
+
+def quality_totals_by_source(session: Session) -> list[tuple[int | None, bool, int, float]]:
+    """(source id, publishable, live records, sum of their quality) of every source."""
+    statement = (
+        select(
+            Resource.source_id,
+            Resource.publishable,
+            func.count(),
+            func.coalesce(func.sum(Resource.quality), 0.0),
+        )
+        .where(col(Resource.deleted).is_(False))
+        .group_by(col(Resource.source_id), col(Resource.publishable))
+    )
+    return [(i, bool(p), int(n), float(q)) for i, p, n, q in session.exec(statement)]

@@ -32,6 +32,21 @@ class Outcome(StrEnum):
     ALREADY_ABSENT = "already_absent"
 
 
+def issue_codes(issues: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """The distinct codes of a record's stored issues, each with its severity (``error``
+    when any issue of that code is an error): the record's rows of ``resource_issues``.
+    Codes are cut to the column's 100 characters (ours are short words)."""
+    codes: dict[str, str] = {}
+    for issue in issues:
+        code = issue.get("code")
+        if not isinstance(code, str):
+            continue
+        severity = "error" if issue.get("severity") == "error" else "warning"
+        if codes.get(code[:100]) != "error":
+            codes[code[:100]] = severity
+    return codes
+
+
 def resource_id_for(source_slug: str, oai_identifier: str) -> str:
     """A stable, URL-safe id: the same source record always gets the same id."""
     digest = hashlib.sha256(oai_identifier.encode("utf-8")).hexdigest()[:20]
@@ -87,6 +102,8 @@ class Batch:
         self._rows = {row.id: row for row in repository.get_resources(session, list(self._ids))}
         self._new: dict[str, dict[str, Any]] = {}
         self._journal: list[dict[str, Any]] = []
+        # resource id → its rows of ``resource_issues`` now (none for a tombstone).
+        self._issue_rows: dict[str, list[dict[str, Any]]] = {}
 
     def _state(self, resource_id: str) -> tuple[bool, str | None] | None:
         """(deleted, raw sha256) of the stored or pending row; None when there is none."""
@@ -141,6 +158,10 @@ class Batch:
                 setattr(row, name, value)
             self.session.add(row)
             outcome = Outcome.UPDATED
+        self._issue_rows[resource_id] = [
+            {"resource_id": resource_id, "code": code, "source_id": item.source_id, "severity": sev}
+            for code, sev in issue_codes(fields["issues"]).items()
+        ]
         self._journal_entry(resource_id, "upsert", digest)
         return outcome
 
@@ -161,16 +182,21 @@ class Batch:
             for name, value in changes.items():
                 setattr(row, name, value)
             self.session.add(row)
+        self._issue_rows[resource_id] = []
         self._journal_entry(resource_id, "delete", None)
         return Outcome.DELETED
 
     def flush(self) -> None:
-        """Write the new rows and the journal entries (in order, so serials follow them)."""
+        """Write the new rows, the records' issue codes and the journal entries (in
+        order, so serials follow them)."""
         if self._new:
             self.session.execute(insert(Resource), list(self._new.values()))
             # From now on these rows are read from the database like any other.
             self._ids.difference_update(self._new)
             self._new.clear()
+        if self._issue_rows:
+            repository.replace_issue_rows(self.session, self._issue_rows)
+            self._issue_rows = {}
         if self._journal:
             repository.append_journal_entries(self.session, self._journal)
             self._journal = []
@@ -271,6 +297,149 @@ def journal_resources(session: Session, resources: Iterable[Resource]) -> None:
 def source_summary(session: Session, source_id: int) -> SourceSummary:
     count, mean = repository.live_count_and_quality(session, source_id)
     return SourceSummary(live_records=count, mean_quality=mean)
+
+
+# --- a source's quality and issues, for its health -----------------------------------------
+
+QUALITY_BUCKETS = 10
+
+
+@dataclass(frozen=True)
+class SourceQuality:
+    """The quality of one source's live records."""
+
+    live_records: int
+    published_records: int  # without errors (``metadata.validate.publishable``): public
+    mean_quality: float | None  # None when the source has no live record
+    histogram: tuple[int, ...]  # live records per tenth of the score: [0, 0.1) … [0.9, 1]
+
+    @property
+    def published_share(self) -> float | None:
+        """Share of live records that meet the profile's required fields (None for none)."""
+        return self.published_records / self.live_records if self.live_records else None
+
+
+def quality_bucket(score: float) -> int:
+    """The tenth of [0, 1] a score falls in; a score of 1 in the last."""
+    return min(max(int(score * QUALITY_BUCKETS + 1e-9), 0), QUALITY_BUCKETS - 1)
+
+
+def source_quality(session: Session, source_id: int) -> SourceQuality:
+    """Counts, mean quality and the quality histogram of the source's live records."""
+    histogram = [0] * QUALITY_BUCKETS
+    live = published = 0
+    total = 0.0
+    for is_published, score, count in repository.quality_groups(session, source_id):
+        live += count
+        published += count if is_published else 0
+        total += score * count
+        histogram[quality_bucket(score)] += count
+    return SourceQuality(
+        live_records=live,
+        published_records=published,
+        mean_quality=total / live if live else None,
+        histogram=tuple(histogram),
+    )
+
+
+def quality_of_sources(session: Session) -> dict[int | None, SourceQuality]:
+    """``SourceQuality`` of every source with live records, without histograms (empty)."""
+    totals: dict[int | None, list[float]] = {}
+    for source_id, is_published, count, score_sum in repository.quality_totals_by_source(session):
+        live, published, total = totals.setdefault(source_id, [0, 0, 0.0])
+        totals[source_id] = [
+            live + count,
+            published + (count if is_published else 0),
+            total + score_sum,
+        ]
+    return {
+        source_id: SourceQuality(
+            live_records=int(live),
+            published_records=int(published),
+            mean_quality=total / live if live else None,
+            histogram=(),
+        )
+        for source_id, (live, published, total) in totals.items()
+    }
+
+
+@dataclass(frozen=True)
+class IssueCount:
+    """How many live records of a source carry an issue code."""
+
+    code: str
+    severity: str  # error | warning
+    records: int
+
+
+def _merged_counts(rows: Iterable[tuple[str, str, int]]) -> list[IssueCount]:
+    """One count per code (a code seen as error and warning is an error), most records
+    first, then by code."""
+    merged: dict[str, tuple[str, int]] = {}
+    for code, severity, count in rows:
+        known, records = merged.get(code, (severity, 0))
+        merged[code] = ("error" if "error" in (known, severity) else severity, records + count)
+    counts = [IssueCount(code, severity, n) for code, (severity, n) in merged.items()]
+    return sorted(counts, key=lambda c: (-c.records, c.code))
+
+
+def issue_counts(session: Session, source_id: int) -> list[IssueCount]:
+    """Live records of the source per issue code, most first."""
+    return _merged_counts(repository.issue_counts_of_source(session, source_id))
+
+
+def issue_counts_of_sources(session: Session) -> dict[int | None, list[IssueCount]]:
+    """``issue_counts`` of every source that has issues, in one query."""
+    rows: dict[int | None, list[tuple[str, str, int]]] = {}
+    for source_id, code, severity, count in repository.issue_counts_by_source(session):
+        rows.setdefault(source_id, []).append((code, severity, count))
+    return {source_id: _merged_counts(found) for source_id, found in rows.items()}
+
+
+@dataclass(frozen=True)
+class IssueRecord:
+    """A live record that carries an issue code, with that code's issues."""
+
+    id: str
+    oai_identifier: str
+    title: dict[str, str]
+    issues: list[dict[str, Any]]  # the record's stored issues of the code: severity, message, path
+
+
+@dataclass(frozen=True)
+class IssueRecordPage:
+    total: int  # live records of the source with the code
+    records: list[IssueRecord]  # this page's, in id order
+
+
+def records_with_issue(
+    session: Session, source_id: int, code: str, *, offset: int, limit: int
+) -> IssueRecordPage:
+    """The source's live records whose stored issues carry ``code``, in resource id order
+    (stable across pages), ``limit`` from ``offset``."""
+    total = repository.count_with_issue(session, source_id, code)
+    ids = repository.ids_with_issue(session, source_id, code, offset=offset, limit=limit)
+    rows = {row[0]: row for row in repository.issue_listing(session, ids)}
+    records = []
+    for resource_id in ids:
+        row = rows.get(resource_id)
+        if row is None:  # not possible in one transaction; never a reason to fail a page
+            continue
+        _, oai_identifier, record, issues = row
+        title = record.get("title") if isinstance(record, dict) else None
+        records.append(
+            IssueRecord(
+                id=resource_id,
+                oai_identifier=oai_identifier,
+                title=dict(title) if isinstance(title, dict) else {},
+                issues=[
+                    issue
+                    for issue in issues or []
+                    if isinstance(issue, dict) and str(issue.get("code", ""))[:100] == code
+                ],
+            )
+        )
+    return IssueRecordPage(total=total, records=records)
 
 
 # --- the live catalogue in pages, for sitemaps -------------------------------------------------

@@ -91,6 +91,14 @@ class HarvestRun(SQLModel, table=True):
         description="validation issue code → number of records",
     )
 
+    # The source's catalogue when the run finished, for charts of quality over time
+    # (None for runs older than these columns).
+    live_records: int | None = Field(default=None, description="live records of the source")
+    published_records: int | None = Field(
+        default=None, description="live records without errors: those published"
+    )
+    mean_quality: float | None = Field(default=None, description="of the live records")
+
     @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:
@@ -111,3 +119,21 @@ class FailedRecord(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConformanceResult(SQLModel, table=True):
+    """The latest conformance check (``coursefed sources check``) of a registered source."""
+
+    __tablename__ = "conformance_results"
+
+    source_id: int = Field(foreign_key="sources.id", primary_key=True)
+    checked_at: datetime = Field(default_factory=utcnow)
+    base_url: str = Field(max_length=2000, description="the endpoint checked")
+    passed: int = 0
+    warned: int = 0
+    failed: int = 0
+    checks: list[dict[str, str]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="{name, outcome, detail} per check, in the order they ran",
+    )

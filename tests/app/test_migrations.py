@@ -103,3 +103,55 @@ def test_upgrade_to_0003_keeps_one_object_per_url_and_fills_its_source(
         command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+def test_upgrade_to_0008_indexes_the_issue_codes_of_live_records_only(
+    settings: Settings,
+) -> None:
+    config = migrate.alembic_config(settings)
+    command.downgrade(config, "0007")
+    engine = sa.create_engine(settings.resolved_database_url)
+    issues = (
+        '[{"severity": "warning", "code": "missing_license", "message": "m", "path": null},'
+        ' {"severity": "error", "code": "url_not_http", "message": "a", "path": "url"},'
+        ' {"severity": "warning", "code": "url_not_http", "message": "b", "path": "x"}]'
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO sources (slug, name, base_url, metadata_prefix, prefix_pinned,"
+                    " interval_minutes, enabled, allow_private_network, created_at) VALUES"
+                    " ('college', 'College', 'http://example.org/oai', 'oai_dc', false, 60,"
+                    " true, false, '2026-01-01')"
+                )
+            )
+            for rid, deleted in (("live", False), ("gone", True), ("clean", False)):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO resources (id, source_id, oai_identifier, datestamp,"
+                        " metadata_prefix, deleted, publishable, quality, record, issues,"
+                        " raw_sha256, content_hash, created_at, updated_at) SELECT :id, id,"
+                        " :id, '2026-01-01', 'oai_dc', :deleted, true, 0.5, '{}', :issues,"
+                        " 'x', 'y', '2026-01-01', '2026-01-01' FROM sources"
+                    ),
+                    {"id": rid, "deleted": deleted, "issues": "[]" if rid == "clean" else issues},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT resource_id, code, severity FROM resource_issues"
+                    " ORDER BY resource_id, code"
+                )
+            ).all()
+            runs = connection.execute(sa.text("SELECT count(*) FROM harvest_runs")).scalar()
+        assert [tuple(r) for r in rows] == [
+            ("live", "missing_license", "warning"),
+            ("live", "url_not_http", "error"),
+        ]
+        assert runs == 0
+        command.downgrade(config, "0007")
+        command.upgrade(config, "head")
+    finally:
+        engine.dispose()
