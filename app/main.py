@@ -30,6 +30,7 @@ from app.sources import routes as source_routes
 from app.web import api_docs, discovery
 from app.web import course as course_page
 from app.web import institutions as institution_pages
+from app.web import quality as quality_page
 from app.web import routes as web_routes
 from app.web.errors import error_page
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_routes.router)
     app.include_router(course_page.router)
     app.include_router(institution_pages.router)
+    app.include_router(quality_page.router)
     app.include_router(discovery.router)
     app.include_router(api_docs.router)
     api_docs.mount_assets(app)
