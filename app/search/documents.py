@@ -14,12 +14,17 @@ record's names to (``app.institutions``), handed in by the indexer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
+
+DOCUMENT_VERSION = 2
+"""The version of this mapping.  Raise it when a field is added or its meaning changes: the
+indexer then rebuilds an index whose documents an older version made (2: ``added_month``
+and ``discipline_codes``)."""
 
 OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
@@ -55,6 +60,22 @@ def subject_codes(record: ResourceRecord) -> list[str]:
         if code.isascii() and code.isdigit():
             codes.update(code[:end] for end in range(2, len(code) + 1, 2))
     return sorted(codes)
+
+
+def discipline_codes(record: ResourceRecord) -> list[str]:
+    """Of ``subject_codes``, the categories and first-level disciplines (2 and 4 digits):
+    at most 14 + 117 values, so counting them never meets the index's cap on facet values
+    (the 6-digit codes can)."""
+    return [code for code in subject_codes(record) if len(code) <= 4]
+
+
+def added_month(first_stored: datetime | None) -> str | None:
+    """The month (``YYYY-MM``, UTC) a record was first stored; naive times are UTC."""
+    if first_stored is None:
+        return None
+    if first_stored.tzinfo is not None:
+        first_stored = first_stored.astimezone(UTC)
+    return first_stored.strftime("%Y-%m")
 
 
 def teachers(record: ResourceRecord) -> list[str]:
@@ -94,8 +115,13 @@ def to_document(
     updated_at: datetime,
     content_hash: str = "",
     institution: InstitutionEntry | None = None,
+    added: datetime | None = None,
 ) -> dict[str, Any]:
-    """One search document; field names here are the search API's vocabulary."""
+    """One search document; field names here are the search API's vocabulary.
+
+    ``added`` is when the record was first stored (first harvested): its month is what the
+    statistics count courses added by.
+    """
     licence = licence_of(record)
     names = [record.institution]
     if institution is not None:
@@ -112,6 +138,7 @@ def to_document(
             dict.fromkeys(label for s in record.subjects for label in s.label.values())
         ),
         "subject_codes": subject_codes(record),
+        "discipline_codes": discipline_codes(record),
         "institution": record.institution or "",
         "teachers": teachers(record),
         "institution_id": institution.id if institution else None,
@@ -135,6 +162,7 @@ def to_document(
         "has_objects": bool(record.objects),
         "identifiers": identifiers_of(record),
         "modified": int(updated_at.timestamp()),
+        "added_month": added_month(added),
         # Lets a check compare the index with the database, record by record.
         "content_hash": content_hash,
     }

@@ -21,6 +21,8 @@ FILTERABLE = [
     "has_objects",
     "teachers",
     "identifiers",  # course pages resolve relations through them
+    "discipline_codes",  # the statistics count categories and disciplines by them
+    "added_month",  # and courses added per month
 ]
 SORTABLE = ["modified", "title"]
 DISPLAYED = [
@@ -63,6 +65,11 @@ SYNONYM_PAIRS = [
 ]
 
 MAX_TOTAL_HITS = 10_000
+MAX_VALUES_PER_FACET = 200
+"""How many values a facet returns: the most frequent ones (``sortFacetValuesBy`` count).
+Sorted by name, as Meilisearch does by default, a facet with more values than this would
+keep the first ones alphabetically: 6-digit discipline codes pushed categories 06 to 14 out
+of the subject facet, and institution ids late in the alphabet never counted."""
 
 
 def index_settings() -> dict[str, Any]:
@@ -84,5 +91,8 @@ def index_settings() -> dict[str, Any]:
         "stopWords": [],
         "typoTolerance": {"enabled": True},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
-        "faceting": {"maxValuesPerFacet": 200},
+        "faceting": {
+            "maxValuesPerFacet": MAX_VALUES_PER_FACET,
+            "sortFacetValuesBy": {"*": "count"},
+        },
     }

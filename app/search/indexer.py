@@ -22,7 +22,7 @@ from app.catalogue.models import Resource
 from app.db import session_scope
 from app.institutions import service as institutions
 from app.institutions.models import Institution
-from app.search.documents import InstitutionEntry, to_document
+from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, to_document
 from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
 from app.sources.models import Source
@@ -31,6 +31,8 @@ from metadata.profile import ResourceRecord
 log = logging.getLogger(__name__)
 
 CURSOR = "search"
+MAPPING_CURSOR = "search-documents"
+"""Not a serial: the ``DOCUMENT_VERSION`` the index's documents were made by."""
 
 
 @dataclass
@@ -53,6 +55,7 @@ def document_for(
         updated_at=resource.updated_at,
         content_hash=resource.content_hash,
         institution=entry,
+        added=resource.created_at,
     )
 
 
@@ -78,10 +81,23 @@ def is_searchable(resource: Resource | None) -> bool:
 def sync_index(
     engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1000
 ) -> SyncResult:
-    """Apply every journal entry not yet in the index; returns the serial reached."""
+    """Apply every journal entry not yet in the index; returns the serial reached.
+
+    An index whose documents an older mapping made (``DOCUMENT_VERSION``) is rebuilt first,
+    so a new field reaches every course, not only the ones that change.
+    """
     index.ensure_index(uid, index_settings())
     with session_scope(engine) as session:
         serial = repository.get_cursor(session, CURSOR)
+        made_by = repository.get_cursor(session, MAPPING_CURSOR)
+        if made_by != DOCUMENT_VERSION and serial == 0:
+            # Nothing indexed yet: every document will be made by this mapping.
+            repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
+    if made_by != DOCUMENT_VERSION and serial > 0:
+        log.info("search documents of mapping %s: rebuilding with %s", made_by, DOCUMENT_VERSION)
+        reindex(engine, index, uid, batch_size=batch_size)
+        with session_scope(engine) as session:
+            serial = repository.get_cursor(session, CURSOR)
     result = SyncResult(applied_serial=serial)
     slugs: dict[int, str] = {}
     while True:
@@ -159,6 +175,7 @@ def reindex(engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1
     with session_scope(engine) as session:
         current = repository.get_cursor(session, CURSOR)
         repository.set_cursor(session, CURSOR, min(current, serial))
+        repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
     return count
 
 

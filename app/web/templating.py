@@ -6,6 +6,9 @@ URL with the other ``lang``, every other parameter kept), the canonical URL and 
 ``hreflang`` alternates.  It remembers a ``?lang=`` choice in a cookie and marks the
 answer as varying by language.
 
+Templates make their charts with ``bar_chart(…)`` and ``time_series(…)`` (``app.web.charts``,
+numbers written in the page's language) and draw them with ``_charts.html``'s ``chart``.
+
 Record text is always escaped: a record's URL becomes a link only through the
 ``http_url`` filter, search snippets pass ``highlighted``, which lets only ``<mark>``
 through.
@@ -15,17 +18,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from app.web import i18n
+from app.web import charts, i18n
 from app.web.results import leaf_subjects
 from metadata.urls import http_url
 
@@ -65,6 +71,28 @@ def highlighted(text: str) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every piece escaped above
 
 
+@pass_context
+def _bar_chart(
+    context: Context, items: Sequence[tuple[object, charts.Number]], **options: Any
+) -> charts.BarChart:
+    """``charts.bar_chart`` for templates: numbers written as the page's language writes them."""
+    options.setdefault("format", partial(i18n.number, lang=i18n.context_language(context)))
+    return charts.bar_chart(items, **options)
+
+
+@pass_context
+def _time_series(
+    context: Context,
+    points: Sequence[tuple[object, Mapping[str, charts.Number]]],
+    **options: Any,
+) -> charts.SeriesChart:
+    """``charts.time_series`` for templates, numbers in the page's language."""
+    options.setdefault("format", partial(i18n.number, lang=i18n.context_language(context)))
+    return charts.time_series(points, **options)
+
+
+templates.env.globals["bar_chart"] = _bar_chart
+templates.env.globals["time_series"] = _time_series
 templates.env.filters["http_url"] = link_filter
 templates.env.tests["http_url"] = lambda value: http_url(value) is not None
 templates.env.filters["highlighted"] = highlighted
