@@ -56,10 +56,12 @@ class Explained:
 
 
 def issue_name(code: str, lang: str) -> str:
-    """An issue code's short name in ``lang`` (``metadata.issue_codes``); the code itself
-    when it has none (a code from a newer upstream)."""
+    """An issue code's short name in ``lang`` (``metadata.issue_codes``), as a heading
+    writes it ("No title"); the code itself when it has none (a code from a newer
+    upstream)."""
     known = issue_code(code)
-    return (known.meaning_zh if lang == "zh" else known.meaning_en) or code
+    name = (known.meaning_zh if lang == "zh" else known.meaning_en) or code
+    return name if name == code else name[:1].upper() + name[1:]
 
 
 def severity(code: str) -> str:
