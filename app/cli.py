@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from app import migrate
@@ -81,13 +82,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     from app.sources import registration, service  # noqa: PLC0415
 
     if args.action == "check":
-        from app.sources.conformance import check_endpoint, format_checks, has_failures  # noqa: PLC0415
-
-        policy = settings.address_policy().permitting(allow_private=args.allow_private_network)
-        checks = run_sync(check_endpoint(args.base_url, policy=policy))
-        for line in format_checks(checks):
-            _print(line)
-        return 1 if has_failures(checks) else 0
+        return _check_conformance(args, settings)
     migrate.require_head(settings)
     engine = make_engine(settings)
     if args.action == "add":
@@ -121,6 +116,59 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
                 f"[{source.metadata_prefix}]  {last}"
             )
     return 0
+
+
+def _check_conformance(args: argparse.Namespace, settings: Settings) -> int:
+    """Check an endpoint, by base URL or as a registered source; the result is kept as
+    the latest check of every registered source at that endpoint (when there is a
+    database: a college checking its own endpoint usually has none)."""
+    from app.jobs import run_sync  # noqa: PLC0415
+    from app.sources import service  # noqa: PLC0415
+    from app.sources.conformance import check_endpoint, format_checks, has_failures  # noqa: PLC0415
+
+    target, allow_private = args.endpoint, args.allow_private_network
+    by_url = target.startswith(("http://", "https://"))
+    if not by_url:  # a source reference: its base URL and its network permission
+        migrate.require_head(settings)
+        engine = make_engine(settings)
+        try:
+            with session_scope(engine) as session:
+                source = service.find_source(session, target)
+                if source is None:
+                    raise CLIError(f"no source {target!r}: give a base URL or a registered source")
+                target = source.base_url
+                allow_private = allow_private or source.allow_private_network
+        finally:
+            engine.dispose()
+    policy = settings.address_policy().permitting(allow_private=allow_private)
+    checks = run_sync(check_endpoint(target, policy=policy))
+    for line in format_checks(checks):
+        _print(line)
+    if not by_url or _database_ready(settings):
+        engine = make_engine(settings)
+        try:
+            with session_scope(engine) as session:
+                for source in service.sources_at(session, target):
+                    service.record_conformance(session, source, target, checks)
+                    _print(f"kept as the latest check of source {source.slug}")
+        finally:
+            engine.dispose()
+    return 1 if has_failures(checks) else 0
+
+
+def _database_ready(settings: Settings) -> bool:
+    """Whether a migrated database is there, without creating one."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return False
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    try:
+        return migrate.current(settings) == migrate.head()
+    except SQLAlchemyError:  # unreachable or not ours: the check stands alone
+        return False
 
 
 def _source_ids(settings: Settings, references: list[str], every: bool) -> list[tuple[int, str]]:
@@ -665,7 +713,12 @@ def _add_harvesting_commands(sub: Any) -> None:
     check = sources.add_parser(
         "check", help="check an OAI-PMH endpoint before asking to be harvested (pass/warn/fail)"
     )
-    check.add_argument("base_url", help="the repository's OAI-PMH base URL")
+    check.add_argument(
+        "endpoint",
+        metavar="base_url_or_source",
+        help="the repository's OAI-PMH base URL, or a registered source (id, slug or name);"
+        " a registered source's result is kept for its health page",
+    )
     check.add_argument(
         "--allow-private-network",
         action="store_true",

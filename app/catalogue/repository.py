@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource, ResourceIssue
@@ -279,11 +280,14 @@ def issue_counts_by_source(session: Session) -> list[tuple[int | None, str, str,
     return [(i, str(c), str(s), int(n)) for i, c, s, n in session.exec(statement)]
 
 
-def count_with_issue(session: Session, source_id: int | None, code: str) -> int:
-    statement = select(func.count()).where(
-        _issue_of_source(source_id), col(ResourceIssue.code) == code
+def count_with_issue(session: Session, source_id: int | None, code: str) -> dict[str, int]:
+    """severity → live records of the source carrying ``code`` (one range of the index)."""
+    statement = (
+        select(ResourceIssue.severity, func.count())
+        .where(_issue_of_source(source_id), col(ResourceIssue.code) == code)
+        .group_by(col(ResourceIssue.severity))
     )
-    return int(session.exec(statement).one())
+    return {str(severity): int(n) for severity, n in session.exec(statement)}
 
 
 def ids_with_issue(
@@ -301,14 +305,18 @@ def ids_with_issue(
     return list(session.exec(statement).all())
 
 
-def issue_listing(session: Session, ids: Sequence[str]) -> list[tuple[str, str, Any, Any]]:
-    """(id, oai_identifier, record, issues) of these resources, in no order."""
+def issue_listing(session: Session, ids: Sequence[str]) -> list[tuple[str, str, bool, Any, Any]]:
+    """(id, oai_identifier, publishable, record, issues) of these resources, in no order."""
     if not ids:
         return []
-    statement = select(
-        Resource.id, Resource.oai_identifier, Resource.record, Resource.issues
+    statement = sa_select(
+        col(Resource.id),
+        col(Resource.oai_identifier),
+        col(Resource.publishable),
+        col(Resource.record),
+        col(Resource.issues),
     ).where(col(Resource.id).in_(ids))
-    return [(r[0], r[1], r[2], r[3]) for r in session.exec(statement)]
+    return [(r[0], r[1], bool(r[2]), r[3], r[4]) for r in session.execute(statement)]
 
 
 # --- quality ----------------------------------------------------------------------------------
@@ -326,16 +334,19 @@ def quality_groups(session: Session, source_id: int) -> list[tuple[bool, float, 
     return [(bool(p), float(q), int(n)) for p, q, n in session.exec(statement)]
 
 
-def quality_totals_by_source(session: Session) -> list[tuple[int | None, bool, int, float]]:
-    """(source id, publishable, live records, sum of their quality) of every source."""
-    statement = (
-        select(
-            Resource.source_id,
-            Resource.publishable,
-            func.count(),
-            func.coalesce(func.sum(Resource.quality), 0.0),
-        )
-        .where(col(Resource.deleted).is_(False))
-        .group_by(col(Resource.source_id), col(Resource.publishable))
-    )
-    return [(i, bool(p), int(n), float(q)) for i, p, n, q in session.exec(statement)]
+def quality_groups_by_source(session: Session) -> list[tuple[int | None, bool, float, int]]:
+    """(source id, publishable, quality, live records) of every source.
+
+    Grouped by every column of ``ix_resources_source_quality`` with no condition, so
+    the engines read that index alone, in order; tombstones are left out here instead
+    of in SQL, where ``deleted = false`` would lead SQLite to the wide rows.
+    """
+    columns = [
+        col(Resource.source_id),
+        col(Resource.deleted),
+        col(Resource.publishable),
+        col(Resource.quality),
+    ]
+    statement = sa_select(*columns, func.count()).group_by(*columns)
+    rows = session.execute(statement)
+    return [(i, bool(p), float(q), int(n)) for i, d, p, q, n in rows if not d]

@@ -324,12 +324,11 @@ def quality_bucket(score: float) -> int:
     return min(max(int(score * QUALITY_BUCKETS + 1e-9), 0), QUALITY_BUCKETS - 1)
 
 
-def source_quality(session: Session, source_id: int) -> SourceQuality:
-    """Counts, mean quality and the quality histogram of the source's live records."""
+def _quality(groups: Iterable[tuple[bool, float, int]]) -> SourceQuality:
     histogram = [0] * QUALITY_BUCKETS
     live = published = 0
     total = 0.0
-    for is_published, score, count in repository.quality_groups(session, source_id):
+    for is_published, score, count in groups:
         live += count
         published += count if is_published else 0
         total += score * count
@@ -342,25 +341,17 @@ def source_quality(session: Session, source_id: int) -> SourceQuality:
     )
 
 
+def source_quality(session: Session, source_id: int) -> SourceQuality:
+    """Counts, mean quality and the quality histogram of the source's live records."""
+    return _quality(repository.quality_groups(session, source_id))
+
+
 def quality_of_sources(session: Session) -> dict[int | None, SourceQuality]:
-    """``SourceQuality`` of every source with live records, without histograms (empty)."""
-    totals: dict[int | None, list[float]] = {}
-    for source_id, is_published, count, score_sum in repository.quality_totals_by_source(session):
-        live, published, total = totals.setdefault(source_id, [0, 0, 0.0])
-        totals[source_id] = [
-            live + count,
-            published + (count if is_published else 0),
-            total + score_sum,
-        ]
-    return {
-        source_id: SourceQuality(
-            live_records=int(live),
-            published_records=int(published),
-            mean_quality=total / live if live else None,
-            histogram=(),
-        )
-        for source_id, (live, published, total) in totals.items()
-    }
+    """``SourceQuality`` of every source with live records, in one read of an index."""
+    groups: dict[int | None, list[tuple[bool, float, int]]] = {}
+    for source_id, is_published, score, count in repository.quality_groups_by_source(session):
+        groups.setdefault(source_id, []).append((is_published, score, count))
+    return {source_id: _quality(found) for source_id, found in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -402,14 +393,19 @@ class IssueRecord:
 
     id: str
     oai_identifier: str
+    published: bool  # no error keeps it out of the public catalogue
     title: dict[str, str]
     issues: list[dict[str, Any]]  # the record's stored issues of the code: severity, message, path
 
 
 @dataclass(frozen=True)
 class IssueRecordPage:
-    total: int  # live records of the source with the code
+    count: IssueCount | None  # live records of the source with the code; None: none
     records: list[IssueRecord]  # this page's, in id order
+
+    @property
+    def total(self) -> int:
+        return self.count.records if self.count else 0
 
 
 def records_with_issue(
@@ -417,7 +413,10 @@ def records_with_issue(
 ) -> IssueRecordPage:
     """The source's live records whose stored issues carry ``code``, in resource id order
     (stable across pages), ``limit`` from ``offset``."""
-    total = repository.count_with_issue(session, source_id, code)
+    counts = _merged_counts(
+        (code, severity, n)
+        for severity, n in repository.count_with_issue(session, source_id, code).items()
+    )
     ids = repository.ids_with_issue(session, source_id, code, offset=offset, limit=limit)
     rows = {row[0]: row for row in repository.issue_listing(session, ids)}
     records = []
@@ -425,12 +424,13 @@ def records_with_issue(
         row = rows.get(resource_id)
         if row is None:  # not possible in one transaction; never a reason to fail a page
             continue
-        _, oai_identifier, record, issues = row
+        _, oai_identifier, published, record, issues = row
         title = record.get("title") if isinstance(record, dict) else None
         records.append(
             IssueRecord(
                 id=resource_id,
                 oai_identifier=oai_identifier,
+                published=published,
                 title=dict(title) if isinstance(title, dict) else {},
                 issues=[
                     issue
@@ -439,7 +439,7 @@ def records_with_issue(
                 ],
             )
         )
-    return IssueRecordPage(total=total, records=records)
+    return IssueRecordPage(count=counts[0] if counts else None, records=records)
 
 
 # --- the live catalogue in pages, for sitemaps -------------------------------------------------

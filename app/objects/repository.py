@@ -278,6 +278,23 @@ def status_counts(session: Session) -> list[tuple[str, str, int, int]]:
     return [(str(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(statement)]
 
 
+def source_object_counts(
+    session: Session, source_id: int
+) -> list[tuple[str, str | None, int, int]]:
+    """(status, link status, objects, bytes) of one source's files."""
+    statement = (
+        select(
+            DigitalObject.status,
+            DigitalObject.link_status,
+            func.count(),
+            func.coalesce(func.sum(DigitalObject.size), 0),
+        )
+        .where(DigitalObject.source_id == source_id)
+        .group_by(col(DigitalObject.status), col(DigitalObject.link_status))
+    )
+    return [(str(a), b, int(c), int(d or 0)) for a, b, c, d in session.exec(statement)]
+
+
 # --- mirrored objects ---------------------------------------------------------------------------
 
 

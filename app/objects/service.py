@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -65,6 +67,45 @@ ServeMode = Literal["redirect", "proxy", "accel"]
 CACHE_CONTROL = "public, max-age=86400"
 # The target handed to nginx is fetched at once: a minute covers clock steps and retries.
 ACCEL_URL_SECONDS = 60
+
+
+# Statuses of a file we will not store, for good: an address the policy refuses, too
+# large, a type we do not keep (``failed`` is a fetch that ran out of attempts).
+REFUSED = frozenset({"too_large", "not_allowed", "unsupported"})
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The files a source's live, published records name, and what became of them."""
+
+    total: int  # one per record × file URL
+    stored: int  # held in our store
+    stored_bytes: int
+    pending: int  # waiting to be fetched, or to be tried again
+    failed: int  # fetching failed for good (unreachable, errors, every attempt spent)
+    refused: int  # not kept: an address we may not fetch, too large, a type we do not keep
+    broken_links: int  # the source's link answered with an error at its last check
+    by_status: dict[str, int]  # every status → files
+
+
+def source_files(session: Session, source_id: int) -> SourceFiles:
+    """Counts of a source's files by state, and its broken links."""
+    by_status: dict[str, int] = {}
+    stored_bytes = broken = 0
+    for status, link_status, count, size in repository.source_object_counts(session, source_id):
+        by_status[status] = by_status.get(status, 0) + count
+        stored_bytes += size if status == "stored" else 0
+        broken += count if link_status == "broken" else 0
+    return SourceFiles(
+        total=sum(by_status.values()),
+        stored=by_status.get("stored", 0),
+        stored_bytes=stored_bytes,
+        pending=by_status.get("pending", 0),
+        failed=by_status.get("failed", 0),
+        refused=sum(n for status, n in by_status.items() if status in REFUSED),
+        broken_links=broken,
+        by_status=dict(sorted(by_status.items())),
+    )
 
 
 def require_sha256(value: str) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import httpx
 from lxml import etree
@@ -75,7 +75,18 @@ class Check:
     detail: str
 
 
-def format_checks(checks: Iterable[Check]) -> list[str]:
+class CheckLike(Protocol):
+    """A check as it runs (``Check``) or as it was kept (the source's health)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def format_checks(checks: Iterable[CheckLike]) -> list[str]:
     """``PASS identify: ...`` lines, in the order the checks ran."""
     return [f"{check.outcome.upper()} {check.name}: {check.detail}" for check in checks]
 

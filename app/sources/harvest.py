@@ -28,7 +28,7 @@ from app.clock import utcnow
 from app.db import session_scope
 from app.identity import node_id, self_harvest_reason
 from app.settings import Settings
-from app.sources import repository
+from app.sources import repository, service
 from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
 from harvesters.oai import dates
@@ -588,6 +588,7 @@ class _Harvest:
             run.finished_at = utcnow()
             run.events = list(self.events)
             run.status, run.error = "partial", reason
+            service.note_catalogue(session, run)
             repository.save(session, run)
         log.warning("harvest %s: %s", self.slug, reason)
         return run
@@ -606,6 +607,7 @@ class _Harvest:
                 if source is not None and run.response_date:
                     source.high_water = run.response_date
                     repository.save(session, source)
+            service.note_catalogue(session, run)
             repository.save(session, run)
         log.info(
             "harvest %s: %s; %d seen, %d added, %d updated, %d unchanged, %d deleted, %d failed",

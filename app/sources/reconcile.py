@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from app.catalogue import service as catalogue
 from app.clock import utcnow
 from app.db import session_scope
-from app.sources import repository
+from app.sources import repository, service
 from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
 from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
@@ -101,6 +101,7 @@ async def _reconcile(
         run.status = "failed" if error else "succeeded"
         run.error = error
         run.finished_at = utcnow()
+        service.note_catalogue(session, run)
         repository.save(session, run)
     log.info(
         "reconcile %s: %s, %d listed, %d deleted",

@@ -1,7 +1,8 @@
 """Harvest reports for colleges: what a run did, what failed, what to improve.
 
 One dictionary serves the API (``GET /api/v1/sources/{id}/report``) and the command line
-(``coursefed harvest`` prints it as text), so both always say the same thing.
+(``coursefed harvest`` prints it as text), so both always say the same thing; the run
+history (``GET /api/v1/sources/{id}/runs``) lists each run with the same ``run_fields``.
 """
 
 from __future__ import annotations
@@ -17,16 +18,12 @@ from app.sources.models import HarvestRun
 LISTED = 50  # failed records and records with errors shown in one report
 
 
-def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
-    source = repository.get_source(session, run.source_id)
-    failed = repository.failed_records(session, run.id or 0, limit=LISTED)
-    with_errors = catalogue.records_with_errors(session, run.source_id, limit=LISTED)
-    summary = catalogue.source_summary(session, run.source_id)
+def run_fields(run: HarvestRun) -> dict[str, Any]:
+    """What a run asked and did: the part of its report the run history lists, too."""
     return {
-        "run": run.id,
-        "source": source.slug if source else None,
         "kind": run.kind,
         "status": run.status,
+        "full": run.full,
         "metadata_prefix": run.metadata_prefix,
         "set": run.set_spec,
         "from": run.from_date,
@@ -45,8 +42,35 @@ def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
             "failed": run.records_failed,
         },
         "error": run.error,
-        "events": run.events,
         "issue_counts": run.issue_counts,
+        "catalogue_after": catalogue_after(run),
+    }
+
+
+def catalogue_after(run: HarvestRun) -> dict[str, Any] | None:
+    """The source's catalogue when the run finished; None for a run not finished, or
+    finished before runs kept it."""
+    if run.live_records is None:
+        return None
+    published = run.published_records or 0
+    return {
+        "live_records": run.live_records,
+        "published_records": published,
+        "published_share": round(published / run.live_records, 4) if run.live_records else None,
+        "mean_quality": run.mean_quality,
+    }
+
+
+def run_report(session: Session, run: HarvestRun) -> dict[str, Any]:
+    source = repository.get_source(session, run.source_id)
+    failed = repository.failed_records(session, run.id or 0, limit=LISTED)
+    with_errors = catalogue.records_with_errors(session, run.source_id, limit=LISTED)
+    summary = catalogue.source_summary(session, run.source_id)
+    return {
+        "run": run.id,
+        "source": source.slug if source else None,
+        **run_fields(run),
+        "events": run.events,
         "failed_records": [
             {"identifier": f.identifier, "datestamp": f.datestamp, "reason": f.reason}
             for f in failed

@@ -1,13 +1,14 @@
-"""All SQL of the sources domain: sources, their worker leases, harvest runs, failed records."""
+"""All SQL of the sources domain: sources, their worker leases, harvest runs, failed records,
+conformance results."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from app.sources.models import FailedRecord, HarvestRun, Source
+from app.sources.models import ConformanceResult, FailedRecord, HarvestRun, Source
 
 # --- sources ---------------------------------------------------------------------------------
 
@@ -29,7 +30,7 @@ def list_sources(session: Session) -> list[Source]:
     return list(session.exec(select(Source).order_by(col(Source.slug))).all())
 
 
-def save(session: Session, row: Source | HarvestRun) -> None:
+def save(session: Session, row: Source | HarvestRun | ConformanceResult) -> None:
     """Add a new or changed row to the transaction and write it (a new row gets its id)."""
     session.add(row)
     session.flush()
@@ -91,6 +92,47 @@ def latest_run(
     return session.exec(statement.order_by(col(HarvestRun.id).desc())).first()
 
 
+def runs_of_source(
+    session: Session, source_id: int, *, offset: int, limit: int
+) -> tuple[list[HarvestRun], int]:
+    """The source's runs, newest first, ``limit`` from ``offset``; and how many it has."""
+    statement = (
+        select(HarvestRun)
+        .where(HarvestRun.source_id == source_id)
+        .order_by(col(HarvestRun.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    count = select(func.count()).select_from(HarvestRun).where(HarvestRun.source_id == source_id)
+    return list(session.exec(statement).all()), int(session.exec(count).one())
+
+
+def finished_runs(
+    session: Session, source_id: int, *, limit: int, kept: bool = False
+) -> list[HarvestRun]:
+    """The source's ``limit`` newest finished runs, newest first; ``kept``: only those that
+    kept the catalogue's figures (runs since they were kept)."""
+    statement = select(HarvestRun).where(
+        HarvestRun.source_id == source_id, col(HarvestRun.finished_at).is_not(None)
+    )
+    if kept:
+        statement = statement.where(col(HarvestRun.mean_quality).is_not(None))
+    return list(session.exec(statement.order_by(col(HarvestRun.id).desc()).limit(limit)).all())
+
+
+def last_success(session: Session, source_id: int) -> HarvestRun | None:
+    """The source's newest harvest that listed everything: ``succeeded``, or ``partial``
+    for records it could not read only (no error: not stopped at a bound)."""
+    statement = (
+        select(HarvestRun)
+        .where(HarvestRun.source_id == source_id, HarvestRun.kind == "harvest")
+        .where(col(HarvestRun.status).in_(("succeeded", "partial")))
+        .where(col(HarvestRun.error).is_(None), col(HarvestRun.finished_at).is_not(None))
+        .order_by(col(HarvestRun.id).desc())
+    )
+    return session.exec(statement).first()
+
+
 def running_since(session: Session, moment: datetime) -> list[tuple[str, HarvestRun]]:
     """Runs still ``running`` that started before ``moment``, oldest first, with their
     source's slug."""
@@ -139,3 +181,10 @@ def failed_records(session: Session, run_id: int, *, limit: int) -> list[FailedR
         .limit(limit)
     )
     return list(session.exec(statement).all())
+
+
+# --- conformance results ---------------------------------------------------------------------
+
+
+def get_conformance(session: Session, source_id: int) -> ConformanceResult | None:
+    return session.get(ConformanceResult, source_id)

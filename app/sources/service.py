@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
+from app.catalogue import service as catalogue
 from app.clock import utcnow
 from app.errors import Conflict, InvalidParameter
 from app.sources import repository
-from app.sources.models import HarvestRun, Source
+from app.sources.models import ConformanceResult, HarvestRun, Source
 from harvesters.net.endpoints import endpoint_key
+
+if TYPE_CHECKING:
+    from app.sources.conformance import Check
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$", re.IGNORECASE)
@@ -119,7 +126,8 @@ def add_source(
 
 def find_source(session: Session, reference: str) -> Source | None:
     """A source by id, slug or name (what `coursefed harvest` accepts)."""
-    if reference.isascii() and reference.isdigit():
+    # An id beyond the column's range is no id (PostgreSQL would refuse to compare it).
+    if reference.isascii() and reference.isdigit() and len(reference) < 10:
         found = repository.get_source(session, int(reference))
         if found is not None:
             return found
@@ -172,9 +180,76 @@ def last_run(session: Session, source_id: int) -> HarvestRun | None:
     return repository.latest_run(session, source_id)
 
 
+def note_catalogue(session: Session, run: HarvestRun) -> None:
+    """Keep on a finishing run what the source's catalogue holds now (live and published
+    records, mean quality): the points of its charts over time."""
+    quality = catalogue.source_quality(session, run.source_id)
+    run.live_records = quality.live_records
+    run.published_records = quality.published_records
+    run.mean_quality = None if quality.mean_quality is None else round(quality.mean_quality, 4)
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of a source's runs, newest first."""
+
+    total: int
+    page: int
+    per_page: int
+    runs: list[HarvestRun]
+
+
+def run_history(session: Session, source_id: int, *, page: int, per_page: int) -> RunPage:
+    """The source's runs of every kind, newest first, ``per_page`` a page."""
+    runs, total = repository.runs_of_source(
+        session, source_id, offset=(page - 1) * per_page, limit=per_page
+    )
+    return RunPage(total=total, page=page, per_page=per_page, runs=runs)
+
+
+def get_run(session: Session, source_id: int, run_id: int) -> HarvestRun | None:
+    """A run of this source (None for another source's run)."""
+    run = repository.get_run(session, run_id)
+    return run if run is not None and run.source_id == source_id else None
+
+
 def runs_older_than(session: Session, seconds: float) -> list[tuple[str, HarvestRun]]:
     """Runs still ``running`` that started more than ``seconds`` ago, with their source's slug.
 
     A run whose process died counts too, until the source's next harvest resumes it.
     """
     return repository.running_since(session, utcnow() - timedelta(seconds=seconds))
+
+
+# --- conformance checks ----------------------------------------------------------------------
+
+
+def sources_at(session: Session, base_url: str) -> list[Source]:
+    """The registered sources that harvest the endpoint at ``base_url`` (any set or
+    format), in slug order."""
+    key = endpoint_key(base_url)
+    return [s for s in list_sources(session) if endpoint_key(s.base_url) == key]
+
+
+def record_conformance(
+    session: Session, source: Source, base_url: str, checks: Iterable[Check]
+) -> ConformanceResult:
+    """Keep ``checks`` as the source's latest conformance check, replacing the one before."""
+    listed = [{"name": c.name, "outcome": c.outcome, "detail": c.detail} for c in checks]
+    assert source.id is not None  # noqa: S101 - a registered source
+    result = repository.get_conformance(session, source.id) or ConformanceResult(
+        source_id=source.id, base_url=base_url
+    )
+    result.checked_at = utcnow()
+    result.base_url = base_url
+    result.checks = listed
+    result.passed = sum(1 for c in listed if c["outcome"] == "pass")
+    result.warned = sum(1 for c in listed if c["outcome"] == "warn")
+    result.failed = sum(1 for c in listed if c["outcome"] == "fail")
+    repository.save(session, result)
+    return result
+
+
+def latest_conformance(session: Session, source_id: int) -> ConformanceResult | None:
+    """The source's latest stored conformance check; None if it was never checked."""
+    return repository.get_conformance(session, source_id)
