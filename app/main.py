@@ -27,12 +27,14 @@ from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
 from app.sources import routes as source_routes
+from app.stats import routes as stats_routes
 from app.web import api_docs, discovery
 from app.web import course as course_page
 from app.web import institutions as institution_pages
 from app.web import quality as quality_page
 from app.web import routes as web_routes
 from app.web import sources as source_pages
+from app.web import stats as stats_page
 from app.web.errors import error_page
 
 
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(institution_routes.router)
     app.include_router(source_routes.router)
     app.include_router(mirror_routes.router)
+    app.include_router(stats_routes.router)
     app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(institution_pages.router)
     app.include_router(quality_page.router)
     app.include_router(source_pages.router)
+    app.include_router(stats_page.router)
     app.include_router(discovery.router)
     app.include_router(api_docs.router)
     api_docs.mount_assets(app)

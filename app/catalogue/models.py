@@ -85,6 +85,8 @@ class DigitalObject(SQLModel, table=True):
         UniqueConstraint("resource_id", "url", name="uq_objects_resource_id_url"),
         # The fetcher asks for pending rows whose next attempt is due.
         Index("ix_objects_status_next_attempt_at", "status", "next_attempt_at"),
+        # The statistics count files by state and link health from this index alone.
+        Index("ix_objects_status_link_status", "status", "link_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -416,3 +416,23 @@ def fill_file_names(session: Session, names: Sequence[tuple[int, str]]) -> None:
 def _objects_table() -> Any:
     """The Core table: executemany updates by id skip the ORM's per-object work."""
     return DigitalObject.__table__  # type: ignore[attr-defined]
+
+
+# --- what is held ---------------------------------------------------------------------------
+
+
+def blob_totals(session: Session) -> tuple[int, int]:
+    """(distinct files held, their bytes)."""
+    statement = select(func.count(), func.coalesce(func.sum(Blob.size), 0)).select_from(Blob)
+    files, size = session.execute(statement).one()
+    return int(files), int(size)
+
+
+def object_counts(session: Session) -> list[tuple[str, str | None, int]]:
+    """(status, link status, rows) of every ``objects`` row, counted together."""
+    statement = (
+        select(DigitalObject.status, DigitalObject.link_status, func.count())
+        .group_by(col(DigitalObject.status), col(DigitalObject.link_status))
+        .order_by(col(DigitalObject.status), col(DigitalObject.link_status))
+    )
+    return [(str(a), b, int(c)) for a, b, c in session.execute(statement)]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -400,3 +401,36 @@ def store_upload(
     if blobs is not None:
         blobs.forget(blob.sha256)
     return blob
+
+
+# --- what is held ---------------------------------------------------------------------------
+
+LINK_STATES = ("ok", "broken", "unchecked")
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """The files courses name and what we hold of them.
+
+    ``files`` and ``bytes``: distinct contents stored in S3 (a file several courses name,
+    or named twice, is held once).  ``objects``: the files courses name, by state
+    (``stored``, ``pending``, ``failed``, ``too_large``, ``not_allowed``, ``unsupported``).
+    ``links``: the same files by what the last check of their source link found (``ok``,
+    ``broken``, ``unchecked`` for those not checked yet).
+    """
+
+    files: int = 0
+    bytes: int = 0
+    objects: dict[str, int] = field(default_factory=dict)
+    links: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LINK_STATES, 0))
+
+
+def holdings(session: Session) -> Holdings:
+    """What is held now (two counting queries)."""
+    files, size = repository.blob_totals(session)
+    objects: Counter[str] = Counter()
+    links: Counter[str] = Counter(dict.fromkeys(LINK_STATES, 0))
+    for status, link_status, count in repository.object_counts(session):
+        objects[status] += count
+        links[link_status if link_status in LINK_STATES else "unchecked"] += count
+    return Holdings(files=files, bytes=size, objects=dict(objects), links=dict(links))

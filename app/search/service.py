@@ -2,8 +2,9 @@
 
 ``search`` answers the API; ``faceted_search`` the results page (each active filter's own
 facet counted as if it were not set, so a learner sees what else to add); ``overview`` the
-home page (catalogue size, facet counts, newest courses).  Each is one request to
-Meilisearch.
+home page (catalogue size, facet counts, newest courses); ``catalogue_counts`` the
+statistics (every facet of the whole catalogue, and the courses without a value).  Each
+is one request to Meilisearch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.search.gateway import IndexNotFound, SearchIndex
+from app.search.index_settings import MAX_VALUES_PER_FACET
 from app.search.query import (
     FILTERS,
     OPEN_FILTER,
@@ -192,6 +194,119 @@ def overview(
         facets=_facets(summary, labels),
         newest=[_hit(raw) for raw in recent.get("hits", [])],
     )
+
+
+COUNTED: dict[str, tuple[str, bool]] = {
+    "subject": ("discipline_codes", False),  # categories and disciplines, never capped
+    "level": ("level", True),
+    "type": ("type", True),
+    "language": ("languages", False),
+    "institution": ("institution_id", True),
+    "license": ("license", True),
+    "open": ("license_open", True),
+    "source": ("source", True),
+    "added": ("added_month", True),
+}
+"""What ``catalogue_counts`` counts: a name (a search filter's, ``open``, or ``added``, the
+month a course was first harvested) → (document attribute, one value per course)."""
+
+
+@dataclass
+class FacetCount:
+    """One facet over the whole catalogue.
+
+    ``values``: most frequent first, at most ``MAX_VALUES_PER_FACET`` (``complete`` when
+    fewer came back, so none was left out).  ``missing``: courses with no value.
+    ``others``: courses whose value is not listed (0 when complete; ``None`` where a
+    course may have several values, so the remainder cannot be told).
+    """
+
+    values: list[FacetValue] = field(default_factory=list)
+    missing: int = 0
+    complete: bool = True
+    others: int | None = 0
+
+
+@dataclass
+class CatalogueCounts:
+    """Every searchable course (``total``) counted by each facet of ``COUNTED``."""
+
+    total: int = 0
+    facets: dict[str, FacetCount] = field(default_factory=dict)
+
+
+def catalogue_count_queries() -> dict[str, dict[str, Any]]:
+    """The queries ``catalogue_counts`` sends (also used by the benchmark): ``""`` counts
+    every facet; each facet's name counts the courses without a value."""
+    # Every document has ``has_objects``: summing its two counts gives exact totals where
+    # hit counts stop at the index's maxTotalHits.
+    queries: dict[str, dict[str, Any]] = {
+        "": {
+            "q": "",
+            "limit": 0,
+            "facets": [*(attribute for attribute, _ in COUNTED.values()), "has_objects"],
+        }
+    }
+    for name, (attribute, _) in COUNTED.items():
+        if name == "open":
+            continue  # every document is open or not
+        queries[name] = {
+            "q": "",
+            "limit": 0,
+            "facets": ["has_objects"],
+            "filter": f"{attribute} IS NULL OR {attribute} IS EMPTY OR {attribute} NOT EXISTS",
+        }
+    return queries
+
+
+def catalogue_counts(
+    index: SearchIndex, uid: str, *, labels: Mapping[str, Labels] | None = None
+) -> CatalogueCounts:
+    """Counts of the whole catalogue by every facet of ``COUNTED``, with the courses that
+    have no value for each; one multi-search of queries that return no hits.
+
+    The counts are the search API's (the same index, no query, no filter): a value's count
+    here is the count ``GET /api/v1/search`` gives it.  ``labels`` adds zh/en labels by
+    name where the field has none of its own (institutions, sources, months).
+    """
+    queries = catalogue_count_queries()
+    try:
+        answers = index.multi_search(uid, list(queries.values()))
+    except IndexNotFound:
+        return CatalogueCounts()
+    distributions = answers[0].get("facetDistribution") or {}
+    total = _sum(distributions.get("has_objects"))
+    lacking = {
+        name: _sum((answer.get("facetDistribution") or {}).get("has_objects"))
+        for name, answer in zip(list(queries)[1:], answers[1:], strict=True)
+    }
+    counts = CatalogueCounts(total=total)
+    for name, (attribute, single) in COUNTED.items():
+        distribution = distributions.get(attribute) or {}
+        complete = len(distribution) < MAX_VALUES_PER_FACET
+        absent = lacking.get(name, 0)
+        listed = sum(distribution.values())
+        counts.facets[name] = FacetCount(
+            values=_labelled(name, distribution, labels),
+            missing=absent,
+            complete=complete,
+            others=max(total - absent - listed, 0) if single else (0 if complete else None),
+        )
+    return counts
+
+
+def _sum(distribution: Mapping[str, int] | None) -> int:
+    return sum((distribution or {}).values())
+
+
+def _labelled(
+    name: str, distribution: Mapping[str, int], labels: Mapping[str, Labels] | None
+) -> list[FacetValue]:
+    if name in FILTERS or name == "open":
+        return _facet(name, distribution, labels)
+    label = (labels or {}).get(name) or (lambda _value: {})
+    ordered = sorted(distribution.items(), key=lambda item: (-item[1], item[0]))
+    return [FacetValue(value=value, count=count, label=label(value)) for value, count in ordered]
 
 
 def _facet(

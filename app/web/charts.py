@@ -24,8 +24,8 @@ from typing import Literal
 
 VIEW_WIDTH = 360.0
 """Width of every chart's viewBox; the SVG is scaled to the width it is given."""
-FONT = 14.0
-SMALL = 12.0
+FONT = 15.0
+SMALL = 13.0
 SERIES_STYLES = 6
 """Series are styled (colour, pattern, dash, marker) in a cycle of this many."""
 
@@ -35,7 +35,7 @@ SeriesKind = Literal["columns", "stacked", "lines"]
 
 # Bar chart rows: the label's baseline, then the bar below it.
 _ROW = 44.0
-_LABEL_BASELINE = 14.0
+_LABEL_BASELINE = 15.0
 _BAR_TOP = 20.0
 _BAR_HEIGHT = 16.0
 _VALUE_GAP = 6.0
@@ -133,6 +133,8 @@ class Bar:
     width: float
     value_x: float  # start of the value's text
     value_y: float  # its baseline
+    row_y: float  # top of the row (label and bar): the area a click on the bar takes
+    row_height: float
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,10 @@ class BarChart:
     @property
     def empty(self) -> bool:
         return not self.bars
+
+    @property
+    def linked(self) -> bool:
+        return any(bar.href for bar in self.bars)
 
 
 def bar_chart(
@@ -202,6 +208,8 @@ def bar_chart(
                 width=round(length, 2),
                 value_x=round(length + _VALUE_GAP, 2),
                 value_y=y + _BAR_TOP + _BAR_HEIGHT - 3,
+                row_y=y,
+                row_height=_BAR_TOP + _BAR_HEIGHT + 2,
             )
         )
     if not description:

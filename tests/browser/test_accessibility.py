@@ -1,6 +1,7 @@
 """axe-core (WCAG 2.0-2.2, levels A and AA) finds nothing on any type of page, at 1366 and
 360 px: home, results, empty results, course, institution, the sources' pages, the quality
-guide and the error pages, in Chinese and in English; and no page is wider than the screen."""
+guide, statistics and the error pages, in Chinese and in English; and no page is wider than
+the screen."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "quality": lambda _site: "/quality",
     "quality-en": lambda _site: "/quality?lang=en",
     "error-404-source": lambda _site: "/sources/no-such-source",
+    "stats": lambda _site: "/stats",
+    "stats-en": lambda _site: "/stats?lang=en",
     "error-404-course": lambda _site: "/courses/no-such-course",
     "error-404-path": lambda _site: "/no-such-page",
     "error-410": lambda site: f"/courses/{site.removed}",

@@ -160,7 +160,7 @@ def test_the_site_pages_child_has_the_home_page(
     assert hreflangs["en"] == f"{BASE}/?lang=en"
 
 
-def test_the_site_pages_child_has_the_institutions_and_each_school_with_courses(
+def test_the_site_pages_child_has_the_statistics_the_institutions_and_each_school_with_courses(
     client: TestClient, engine: Engine
 ) -> None:
     record = ResourceRecord(id="college-x", title={"zh": "课程"}, institution="江澜大学")
@@ -170,7 +170,12 @@ def test_the_site_pages_child_has_the_institutions_and_each_school_with_courses(
     (school,) = client.get("/api/v1/institutions").json()["institutions"]
     urls = course_urls(client, children(client)[0].findtext(f"{SM}loc") or "")
     locations = [url.findtext(f"{SM}loc") for url in urls]
-    assert locations == [f"{BASE}/", f"{BASE}/institutions", f"{BASE}/institutions/{school['id']}"]
+    assert locations == [
+        f"{BASE}/",
+        f"{BASE}/stats",
+        f"{BASE}/institutions",
+        f"{BASE}/institutions/{school['id']}",
+    ]
 
 
 def test_an_empty_catalogue_has_only_the_site_pages(client: TestClient) -> None:
