@@ -112,7 +112,7 @@ def test_a_colleges_page_shows_its_charts_and_a_new_bad_licence_one_click_away(
     expect(charts).to_have_count(3)
     for name in ("每次运行新增、更新和删除的记录", "每次运行后的记录质量", "按质量分统计的记录"):
         expect(page.get_by_role("img", name=name)).to_be_visible()
-    screenshot(page, "source")
+    screenshot(page, "college-source")
 
     before = site.unknown_licences()
     spoiled = site.spoil_one_more()
@@ -133,7 +133,7 @@ def test_a_colleges_page_shows_its_charts_and_a_new_bad_licence_one_click_away(
     href = raw.get_attribute("href") or ""
     answer = httpx.get(site.url + href, trust_env=False)
     assert answer.status_code == 200 and BAD_LICENCE in answer.text
-    screenshot(page, "source-issue")
+    screenshot(page, "college-source-issue")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow} px wider than the screen"
 
