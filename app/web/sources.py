@@ -201,12 +201,17 @@ def quality_points(
     ]
 
 
-def histogram_items(
+def histogram_points(
     buckets: Sequence[health.QualityBucket], lang: str
-) -> list[tuple[str, int | float]]:
-    """The quality histogram as (score range, records) bars: 0–10%, …, 90–100%."""
+) -> list[tuple[str, dict[str, int | float]]]:
+    """The quality histogram as columns: (score range in percent, {"records": n}),
+    0–10, …, 90–100."""
     return [
-        (f"{i18n.percent(b.lower, lang)}–{i18n.percent(b.upper, lang)}", b.records) for b in buckets
+        (
+            f"{i18n.number(round(b.lower * 100), lang)}–{i18n.number(round(b.upper * 100), lang)}",
+            {"records": b.records},
+        )
+        for b in buckets
     ]
 
 
@@ -234,7 +239,7 @@ def source_page(
             "issues": issue_rows(source.slug, state.issues, page_lang),
             "run_points": run_points(state.runs, page_lang),
             "quality_points": quality_points(state.runs, page_lang),
-            "histogram": histogram_items(state.quality.histogram, page_lang),
+            "histogram": histogram_points(state.quality.histogram, page_lang),
             "last_runs": [
                 (run_label(run.finished_at, page_lang), run)
                 for run in list(reversed(state.runs))[:RUNS_LISTED]
