@@ -306,3 +306,36 @@ def test_a_source_page_speaks_each_language(
     listed = college.page(f"/sources/donghu/issues/unknown_license?lang={lang}")
     name = "许可无法识别" if lang == "zh" else "The licence is not recognised"
     assert text_of(listed, "//h1").startswith(name)
+
+
+# --- words and links, without a database ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "direction", "points"),
+    [
+        (None, "none", 0.0),
+        (0.0, "steady", 0.0),
+        (0.0004, "steady", 0.0),
+        (0.021, "up", 2.1),
+        (-0.0034, "down", -0.3),
+    ],
+)
+def test_a_trend_is_a_direction_in_words_and_points(
+    change: float | None, direction: str, points: float
+) -> None:
+    trend = source_pages.trend(change)
+    assert (trend.direction, trend.points) == (direction, points)
+
+
+def test_issue_pages_link_the_first_and_last_pages_and_those_around() -> None:
+    links = source_pages.page_links("donghu", "unknown_license", page=6, last=12)
+    assert [link.number for link in links] == [1, None, 4, 5, 6, 7, 8, None, 12]
+    assert [link.number for link in links if link.current] == [6]
+    assert links[0].href == "/sources/donghu/issues/unknown_license"
+    assert links[-1].href == "/sources/donghu/issues/unknown_license?page=12"
+
+
+def test_links_quote_what_they_are_given() -> None:
+    assert source_pages.issue_href("a b", "x/y") == "/sources/a%20b/issues/x%2Fy"
+    assert source_pages.guide_href("unknown_license") == "/quality#unknown_license"
