@@ -90,14 +90,12 @@ def sync_index(
     with session_scope(engine) as session:
         serial = repository.get_cursor(session, CURSOR)
         made_by = repository.get_cursor(session, MAPPING_CURSOR)
-        if made_by != DOCUMENT_VERSION and serial == 0:
-            # Nothing indexed yet: every document will be made by this mapping.
-            repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
     if made_by != DOCUMENT_VERSION and serial > 0:
         log.info("search documents of mapping %s: rebuilding with %s", made_by, DOCUMENT_VERSION)
         reindex(engine, index, uid, batch_size=batch_size)
         with session_scope(engine) as session:
             serial = repository.get_cursor(session, CURSOR)
+        made_by = DOCUMENT_VERSION
     result = SyncResult(applied_serial=serial)
     slugs: dict[int, str] = {}
     while True:
@@ -124,6 +122,10 @@ def sync_index(
             index.wait_for_task(index.delete_documents(uid, removals))
         with session_scope(engine) as session:
             repository.set_cursor(session, CURSOR, last)
+            if made_by != DOCUMENT_VERSION:
+                # The index's first documents (the cursor was at 0): made by this mapping.
+                repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
+                made_by = DOCUMENT_VERSION
         result.applied_serial = last
         result.upserted += len(documents)
         result.removed += len(removals)
