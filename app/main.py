@@ -33,7 +33,9 @@ from app.web import api_docs, discovery
 from app.web import course as course_page
 from app.web import institutions as institution_pages
 from app.web import publication as publication_pages
+from app.web import quality as quality_page
 from app.web import routes as web_routes
+from app.web import sources as source_pages
 from app.web import stats as stats_page
 from app.web.errors import error_page
 
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(course_page.router)
     app.include_router(institution_pages.router)
     app.include_router(publication_pages.router)
+    app.include_router(quality_page.router)
+    app.include_router(source_pages.router)
     app.include_router(stats_page.router)
     app.include_router(discovery.router)
     app.include_router(api_docs.router)

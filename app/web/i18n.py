@@ -12,8 +12,8 @@ from the template's context, so one environment serves every request at once.
 
 Values are shown as words in the page's language: language names from Babel's locale
 data, levels, resource types and disciplines from ``metadata.vocabularies``, licence names
-and meanings from ``metadata.licences``, durations, dates, file sizes and numbers
-formatted by Babel.
+and meanings from ``metadata.licences``, durations, dates, times, file sizes, numbers and
+percentages formatted by Babel.
 """
 
 from __future__ import annotations
@@ -22,18 +22,18 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from babel.units import format_unit
 from jinja2 import Environment, pass_context
@@ -348,6 +348,23 @@ def number(value: int | float | None, lang: str) -> str:
     return format_decimal(value, locale=LOCALES[lang])
 
 
+def percent(share: float | None, lang: str) -> str:
+    """A share in [0, 1] as a percentage to one decimal at most (82.3%); ``""`` for None."""
+    if share is None:
+        return ""
+    return format_percent(share, format="#,##0.#%", locale=LOCALES[lang])
+
+
+def moment(value: datetime | None, lang: str) -> str:
+    """A stored time as a date and a time of day in UTC (2026年3月1日 08:05 UTC)."""
+    if value is None:
+        return ""
+    utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    locale = LOCALES[lang]
+    day = format_skeleton("yMMMd", utc, locale=locale)
+    return f"{day} {format_time(utc, 'HH:mm', tzinfo=UTC, locale=locale)} UTC"
+
+
 # --- text in another language -----------------------------------------------------------
 
 
@@ -462,6 +479,8 @@ def install(env: Environment) -> None:
         duration,
         file_size,
         number,
+        percent,
+        moment,
     ):
         env.filters[function.__name__] = _with_language(function)
     env.filters["date_words"] = _with_language(date_words)

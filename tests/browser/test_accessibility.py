@@ -1,6 +1,7 @@
 """axe-core (WCAG 2.0-2.2, levels A and AA) finds nothing on any type of page, at 1366 and
-360 px: home, results, empty results, course, institution, statistics and the error pages,
-in Chinese and in English; and no page is wider than the screen."""
+360 px: home, results, empty results, course, institution, the sources' pages, the quality
+guide, statistics and the error pages, in Chinese and in English; and no page is wider than
+the screen."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from app.demo.run import DEMO_SLUG
 from tests.browser.conftest import Axe, DemoSite, screenshot
 
 
@@ -19,6 +21,15 @@ def first_institution(site: DemoSite) -> str:
     items = answer.json()
     items = items.get("institutions", items) if isinstance(items, dict) else items
     return f"/institutions/{items[0]['id']}"
+
+
+def demo_issue(site: DemoSite) -> str:
+    """The list of the demo source's records with its most frequent issue."""
+    answer = httpx.get(f"{site.url}/api/v1/sources/{DEMO_SLUG}/issues", trust_env=False)
+    assert answer.status_code == 200, "the issues API answers"
+    issues = answer.json()["issues"]
+    code = issues[0]["code"] if issues else "unknown_license"
+    return f"/sources/{DEMO_SLUG}/issues/{code}"
 
 
 PAGES: dict[str, Callable[[DemoSite], str]] = {
@@ -33,6 +44,13 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "institution": first_institution,
     "catalogue-files": lambda _site: "/catalogue",
     "catalogue-files-en": lambda _site: "/catalogue?lang=en",
+    "sources": lambda _site: "/sources",
+    "source": lambda _site: f"/sources/{DEMO_SLUG}",
+    "source-en": lambda _site: f"/sources/{DEMO_SLUG}?lang=en",
+    "source-issue": demo_issue,
+    "quality": lambda _site: "/quality",
+    "quality-en": lambda _site: "/quality?lang=en",
+    "error-404-source": lambda _site: "/sources/no-such-source",
     "stats": lambda _site: "/stats",
     "stats-en": lambda _site: "/stats?lang=en",
     "error-404-course": lambda _site: "/courses/no-such-course",
@@ -42,6 +60,7 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "error-503": lambda site: f"{site.unavailable_url}/search?q=计算机",
 }
 STATUS = {
+    "error-404-source": 404,
     "error-404-course": 404,
     "error-404-path": 404,
     "error-410": 410,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -242,6 +242,14 @@ def test_dates_sizes_numbers_and_vocabulary_values_are_words() -> None:
     assert i18n.file_size(1_234_567, "en") == "1.2 MB"
     assert i18n.file_size(512, "zh") == "512 B"
     assert i18n.number(12345, "en") == "12,345"
+    assert i18n.percent(0.8234, "zh") == "82.3%"
+    assert i18n.percent(1, "en") == "100%"
+    assert i18n.percent(None, "en") == ""
+    moment = datetime(2026, 3, 1, 8, 5, tzinfo=UTC)
+    assert i18n.moment(moment, "zh") == "2026年3月1日 08:05 UTC"
+    assert i18n.moment(moment.astimezone(timezone(timedelta(hours=8))), "en") == (
+        "Mar 1, 2026 08:05 UTC"
+    )
     assert i18n.level_name("undergraduate", "zh") == "本科教育"
     assert i18n.type_name("video", "en") == "Video material"
     assert i18n.discipline_name("08", "zh") == "工学"

@@ -160,7 +160,7 @@ def test_the_site_pages_child_has_the_home_page(
     assert hreflangs["en"] == f"{BASE}/?lang=en"
 
 
-def test_the_site_pages_child_has_the_statistics_the_institutions_and_each_school_with_courses(
+def test_the_site_pages_child_has_the_site_pages_and_each_school_with_courses(
     client: TestClient, engine: Engine
 ) -> None:
     record = ResourceRecord(id="college-x", title={"zh": "课程"}, institution="江澜大学")
@@ -173,6 +173,8 @@ def test_the_site_pages_child_has_the_statistics_the_institutions_and_each_schoo
     assert locations == [
         f"{BASE}/",
         f"{BASE}/stats",
+        f"{BASE}/sources",
+        f"{BASE}/quality",
         f"{BASE}/institutions",
         f"{BASE}/institutions/{school['id']}",
     ]
