@@ -46,10 +46,16 @@ _X_LABELS = 30.0
 _TICKS = 5
 
 
+_BROAD = frozenset("%@MW")
+"""Narrow-width characters as broad as a wide one in common faces."""
+
+
 def text_width(text: str, size: float = FONT) -> float:
-    """About how wide ``text`` is at font ``size``: wide (CJK) characters one em, others
-    0.6 em (digits and Latin letters in a sans-serif face)."""
-    ems = sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text)
+    """About how wide ``text`` is at font ``size``: wide (CJK) characters and ``_BROAD``
+    ones one em, others 0.6 em (digits and Latin letters in a sans-serif face)."""
+    ems = sum(
+        1.0 if ch in _BROAD or unicodedata.east_asian_width(ch) in "WF" else 0.6 for ch in text
+    )
     return ems * size
 
 
@@ -340,7 +346,8 @@ def time_series(
     places = _legend_places([names.get(key, key) for key in series])
     plot_top = places[-1][1] + _LEGEND_ROW + 8
     tick_texts = [_with_unit(format(value), unit) for value in ticks]
-    plot_left = max(text_width(text, SMALL) for text in tick_texts) + 8
+    # The tick labels end 6 units left of the plot; keep 6 more so the widest is whole.
+    plot_left = max(text_width(text, SMALL) for text in tick_texts) + 12
     plot_bottom = plot_top + _PLOT_HEIGHT
     plot_width = VIEW_WIDTH - plot_left
     band = plot_width / max(len(rows), 1)

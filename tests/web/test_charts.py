@@ -288,3 +288,18 @@ def test_templates_write_chart_numbers_in_the_page_language() -> None:
     tree = html.fromstring(template.render(lang="en"))
     assert tree.xpath("string(//td)") == "12,345"
     assert not tree.xpath("//figcaption")
+
+
+def test_a_percent_axis_keeps_its_widest_tick_label_inside_the_chart() -> None:
+    # "100%" was clipped to "l00%": the percent sign is as broad as a wide character.
+    chart = time_series(
+        [("run 1", {"q": 0.62}), ("run 2", {"q": 1.0})],
+        title="quality",
+        series=["q"],
+        style="lines",
+        y_max=1.0,
+        format=lambda value: f"{value:.0%}",
+    )
+    widest = max(text_width(tick.text, charts.SMALL) for tick in chart.ticks)
+    assert "100%" in [tick.text for tick in chart.ticks]
+    assert chart.plot_left - 6 - widest >= 4  # the macro ends tick labels 6 left of the plot
