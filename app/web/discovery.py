@@ -82,9 +82,9 @@ def opensearch(request: Request, state: StateDep) -> Response:
 
 def site_pages(base: str, schools: Iterable[str] = ()) -> list[Entry]:
     """The site's own pages, each with its English version: the home page, the statistics,
-    the sources, the quality guide, the list of institutions and the page of each school
-    (``schools``: the ids of those with courses)."""
-    urls = [f"{base}/", f"{base}/stats", f"{base}/sources", f"{base}/quality"]
+    the catalogue files, the sources, the quality guide, the list of institutions and the
+    page of each school (``schools``: the ids of those with courses)."""
+    urls = [f"{base}/", f"{base}/stats", f"{base}/catalogue", f"{base}/sources", f"{base}/quality"]
     urls.append(f"{base}/institutions")
     urls += [f"{base}/institutions/{quote(school, safe='')}" for school in schools]
     return [Entry(url, alternates=_versions(url)) for url in urls]

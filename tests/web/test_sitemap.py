@@ -173,6 +173,7 @@ def test_the_site_pages_child_has_the_site_pages_and_each_school_with_courses(
     assert locations == [
         f"{BASE}/",
         f"{BASE}/stats",
+        f"{BASE}/catalogue",
         f"{BASE}/sources",
         f"{BASE}/quality",
         f"{BASE}/institutions",
