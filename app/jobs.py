@@ -88,14 +88,17 @@ def run_reconcile(
 
 def sync_search(engine: Engine, settings: Settings) -> SyncResult:
     with SearchIndex.from_settings(settings) as index:
-        return sync_index(engine, index, settings.meili_index)
+        return sync_index(
+            engine, index, settings.meili_index, vocabulary=settings.search_vocabulary()
+        )
 
 
 def rebuild_search(engine: Engine, settings: Settings) -> int:
     """Rebuild the search index from the database and swap it in; then catch up."""
     with SearchIndex.from_settings(settings) as index:
-        count = reindex(engine, index, settings.meili_index)
-        sync_index(engine, index, settings.meili_index)
+        vocabulary = settings.search_vocabulary()
+        count = reindex(engine, index, settings.meili_index, vocabulary=vocabulary)
+        sync_index(engine, index, settings.meili_index, vocabulary=vocabulary)
     return count
 
 
@@ -416,7 +419,12 @@ class Scheduler:
 
     def _index(self, index: SearchIndex) -> None:
         try:
-            sync_index(self.engine, index, self.settings.meili_index)
+            sync_index(
+                self.engine,
+                index,
+                self.settings.meili_index,
+                vocabulary=self.settings.search_vocabulary(),
+            )
         except SearchError as exc:
             if not self._search_failing:  # once per outage, not every few seconds
                 log.warning("search index not updated, will retry: %s", exc)

@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from harvesters.net.policy import AddressPolicy, parse_networks
+from metadata.abbreviations import BUILT_IN, Vocabulary, VocabularyError, parse
 
 DEV_MEILI_KEY = "coursefed-development-master-key"
 DEV_ADMIN_TOKEN = "coursefed-development-admin-token"  # noqa: S105 - development only
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     meili_binary: Path | None = None
     meili_index: str = "resources"
     meili_timeout: float = 30.0
+    search_synonyms_file: Path | None = Field(
+        default=None,
+        description="a file of synonyms added to the built-in abbreviations and subject"
+        " names, one rule a line in Solr's format: '高数, 高数学 => 高等数学' (one way) or"
+        " '计算机, computer' (each finds the others); read when the index settings are sent",
+    )
 
     # S3
     s3_endpoint: str | None = Field(default=None, description="external S3; unset = managed")
@@ -318,6 +325,20 @@ class Settings(BaseSettings):
         self.address_policy()  # a bad network is a start-up error, not a surprise later
         return self
 
+    @model_validator(mode="after")
+    def _check_synonyms_file(self) -> Settings:
+        self.search_vocabulary()  # a bad file is a start-up error naming its line
+        return self
+
+    def search_vocabulary(self) -> Vocabulary:
+        """The built-in search vocabulary with the admin's synonyms file added.
+
+        Raises ``VocabularyError`` for a file that cannot be read or holds a bad rule.
+        """
+        if self.search_synonyms_file is None:
+            return BUILT_IN
+        return BUILT_IN + _read_vocabulary(self.search_synonyms_file)
+
     def address_policy(self) -> AddressPolicy:
         """The outbound address policy of this deployment (sources may lift it further)."""
         networks = parse_networks(self.outbound_allow_networks.split(","))
@@ -348,6 +369,26 @@ class Settings(BaseSettings):
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _read_vocabulary(path: Path) -> Vocabulary:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise VocabularyError(f"synonyms file {path}: {exc.strerror or exc}") from exc
+    return _parsed_vocabulary(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed_vocabulary(path: Path, _mtime_ns: int, _size: int) -> Vocabulary:
+    """Read once per version of the file (searches ask for it on every query)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise VocabularyError(f"synonyms file {path}: not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise VocabularyError(f"synonyms file {path}: {exc.strerror or exc}") from exc
+    return parse(text, origin=f"synonyms file {path}")
 
 
 @lru_cache

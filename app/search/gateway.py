@@ -153,7 +153,9 @@ class SearchIndex:
             return
         with self._translated():
             current = self.client.index(uid).get_settings()
-        if not _covers(current, settings):
+        # Synonyms exactly: one an admin removed from the file must go from the index too.
+        synonyms_differ = "synonyms" in settings and current.get("synonyms") != settings["synonyms"]
+        if synonyms_differ or not _covers(current, settings):
             with self._translated():
                 task = self.client.index(uid).update_settings(settings)
             self.wait_for_task(task)

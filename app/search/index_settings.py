@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from metadata.abbreviations import BUILT_IN, SUBJECT_PAIRS, Vocabulary
+
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
 # institution's names, the teachers, then the description.
 SEARCHABLE = ["titles", "keywords", "subjects", "institution_names", "teachers", "descriptions"]
@@ -53,19 +55,9 @@ DISPLAYED = [
     "content_hash",
 ]
 
-# Common bilingual pairs, so an English query finds Chinese courses and back.
-SYNONYM_PAIRS = [
-    ("计算机", "computer"),
-    ("数学", "mathematics"),
-    ("物理", "physics"),
-    ("数据", "data"),
-    ("软件", "software"),
-    ("经济", "economics"),
-    ("管理", "management"),
-    ("医学", "medicine"),
-    ("教育", "education"),
-    ("工程", "engineering"),
-]
+# Common bilingual pairs, so an English query finds Chinese courses and back; with the
+# abbreviations learners type (高数 → 高等数学), maintained in ``metadata.abbreviations``.
+SYNONYM_PAIRS = SUBJECT_PAIRS
 
 MAX_TOTAL_HITS = 10_000
 MAX_VALUES_PER_FACET = 200
@@ -75,11 +67,9 @@ keep the first ones alphabetically: 6-digit discipline codes pushed categories 0
 of the subject facet, and institution ids late in the alphabet never counted."""
 
 
-def index_settings() -> dict[str, Any]:
-    synonyms: dict[str, list[str]] = {}
-    for zh, en in SYNONYM_PAIRS:
-        synonyms.setdefault(zh, []).append(en)
-        synonyms.setdefault(en, []).append(zh)
+def index_settings(vocabulary: Vocabulary = BUILT_IN) -> dict[str, Any]:
+    """The settings of the search index; ``vocabulary`` gives its synonyms (the built-in
+    one with an admin's file added, ``Settings.search_vocabulary``)."""
     return {
         # An explicit sort (newest, title) comes first when asked for; without one the
         # sort rule does nothing and relevance decides.  Equally relevant courses are
@@ -90,7 +80,7 @@ def index_settings() -> dict[str, Any]:
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": SORTABLE,
         "displayedAttributes": DISPLAYED,
-        "synonyms": synonyms,
+        "synonyms": vocabulary.synonyms(),
         "stopWords": [],
         "typoTolerance": {"enabled": True},
         "pagination": {"maxTotalHits": MAX_TOTAL_HITS},

@@ -26,6 +26,7 @@ from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, to_document
 from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
 from app.sources.models import Source
+from metadata.abbreviations import BUILT_IN, Vocabulary
 from metadata.profile import ResourceRecord
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,26 @@ def is_searchable(resource: Resource | None) -> bool:
 
 
 def sync_index(
-    engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1000
+    engine: Engine,
+    index: SearchIndex,
+    uid: str,
+    *,
+    batch_size: int = 1000,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> SyncResult:
     """Apply every journal entry not yet in the index; returns the serial reached.
 
     An index whose documents an older mapping made (``DOCUMENT_VERSION``) is rebuilt first,
-    so a new field reaches every course, not only the ones that change.
+    so a new field reaches every course, not only the ones that change.  ``vocabulary``
+    gives the index's synonyms (``Settings.search_vocabulary``).
     """
-    index.ensure_index(uid, index_settings())
+    index.ensure_index(uid, index_settings(vocabulary))
     with session_scope(engine) as session:
         serial = repository.get_cursor(session, CURSOR)
         made_by = repository.get_cursor(session, MAPPING_CURSOR)
     if made_by != DOCUMENT_VERSION and serial > 0:
         log.info("search documents of mapping %s: rebuilding with %s", made_by, DOCUMENT_VERSION)
-        reindex(engine, index, uid, batch_size=batch_size)
+        reindex(engine, index, uid, batch_size=batch_size, vocabulary=vocabulary)
         with session_scope(engine) as session:
             serial = repository.get_cursor(session, CURSOR)
         made_by = DOCUMENT_VERSION
@@ -141,7 +148,14 @@ def _slug(session: Any, source_id: int | None, cache: dict[int, str]) -> str:
     return cache[source_id]
 
 
-def reindex(engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1000) -> int:
+def reindex(
+    engine: Engine,
+    index: SearchIndex,
+    uid: str,
+    *,
+    batch_size: int = 1000,
+    vocabulary: Vocabulary = BUILT_IN,
+) -> int:
     """Rebuild the index from the database into a fresh one and swap it in atomically.
 
     Searches keep answering from the old index meanwhile.  The journal serial is noted
@@ -151,7 +165,7 @@ def reindex(engine: Engine, index: SearchIndex, uid: str, *, batch_size: int = 1
     with session_scope(engine) as session:
         serial = repository.last_serial(session)
     staging = f"{uid}-rebuild-{secrets.token_hex(4)}"
-    index.create_index(staging, index_settings())
+    index.create_index(staging, index_settings(vocabulary))
     count = 0
     slugs: dict[int, str] = {}
     after = ""

@@ -107,6 +107,7 @@ def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchR
             sort=params.sort,
             open_only=params.open,
             labels={"institution": institutions.facet_labels(state.engine)},
+            vocabulary=state.settings.search_vocabulary(),
         )
     except InvalidFilter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc

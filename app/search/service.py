@@ -26,6 +26,7 @@ from app.search.query import (
     sort_expression,
 )
 from app.search.schemas import FacetValue, Hit, SearchResponse
+from metadata.abbreviations import BUILT_IN, Vocabulary
 from metadata.urls import http_url
 
 MAX_PER_PAGE = 100
@@ -48,14 +49,16 @@ def search_params(
     filters: Mapping[str, Sequence[str]] | None = None,
     sort: str = "relevance",
     open_only: bool = False,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> dict[str, Any]:
     """The Meilisearch search body for a learner's query (also used by the benchmark).
 
-    ``open_only`` keeps courses under an open licence only.  Raises ``InvalidFilter``
-    for a filter or sort value that is not allowed.
+    ``open_only`` keeps courses under an open licence only.  Abbreviations in ``q`` are
+    written out with ``vocabulary`` (高数 → 高等数学).  Raises ``InvalidFilter`` for a
+    filter or sort value that is not allowed.
     """
     params: dict[str, Any] = {
-        "q": q,
+        "q": vocabulary.expand(q),
         "page": page,
         "hitsPerPage": per_page,
         "facets": [
@@ -90,11 +93,19 @@ def search(
     sort: str = "relevance",
     open_only: bool = False,
     labels: Mapping[str, Labels] | None = None,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> SearchResponse:
     """One page of results with facets; ``labels`` gives facet labels by parameter where
-    the field's own do not do (``institution``: names from the authority)."""
+    the field's own do not do (``institution``: names from the authority); ``vocabulary``
+    the abbreviations written out in ``q``."""
     params = search_params(
-        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+        q,
+        page=page,
+        per_page=per_page,
+        filters=filters,
+        sort=sort,
+        open_only=open_only,
+        vocabulary=vocabulary,
     )
     try:
         answer = index.search(uid, params)
@@ -114,24 +125,41 @@ def faceted_search(
     sort: str = "relevance",
     open_only: bool = False,
     labels: Mapping[str, Labels] | None = None,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> SearchResponse:
     """As ``search``, but a chosen filter's facet is counted without that filter (the
     others still apply), so more of its values can be added; likewise the ``open`` counts
     without the open-licence switch.  One multi-search."""
     filters = {name: values for name, values in (filters or {}).items() if values}
     if not filters and not open_only:
-        return search(index, uid, q=q, page=page, per_page=per_page, sort=sort, labels=labels)
+        return search(
+            index,
+            uid,
+            q=q,
+            page=page,
+            per_page=per_page,
+            sort=sort,
+            labels=labels,
+            vocabulary=vocabulary,
+        )
     main = search_params(
-        q, page=page, per_page=per_page, filters=filters, sort=sort, open_only=open_only
+        q,
+        page=page,
+        per_page=per_page,
+        filters=filters,
+        sort=sort,
+        open_only=open_only,
+        vocabulary=vocabulary,
     )
+    expanded = main["q"]  # the side queries count what the main one finds
     side: list[tuple[str, str, dict[str, Any]]] = []  # (facet, attribute, query)
     for name in filters:
         if not FILTERS[name].facet:
             continue  # a teacher's name is a filter to remove, not values to count
         others = {other: values for other, values in filters.items() if other != name}
-        side.append((name, FILTERS[name].attribute, _counts(q, others, open_only, name)))
+        side.append((name, FILTERS[name].attribute, _counts(expanded, others, open_only, name)))
     if open_only:
-        side.append(("open", _OPEN_ATTRIBUTE, _counts(q, filters, False, "open")))
+        side.append(("open", _OPEN_ATTRIBUTE, _counts(expanded, filters, False, "open")))
     # What a side query counts, the main query need not count too.
     counted = {attribute for _, attribute, _ in side}
     main["facets"] = [attribute for attribute in main["facets"] if attribute not in counted]

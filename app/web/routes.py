@@ -139,6 +139,7 @@ def search_page(
             sort=search.effective_sort,
             open_only=search.open_only,
             labels=labels,
+            vocabulary=state.settings.search_vocabulary(),
         )
         browse = None
         if answer.total == 0:
