@@ -13,18 +13,21 @@ record's names to (``app.institutions``), handed in by the indexer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from pypinyin import Style, lazy_pinyin
 
 from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
-DOCUMENT_VERSION = 2
+DOCUMENT_VERSION = 3
 """The version of this mapping.  Raise it when a field is added or its meaning changes: the
 indexer then rebuilds an index whose documents an older version made (2: ``added_month``
-and ``discipline_codes``)."""
+and ``discipline_codes``; 3: ``title_pinyin``)."""
 
 OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
@@ -76,6 +79,32 @@ def added_month(first_stored: datetime | None) -> str | None:
     if first_stored.tzinfo is not None:
         first_stored = first_stored.astimezone(UTC)
     return first_stored.strftime("%Y-%m")
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+MAX_PINYIN_SYLLABLES = 24
+"""Syllables of one run of Chinese characters spelled out; a title is rarely longer."""
+
+
+def pinyin_forms(title: str) -> list[str]:
+    """How a learner without a Chinese keyboard types ``title``: each run of Chinese
+    characters in pinyin without tones, spaces or separators (高等数学 → ``gaodengshuxue``),
+    and its initials (``gdsx``); each also from every later syllable on (大学计算机基础 →
+    ``jisuanjijichu``, ``jsjjc``), since Meilisearch matches the start of a word, not its middle.
+    """
+    forms: dict[str, None] = {}
+    for run in _HAN_RUN.findall(title):
+        syllables = lazy_pinyin(run[:MAX_PINYIN_SYLLABLES])
+        initials = lazy_pinyin(run[:MAX_PINYIN_SYLLABLES], style=Style.FIRST_LETTER)
+        for start in range(len(syllables)):
+            if len(syllables) - start < 2:
+                break
+            forms["".join(syllables[start:])] = None
+        if len(initials) >= 2:
+            forms["".join(initials)] = None
+        for start in range(1, len(initials) - 2):  # later initials: 3 letters at least
+            forms["".join(initials[start:])] = None
+    return list(forms)
 
 
 def teachers(record: ResourceRecord) -> list[str]:
@@ -134,6 +163,11 @@ def to_document(
         "title_en": record.title.get("en", ""),
         # Every language's title in one field, so no language outranks another.
         "titles": [text for text in record.title.values() if text],
+        # The Chinese titles in pinyin, last of the searchable attributes: ``jisuanji`` finds
+        # 计算机, and never before a course whose own words match.
+        "title_pinyin": [
+            form for text in record.title.values() if text for form in pinyin_forms(text)
+        ],
         "keywords": record.keywords,
         "subjects": list(
             dict.fromkeys(label for s in record.subjects for label in s.label.values())

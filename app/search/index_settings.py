@@ -7,8 +7,17 @@ from typing import Any
 from metadata.abbreviations import BUILT_IN, SUBJECT_PAIRS, Vocabulary
 
 # Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution's names, the teachers, then the description.
-SEARCHABLE = ["titles", "keywords", "subjects", "institution_names", "teachers", "descriptions"]
+# institution's names, the teachers, then the description.  The titles in pinyin come
+# last of all, so a pinyin match never outranks a course matching in its own words.
+SEARCHABLE = [
+    "titles",
+    "keywords",
+    "subjects",
+    "institution_names",
+    "teachers",
+    "descriptions",
+    "title_pinyin",
+]
 FILTERABLE = [
     "id",  # deletions go by filter
     "subject_codes",
