@@ -421,19 +421,21 @@ def newest_ids(
     filters: Mapping[str, Sequence[str]] | None = None,
     open_only: bool = False,
     limit: int = 50,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> list[str]:
     """Ids of the courses first harvested most recently that hold every word of ``q``
     and pass ``filters`` (as ``search`` reads them), newest first: a feed of new courses.
 
     Every word must match (not Meilisearch's default of dropping words until something
     does): ordered by date, a course matching one word of three would otherwise stand
-    before better ones.  Raises ``InvalidFilter`` and ``SearchError`` as ``search`` does.
+    before better ones.  Abbreviations are written out as ``search`` does (a feed of 高数
+    follows 高等数学).  Raises ``InvalidFilter`` and ``SearchError`` as ``search`` does.
     """
     expression = filter_expression(filters or {})
     if open_only:
         expression.append([OPEN_FILTER])
     params: dict[str, Any] = {
-        "q": q,
+        "q": vocabulary.expand(q),
         "limit": limit,
         "sort": FIRST_HARVESTED_DESC,
         "matchingStrategy": "all",
