@@ -191,8 +191,9 @@ class Vocabulary:
         return {term: targets for term, targets in sorted(found.items()) if targets}
 
     def expand(self, query: str) -> str:
-        """``query`` with each word that is a known abbreviation, or starts with one, written
-        out in full (高数 → 高等数学, 高数上 → 高等数学上).  Other words stay as typed."""
+        """``query`` with each word that is a known Chinese abbreviation written out in full
+        (高数 → 高等数学), also when a part or a kind of material follows it in the word
+        (高数上 → 高等数学 上, see ``QUALIFIERS``).  Other words stay as typed."""
         if not self._rewrites:
             return query
         return _WORD.sub(lambda match: self._expand_word(match.group(0)), query)
@@ -201,12 +202,24 @@ class Vocabulary:
         key = _key(word)
         if key in self._rewrites:
             return self._rewrites[key]
-        # A Chinese abbreviation with more typed after it, longest first: 高数习题.
+        # An abbreviation with a part or a kind of material typed after it: 高数上, 线代习题.
+        # Nothing else: 离散型 is not 离散数学型, and 离散数学 is typed out already.
         for length in range(min(len(key) - 1, 8), 1, -1):
-            head = key[:length]
-            if head in self._rewrites and _is_han(head[-1]) and _is_han(key[length]):
-                return self._rewrites[head] + word[length:]
+            head, rest = key[:length], key[length:]
+            if head in self._rewrites and rest in QUALIFIERS:
+                return f"{self._rewrites[head]} {word[length:]}"
         return word
+
+
+QUALIFIERS = frozenset(
+    {
+        *("上", "下", "一", "二", "三", "1", "2", "3", "i", "ii", "iii", "a", "b"),
+        *("(上)", "(下)", "（上）", "（下）", "（一）", "（二）", "(一)", "(二)"),
+        *("习题", "练习", "复习", "期末", "期中", "考试", "考研", "试题", "真题", "答案"),
+        *("课程", "课件", "视频", "网课", "慕课", "教程", "教材", "辅导", "笔记", "基础", "实验"),
+    }
+)
+"""What may follow an abbreviation in one word and still be written out (高数上 → 高等数学 上)."""
 
 
 _WORD = re.compile(r"[^\s\"]+")

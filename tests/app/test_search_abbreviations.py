@@ -82,6 +82,7 @@ def test_gao_shu_finds_advanced_mathematics_before_teachers_surnamed_gao(
 ) -> None:
     assert _titles(client, "高数")[0] == "高等数学（上）"
     assert _titles(client, "高数上")[0] == "高等数学（上）"
+    assert _titles(client, "高数（上）")[0] == "高等数学（上）"
 
 
 @pytest.mark.usefixtures("indexed")

@@ -49,16 +49,22 @@ def test_names_that_are_already_short_stay_as_typed() -> None:
         assert BUILT_IN.expand(query) == query
 
 
-def test_an_abbreviation_with_more_typed_after_it_is_written_out() -> None:
-    assert BUILT_IN.expand("高数上") == "高等数学上"
+def test_an_abbreviation_with_a_part_or_material_after_it_is_written_out() -> None:
+    assert BUILT_IN.expand("高数上") == "高等数学 上"
+    assert BUILT_IN.expand("高数（下）") == "高等数学 （下）"
     assert BUILT_IN.expand("线代 习题") == "线性代数 习题"
-    assert BUILT_IN.expand("高数习题 北京") == "高等数学习题 北京"
+    assert BUILT_IN.expand("高数习题 北京") == "高等数学 习题 北京"
 
 
 def test_an_abbreviation_inside_another_word_is_left_alone() -> None:
-    """提高数据 holds 高数 but means 'improve data'."""
-    assert BUILT_IN.expand("提高数据分析") == "提高数据分析"
-    assert BUILT_IN.expand("最高数值") == "最高数值"
+    """提高数据 holds 高数 but means 'improve data'; 离散型 is 'discrete', not 离散数学."""
+    for query in ("提高数据分析", "最高数值", "离散型随机变量", "大英博物馆", "数模转换"):
+        assert BUILT_IN.expand(query) == query
+
+
+def test_a_full_name_typed_out_is_not_written_out_again() -> None:
+    for query in ("离散数学", "c语言程序设计", "C语言程序设计", "高等数学", "大学英语"):
+        assert BUILT_IN.expand(query) == query
 
 
 def test_latin_abbreviations_are_left_to_meilisearch_synonyms() -> None:
