@@ -138,6 +138,7 @@ def course_feed(
             selection,
             lang=params.lang,
             base=state.settings.resolved_public_url,
+            vocabulary=state.settings.search_vocabulary(),
         )
     except InvalidFilter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc

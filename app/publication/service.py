@@ -46,6 +46,7 @@ from app.search.documents import OTHER_LICENCE, InstitutionEntry
 from app.search.gateway import SearchIndex
 from app.sources import service as sources
 from app.web import i18n
+from metadata.abbreviations import BUILT_IN, Vocabulary
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
@@ -341,10 +342,12 @@ def course_feed(
     *,
     lang: str,
     base: str,
+    vocabulary: Vocabulary = BUILT_IN,
 ) -> bytes:
     """The Atom feed of the ``FEED_SIZE`` courses first harvested most recently that match
-    ``selection`` (its month is not used), in ``lang`` where there is a choice.  Raises
-    ``InvalidFilter`` and ``SearchError`` as the search service does."""
+    ``selection`` (its month is not used), in ``lang`` where there is a choice; ``vocabulary``
+    writes out abbreviations in its words as the search does.  Raises ``InvalidFilter``
+    and ``SearchError`` as the search service does."""
     ids = search.newest_ids(
         index,
         uid,
@@ -352,6 +355,7 @@ def course_feed(
         filters=selection.filters,
         open_only=selection.open_only,
         limit=FEED_SIZE + FEED_SPARE,
+        vocabulary=vocabulary,
     )
     stored = {resource.id: resource for resource in catalogue.published_resources(session, ids)}
     # The engine's order; courses gone since it indexed them are left out.

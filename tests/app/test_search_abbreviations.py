@@ -139,3 +139,11 @@ def test_a_bad_synonyms_file_stops_start_up_naming_its_line(tmp_path: Path) -> N
     extra.write_bytes("高数 => 高等数学".encode("gb18030"))
     with pytest.raises(ValidationError, match="not UTF-8 text"):
         Settings(search_synonyms_file=extra)
+
+
+@pytest.mark.usefixtures("indexed")
+def test_a_feed_of_an_abbreviation_follows_its_courses_only(client: TestClient) -> None:
+    feed = client.get("/feeds/courses.atom", params={"q": "高数"})
+    assert feed.status_code == 200, feed.text
+    assert "高等数学（上）" in feed.text
+    assert "数据库系统原理" not in feed.text, "a teacher surnamed 高 is no reason to follow"
