@@ -33,6 +33,7 @@ Run: ``python -m bench.relevance [--records 2400] [--worst 15]``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import tempfile
@@ -124,6 +125,7 @@ def load_queries(path: Path = QUERIES_FILE) -> list[JudgedQuery]:
 _STEMS = {course.zh: course for course in COURSES}
 
 
+@functools.cache
 def course_of(record: DemoRecord) -> str:
     """The course a demo record is of, by its zh stem: the longest stem its title starts
     with in the record's language (``大学物理实验（上）`` is 大学物理实验, not 大学物理)."""
