@@ -27,7 +27,8 @@ filterable.  Metrics, per category and overall:
 
 Targets (ours): nDCG@10 >= 0.90, MRR >= 0.85, no query missed.
 
-Run: ``python -m bench.relevance [--records 2400] [--worst 15]``.
+Run: ``python -m bench.relevance [--records 2400] [--worst 15] [--json FILE]``; the JSON
+holds every query's outcome by both engines, to compare two settings query by query.
 """
 
 from __future__ import annotations
@@ -425,18 +426,19 @@ def report(
     print_table(header, rows)
 
     print(f"\nWorst {worst} queries (ours, lowest nDCG@10 first):")
-    ranked = sorted(our, key=lambda o: (o.ndcg, o.rr, o.query.id))[:worst]
+    pairs = sorted(zip(our, theirs, strict=True), key=lambda p: (p[0].ndcg, p[0].rr, p[0].query.id))
     worst_rows = [
         (
             o.query.id,
-            o.query.q + "".join(f" {k}={','.join(v)}" for k, v in o.query.filters.items()),
+            label(o.query),
             f"{o.ndcg:.2f}",
             f"{o.rr:.2f}",
+            f"{d.ndcg:.2f}",
             " / ".join(o.top) or "(no results)",
         )
-        for o in ranked
+        for o, d in pairs[:worst]
     ]
-    print_table(("id", "query", "nDCG", "RR", "first hits"), worst_rows)
+    print_table(("id", "query", "nDCG", "RR", "defaults nDCG", "first hits"), worst_rows)
 
     total = summarise(our)
     checks = [
@@ -448,9 +450,43 @@ def report(
         f"\n{len(queries)} judged queries over {records} demo records; relevant means "
         f"grade >= {RELEVANT}; defaults = the same documents with Meilisearch's default settings."
     )
-    for label, ok, value in checks:
-        print(f"  target {label}: {'pass' if ok else 'FAIL'} ({value})")
+    for target, ok, value in checks:
+        print(f"  target {target}: {'pass' if ok else 'FAIL'} ({value})")
     return all(ok for _, ok, _ in checks)
+
+
+def label(query: JudgedQuery) -> str:
+    """The query as typed, with its filters."""
+    return query.q + "".join(f" {k}={','.join(v)}" for k, v in query.filters.items())
+
+
+def as_json(our: Sequence[Outcome], theirs: Sequence[Outcome], records: int) -> dict[str, Any]:
+    """Every query's outcome by both engines, to compare two runs query by query."""
+
+    def one(outcome: Outcome) -> dict[str, Any]:
+        return {
+            "ndcg": round(outcome.ndcg, 4),
+            "rr": round(outcome.rr, 4),
+            "zero": outcome.zero,
+            "missed": outcome.missed,
+            "top": outcome.top,
+        }
+
+    return {
+        "records": records,
+        "ours": vars(summarise(our)),
+        "defaults": vars(summarise(theirs)),
+        "queries": [
+            {
+                "id": o.query.id,
+                "category": o.query.category,
+                "q": label(o.query),
+                "ours": one(o),
+                "defaults": one(d),
+            }
+            for o, d in zip(our, theirs, strict=True)
+        ],
+    }
 
 
 def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
@@ -459,12 +495,16 @@ def print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> Non
         print(" | ".join(pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def run(settings: Settings, records: int, worst: int) -> bool:
-    queries = load_queries()
+def run(settings: Settings, records: int, worst: int, json_path: Path | None = None) -> bool:
     corpus = generate_corpus(records)
-    for query in queries:
+    queries = []
+    for query in load_queries():
         if unmatched := unmatched_selectors(query, corpus):
             print(f"note: {query.id}: {', '.join(unmatched)} not in {records} records")
+        if any(g >= RELEVANT for g in grades(query, corpus).values()):
+            queries.append(query)
+        else:
+            print(f"note: {query.id} left out: nothing relevant in {records} records")
     index = SearchIndex.from_settings(settings)
     uid = settings.meili_index
     default_uid = f"{uid}-defaults"
@@ -473,6 +513,9 @@ def run(settings: Settings, records: int, worst: int) -> bool:
         print(f"{held} documents in both indexes\n")
         our = run_queries(queries, corpus, ours(index, uid))
         theirs = run_queries(queries, corpus, defaults(index, default_uid))
+    if json_path is not None:
+        text = json.dumps(as_json(our, theirs, records), ensure_ascii=False, indent=1)
+        json_path.write_text(text + "\n", encoding="utf-8")
     return report(queries, our, theirs, records=records, worst=worst)
 
 
@@ -480,6 +523,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2400)
     parser.add_argument("--worst", type=int, default=15, help="how many worst queries to list")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write every query's outcome to this file"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="coursefed-bench-") as tmp:
@@ -493,7 +539,7 @@ def main() -> None:
         )
         services_up(settings)
         try:
-            run(settings, args.records, args.worst)
+            run(settings, args.records, args.worst, args.json)
         finally:
             services_down(settings)
 

@@ -13,6 +13,7 @@ from bench.relevance import (
     CATEGORIES,
     RELEVANT,
     JudgedQuery,
+    as_json,
     course_of,
     dcg,
     evaluate,
@@ -22,6 +23,7 @@ from bench.relevance import (
     ndcg,
     parse_selector,
     reciprocal_rank,
+    report,
     summarise,
     unmatched_selectors,
 )
@@ -138,3 +140,31 @@ def test_a_summary_averages_queries_and_counts_zero_results_and_misses() -> None
     assert summary.zero_rate == pytest.approx(0.5)
     assert summary.missed == 1
     assert summary.ndcg == pytest.approx(found.ndcg / 2)
+
+
+def test_the_report_prints_the_table_the_worst_queries_and_the_verdict(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = JudgedQuery("good", "zh_full", "高等数学", {"course:高等数学": 3})
+    bad = JudgedQuery("bad", "abbreviation", "高数", {"course:高等数学": 3}, {"level": ["x"]})
+    judged = {"oai:a": 3}
+    ours = [
+        evaluate(good, judged, ["oai:a"], total=1, top=["高等数学"]),
+        evaluate(bad, judged, ["oai:z"], total=1, top=["数据库系统原理"]),
+    ]
+    theirs = [
+        evaluate(good, judged, ["oai:a"], total=1, top=["高等数学"]),
+        evaluate(bad, judged, [], total=0, top=[]),
+    ]
+    met = report([good, bad], ours, theirs, records=10, worst=1)
+    out = capsys.readouterr().out
+    assert not met
+    assert "abbreviation" in out
+    assert "all" in out
+    assert "高数 level=x" in out  # the worst query, with its filter
+    assert "数据库系统原理" in out
+    assert "target MRR >= 0.85: FAIL (0.500)" in out
+    assert "1 missed" in out
+    document = as_json(ours, theirs, records=10)
+    assert document["ours"]["missed"] == 1
+    assert document["queries"][1]["defaults"]["zero"] is True
