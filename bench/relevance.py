@@ -2,7 +2,8 @@
 
 The judged queries live in ``bench/relevance_queries.json``: Chinese course names, common
 abbreviations (高数, 线代, 大物 ...), English, mixed Chinese and English, typos, pinyin in
-full and as initials, course codes, teachers' names and queries with filters, each with
+full and as initials, course codes, teachers' names, a school with a course, and queries
+with filters, each with
 graded judgments of which demo courses answer it (3: the course asked for, 2: clearly
 relevant, 1: related).  Judgments name courses by stable properties of the generated
 records, never by the engine's answers: ``course:<zh stem>`` (every record of that course,
@@ -46,7 +47,7 @@ from typing import Any
 from app.catalogue import repository
 from app.catalogue.service import resource_id_for
 from app.db import make_engine, session_scope
-from app.demo.corpus import COURSES, DemoRecord, generate_corpus
+from app.demo.corpus import COURSES, INSTITUTIONS, DemoRecord, generate_corpus
 from app.demo.run import DEMO_SLUG, demo_catalogue
 from app.search import service
 from app.search.gateway import SearchIndex
@@ -72,6 +73,7 @@ CATEGORIES = (
     "pinyin_initials",
     "course_code",
     "teacher",
+    "school",
     "filtered",
 )
 JUDGED_FILTERS = ("subject", "level", "language")
@@ -124,6 +126,7 @@ def load_queries(path: Path = QUERIES_FILE) -> list[JudgedQuery]:
 
 
 _STEMS = {course.zh: course for course in COURSES}
+_SCHOOLS = {institution.slug for institution in INSTITUTIONS}
 
 
 @functools.cache
@@ -163,6 +166,8 @@ def parse_selector(text: str) -> Selector:
         raise ValueError(f"bad selector {text!r}: no course {value!r} in the demo corpus")
     if language not in ("", "zh", "en"):
         raise ValueError(f"bad selector {text!r}: language must be zh or en")
+    if institution and institution not in _SCHOOLS:
+        raise ValueError(f"bad selector {text!r}: no institution {institution!r}")
     return Selector(kind, value, language or None, institution or None)
 
 

@@ -91,6 +91,9 @@ def test_a_selector_naming_no_demo_course_is_refused(tmp_path: Path) -> None:
         parse_selector("course:C语言程序设计")
     with pytest.raises(ValueError, match="bad selector"):
         parse_selector("title:高等数学")
+    with pytest.raises(ValueError, match="no institution"):
+        parse_selector("course:高等数学#nowhere-univ")
+    assert parse_selector("course:高等数学@zh#jianglan-univ").institution == "jianglan-univ"
     path = tmp_path / "q.json"
     entry = {"id": "x", "category": "typo", "q": "x", "judged": {"course:高等数学": 1}}
     path.write_text(json.dumps({"queries": [entry]}), encoding="utf-8")
