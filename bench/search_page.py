@@ -14,25 +14,16 @@ absolute numbers.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
-import tempfile
-import threading
-import time
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from app.demo.run import demo_catalogue
 from app.main import create_app
-from app.services.manager import services_down, services_up
-from app.services.ports import free_port, service_ports
 from app.settings import Settings
+from bench.local import local_node, serving
 from bench.search_api import QUERIES, timed_pair
 
 # The API's queries, then what the page adds: the empty query (the whole catalogue, home's
@@ -53,39 +44,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="coursefed-bench-") as tmp:
-        port = free_port()
-        settings = Settings(
-            data_dir=Path(tmp),
-            scheduler=False,
-            rate_limit=False,  # thousands of calls a minute from one address, on purpose
-            port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            meili_url=None,
-            s3_endpoint=None,
-            **service_ports(),
-        )
-        services_up(settings)
-        try:
-            with demo_catalogue(settings, count=args.records, fetch_limit=0):
-                run(settings, args.records, args.rounds)
-        finally:
-            services_down(settings)
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI, port: int) -> Iterator[str]:
-    """uvicorn in a thread, as ``coursefed serve`` runs it; yields the base URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with local_node() as settings, demo_catalogue(settings, count=args.records, fetch_limit=0):
+        run(settings, args.records, args.rounds)
 
 
 def shown_width(text: str) -> int:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 from sqlalchemy import text
@@ -36,12 +34,10 @@ from app.main import create_app
 from app.objects import service as objects
 from app.search import service as search
 from app.search.gateway import HEADERS
-from app.services.manager import services_down, services_up
-from app.services.ports import free_port, service_ports
 from app.settings import Settings
 from app.stats import service as stats
+from bench.local import local_node, serving
 from bench.search_api import timed_pair
-from bench.search_page import serving
 
 TARGET_MS = 100.0
 
@@ -53,27 +49,12 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=36)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="coursefed-bench-") as tmp:
-        port = free_port()
-        settings = Settings(
-            data_dir=Path(tmp),
-            scheduler=False,
-            rate_limit=False,  # thousands of calls a minute from one address, on purpose
-            port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            meili_url=None,
-            s3_endpoint=None,
-            **service_ports(),
-        )
-        services_up(settings)
-        try:
-            started = time.perf_counter()
-            with demo_catalogue(settings, count=args.records, fetch_limit=0, say=print):
-                spread_months(settings, args.months)
-                print(f"catalogue ready in {time.perf_counter() - started:.0f} s")
-                run(settings, args.records, args.rounds, args.months)
-        finally:
-            services_down(settings)
+    with local_node() as settings:
+        started = time.perf_counter()
+        with demo_catalogue(settings, count=args.records, fetch_limit=0, say=print):
+            spread_months(settings, args.months)
+            print(f"catalogue ready in {time.perf_counter() - started:.0f} s")
+            run(settings, args.records, args.rounds, args.months)
 
 
 def spread_months(settings: Settings, months: int) -> None:

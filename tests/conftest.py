@@ -68,6 +68,22 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def sqlite_search_node(live_services: Settings, migrated_sqlite: Path, folder: Path) -> Settings:
+    """Settings of a node of its own in ``folder``: a copy of the migrated SQLite database,
+    an index of its own in the live Meilisearch, no scheduler, no S3 (a closed port)."""
+    database = folder / "coursefed.db"
+    shutil.copyfile(migrated_sqlite, database)
+    return Settings(
+        data_dir=folder / "var",
+        database_url=f"sqlite:///{database}",
+        scheduler=False,
+        meili_url=live_services.resolved_meili_url,
+        meili_key=live_services.meili_key,
+        meili_index=f"test-{uuid.uuid4().hex[:12]}",
+        s3_endpoint="http://127.0.0.1:9",
+    )
+
+
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_admin: Engine | None) -> Iterator[str | None]:
     """The name of a PostgreSQL database at the head migration, the template of each test's."""

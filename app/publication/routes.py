@@ -25,13 +25,13 @@ from app.publication.schemas import (
     CatalogueFilesResponse,
     CatalogueParams,
     FeedParams,
-    Filters,
     MonthFileOut,
 )
 from app.publication.selection import SELECTION_FILTERS, Selection
 from app.publication.writers import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
 from app.search.gateway import SearchError
 from app.search.query import InvalidFilter
+from app.search.schemas import SearchFilters
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue files"])
 feeds = APIRouter(include_in_schema=False)
@@ -40,7 +40,7 @@ FEED_MAX_AGE = 300  # seconds a reader may keep a feed before asking again
 _MEDIA_TYPES: dict[Format, str] = {"csv": CSV_MEDIA_TYPE, "json": JSON_MEDIA_TYPE}
 
 
-def _selection(params: Filters, *, month: str | None = None, q: str = "") -> Selection:
+def _selection(params: SearchFilters, *, month: str | None = None, q: str = "") -> Selection:
     filters = {name: getattr(params, name) for name in SELECTION_FILTERS}
     try:
         return Selection.of(filters=filters, month=month, open_only=params.open, q=q)

@@ -1,8 +1,69 @@
-"""API models of the search endpoint."""
+"""API models of the search endpoint, and the filters every catalogue API shares."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.json_schema import JsonDict
+
+from metadata.vocabularies import EDUCATION_LEVELS, RESOURCE_TYPES
+
+
+def _items(**schema: JsonValue) -> JsonDict:
+    """OpenAPI for a repeatable filter's values (checked by ``app.search.query``)."""
+    return {"items": {"type": "string", **schema}}
+
+
+_TEXT_VALUE = _items(minLength=1, maxLength=200, pattern=r"^[^\\\x00-\x1f\x7f]*$")
+
+
+class SearchFilters(BaseModel):
+    """The search API's filters, as query parameters (also those of the catalogue files and
+    the feeds): a filter repeated means any of its values (OR), different filters must all
+    hold (AND); an unknown parameter is an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: list[str] = Field(
+        default_factory=list,
+        description="discipline code, e.g. 0812 (its category 08 takes in all of it)",
+        json_schema_extra=_items(pattern="^[0-9]{2,6}$"),
+    )
+    level: list[str] = Field(
+        default_factory=list,
+        description="education level",
+        json_schema_extra=_items(enum=list[JsonValue](EDUCATION_LEVELS)),
+    )
+    language: list[str] = Field(
+        default_factory=list,
+        description="language tag, e.g. zh",
+        json_schema_extra=_items(pattern="^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+    )
+    institution: list[str] = Field(
+        default_factory=list,
+        description="institution id (see /api/v1/institutions); a name is accepted too",
+        json_schema_extra=_TEXT_VALUE,
+    )
+    license: list[str] = Field(
+        default_factory=list,
+        description="SPDX id (e.g. CC-BY-4.0), all-rights-reserved, or other",
+        json_schema_extra=_TEXT_VALUE,
+    )
+    open: bool = Field(
+        default=False, description="true: only courses under an open licence (CC, CC0, ...)"
+    )
+    type: list[str] = Field(
+        default_factory=list,
+        description="CELTS-41 resource type",
+        json_schema_extra=_items(enum=list[JsonValue](RESOURCE_TYPES)),
+    )
+    source: list[str] = Field(
+        default_factory=list,
+        description="source slug (local: records stored here, not harvested)",
+        json_schema_extra=_items(pattern="^[a-z0-9][a-z0-9-]{0,62}$"),
+    )
+    teacher: list[str] = Field(
+        default_factory=list, description="a teacher's name", json_schema_extra=_TEXT_VALUE
+    )
 
 
 class Hit(BaseModel):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from app.web import stats_page
 from metadata.profile import ResourceRecord
 from tests.app.records import publish, stored
 from tests.app.test_security_headers import make_settings
+from tests.conftest import sqlite_search_node
 
 FACETS = ("subject", "level", "type", "language", "institution", "license", "source")
 """The search API's facets, and the statistics' dimension each is counted in."""
@@ -51,17 +50,7 @@ def catalogue_settings(
     """160 demo courses harvested and indexed (their files noted, not fetched), and a few of
     our own without a level."""
     folder = tmp_path_factory.mktemp("stats")
-    database = folder / "coursefed.db"
-    shutil.copyfile(migrated_sqlite, database)
-    settings = Settings(
-        data_dir=folder / "var",
-        database_url=f"sqlite:///{database}",
-        scheduler=False,
-        meili_url=live_services.resolved_meili_url,
-        meili_key=live_services.meili_key,
-        meili_index=f"test-{uuid.uuid4().hex[:12]}",
-        s3_endpoint="http://127.0.0.1:9",
-    )
+    settings = sqlite_search_node(live_services, migrated_sqlite, folder)
     engine = make_engine(settings)
     with DemoRepositoryServer(generate_corpus(160)) as repository:
         with session_scope(engine) as session:

@@ -8,8 +8,6 @@ which reads the same index.
 from __future__ import annotations
 
 import re
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from app.sources import service as sources
 from metadata.profile import Contributor, ResourceRecord, Subject
 from tests.app.records import stored
 from tests.app.test_security_headers import make_settings
+from tests.conftest import sqlite_search_node
 
 pytestmark = [pytest.mark.services]
 
@@ -43,17 +42,7 @@ def catalogue_settings(
     live_services: Settings, migrated_sqlite: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Settings, Engine]]:
     folder = tmp_path_factory.mktemp("pages")
-    database = folder / "coursefed.db"
-    shutil.copyfile(migrated_sqlite, database)
-    settings = Settings(
-        data_dir=folder / "var",
-        database_url=f"sqlite:///{database}",
-        scheduler=False,
-        meili_url=live_services.resolved_meili_url,
-        meili_key=live_services.meili_key,
-        meili_index=f"test-{uuid.uuid4().hex[:12]}",
-        s3_endpoint="http://127.0.0.1:9",
-    )
+    settings = sqlite_search_node(live_services, migrated_sqlite, folder)
     engine = make_engine(settings)
     with DemoRepositoryServer(generate_corpus(160)) as repository:
         with session_scope(engine) as session:
