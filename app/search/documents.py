@@ -24,10 +24,10 @@ from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
-DOCUMENT_VERSION = 3
+DOCUMENT_VERSION = 4
 """The version of this mapping.  Raise it when a field is added or its meaning changes: the
 indexer then rebuilds an index whose documents an older version made (2: ``added_month``
-and ``discipline_codes``; 3: ``title_pinyin``)."""
+and ``discipline_codes``; 3: ``title_pinyin``; 4: ``course_codes``)."""
 
 OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
@@ -163,6 +163,8 @@ def to_document(
         "title_en": record.title.get("en", ""),
         # Every language's title in one field, so no language outranks another.
         "titles": [text for text in record.title.values() if text],
+        # A learner may search by the code a college gives its course (JLU0701588).
+        "course_codes": [record.course_code] if record.course_code else [],
         # The Chinese titles in pinyin, last of the searchable attributes: ``jisuanji`` finds
         # 计算机, and never before a course whose own words match.
         "title_pinyin": [

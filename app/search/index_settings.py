@@ -6,16 +6,19 @@ from typing import Any
 
 from metadata.abbreviations import BUILT_IN, SUBJECT_PAIRS, Vocabulary
 
-# Order is ranking: a match in a title outranks one in keywords, subjects, the
-# institution's names, the teachers, then the description.  The titles in pinyin come
-# last of all, so a pinyin match never outranks a course matching in its own words.
+# Order is ranking, in order of meaning: a match in a title outranks one in the course
+# code, keywords, subjects, the institution's names, the description, then the teachers
+# (a teacher surnamed 高 must not bring a course before one titled 高等数学).  The titles in
+# pinyin come last of all, so a pinyin match never outranks a course matching in its own
+# words.
 SEARCHABLE = [
     "titles",
+    "course_codes",
     "keywords",
     "subjects",
     "institution_names",
-    "teachers",
     "descriptions",
+    "teachers",
     "title_pinyin",
 ]
 FILTERABLE = [
