@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -143,3 +144,27 @@ def store_course(
             ),
         )
     return rid
+
+
+def store_record(
+    engine: Engine, source_id: int | None, n: int, *, slug: str = "college", **fields: Any
+) -> str:
+    """Store course ``n`` of source ``slug`` as a harvest would (its record built from
+    ``fields``, with an OAI header and raw XML of its own); returns its id."""
+    oai_id = f"oai:{slug}:{n}"
+    raw = f"<record>{n}</record>".encode()
+    record = ResourceRecord(
+        id=catalogue.resource_id_for(slug, oai_id),
+        provenance=Provenance(
+            source=slug,
+            oai_identifier=oai_id,
+            datestamp="2026-01-01T00:00:00Z",
+            metadata_prefix="oai_dc",
+            harvested_at=datetime.now(UTC),
+            raw_sha256=hashlib.sha256(raw).hexdigest(),
+        ),
+        **fields,
+    )
+    with session_scope(engine) as session:
+        catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
+    return record.id

@@ -3,8 +3,6 @@ Meilisearch, and an admin's synonyms file adds more."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,14 +10,13 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from app.catalogue import service as catalogue
 from app.db import session_scope
 from app.jobs import sync_search
 from app.search.gateway import SearchIndex
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import Contributor, Provenance, ResourceRecord
-from tests.app.records import stored
+from metadata.profile import Contributor
+from tests.app.records import store_record
 
 # (title, teacher, description): three courses taught by someone surnamed 高 whose text
 # holds a word starting with 数; before abbreviations were written out, they stood first.
@@ -42,26 +39,16 @@ def _store(engine: Engine) -> None:
         source = sources.add_source(session, slug="college", base_url="http://example.org/oai")
         source_id = source.id
     for n, (title, teacher, description) in enumerate(COURSES):
-        oai_id = f"oai:college:{n}"
-        raw = f"<record>{n}</record>".encode()
-        record = ResourceRecord(
-            id=catalogue.resource_id_for("college", oai_id),
+        store_record(
+            engine,
+            source_id,
+            n,
             title={"zh": title},
             description={"zh": description},
             languages=["zh"],
             contributors=[Contributor(name=teacher, role="teacher")],
             institution="示范大学",
-            provenance=Provenance(
-                source="college",
-                oai_identifier=oai_id,
-                datestamp="2026-01-01T00:00:00Z",
-                metadata_prefix="oai_dc",
-                harvested_at=datetime.now(UTC),
-                raw_sha256=hashlib.sha256(raw).hexdigest(),
-            ),
         )
-        with session_scope(engine) as session:
-            catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
 
 
 def _titles(client: TestClient, q: str) -> list[str]:

@@ -4,21 +4,16 @@ courses matching in their own words."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.catalogue import service as catalogue
 from app.db import session_scope
 from app.jobs import sync_search
 from app.search.documents import pinyin_forms
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import Provenance, ResourceRecord
-from tests.app.records import stored
+from tests.app.records import store_record
 
 COURSES = [
     ({"zh": "高等数学（上）"}, "极限、导数与积分。"),
@@ -34,25 +29,15 @@ def _store(engine: Engine) -> None:
         source = sources.add_source(session, slug="college", base_url="http://example.org/oai")
         source_id = source.id
     for n, (title, description) in enumerate(COURSES):
-        oai_id = f"oai:college:{n}"
-        raw = f"<record>{n}</record>".encode()
         language = next(iter(title))
-        record = ResourceRecord(
-            id=catalogue.resource_id_for("college", oai_id),
+        store_record(
+            engine,
+            source_id,
+            n,
             title=title,
             description={language: description},
             languages=[language],
-            provenance=Provenance(
-                source="college",
-                oai_identifier=oai_id,
-                datestamp="2026-01-01T00:00:00Z",
-                metadata_prefix="oai_dc",
-                harvested_at=datetime.now(UTC),
-                raw_sha256=hashlib.sha256(raw).hexdigest(),
-            ),
         )
-        with session_scope(engine) as session:
-            catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
 
 
 def _titles(client: TestClient, q: str) -> list[str]:

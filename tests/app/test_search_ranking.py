@@ -3,51 +3,29 @@ in a teacher's name or a description, in real Meilisearch."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.catalogue import service as catalogue
 from app.db import session_scope
 from app.jobs import sync_search
 from app.main import create_app
 from app.settings import Settings
 from app.sources import service as sources
-from metadata.profile import Contributor, Provenance, ResourceRecord
-from tests.app.records import stored
+from metadata.profile import Contributor
+from tests.app.records import store_record
 
 pytestmark = [pytest.mark.services]
 
 
-def _course(n: int, title: str, **fields: object) -> tuple[str, ResourceRecord, bytes]:
-    oai_id = f"oai:college:{n}"
-    raw = f"<record>{n}</record>".encode()
-    record = ResourceRecord(
-        id=catalogue.resource_id_for("college", oai_id),
-        title={"zh": title},
-        languages=["zh"],
-        provenance=Provenance(
-            source="college",
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="oai_dc",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-        ),
-        **fields,  # type: ignore[arg-type]
-    )
-    return oai_id, record, raw
-
-
-COURSES = [
-    _course(0, "数据库系统原理", contributors=[Contributor(role="author", name="何明远")]),
-    _course(1, "机械制图", description={"zh": "制图规范与明远楼的测绘实践。"}),
-    _course(2, "明远书院导读", course_code="JLU0701588"),
-    _course(3, "工程力学", course_code="XHIT0809187"),
+COURSES: list[tuple[str, dict[str, Any]]] = [
+    ("数据库系统原理", {"contributors": [Contributor(role="author", name="何明远")]}),
+    ("机械制图", {"description": {"zh": "制图规范与明远楼的测绘实践。"}}),
+    ("明远书院导读", {"course_code": "JLU0701588"}),
+    ("工程力学", {"course_code": "XHIT0809187"}),
 ]
 
 
@@ -57,9 +35,8 @@ def client(live_engine: Engine, live: Settings) -> Iterator[TestClient]:
         source_id = sources.add_source(
             session, slug="college", base_url="http://example.org/oai"
         ).id
-    for oai_id, record, raw in COURSES:
-        with session_scope(live_engine) as session:
-            catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
+    for n, (title, fields) in enumerate(COURSES):
+        store_record(live_engine, source_id, n, title={"zh": title}, languages=["zh"], **fields)
     sync_search(live_engine, live)
     with TestClient(create_app(live)) as client:
         yield client
