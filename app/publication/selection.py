@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.search.documents import OTHER_LICENCE, licence_of, subject_codes, teachers
-from app.search.query import FILTERS, InvalidFilter
+from app.search.query import InvalidFilter, chosen_filters
 from metadata.profile import ResourceRecord
 
 SELECTION_FILTERS = (
@@ -23,8 +23,6 @@ SELECTION_FILTERS = (
 )  # fmt: skip
 """The search API's filters the catalogue files and feeds take, in the order their URLs
 name them (the results page's)."""
-MAX_VALUES = 20
-"""Values one filter may be given at once."""
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 FIRST_YEAR = 2000
 LAST_YEAR = 2999
@@ -92,19 +90,9 @@ class Selection:
         q: str = "",
     ) -> Selection:
         """A checked selection; ``InvalidFilter`` names the first parameter that is wrong."""
-        chosen: dict[str, tuple[str, ...]] = {}
-        for name in SELECTION_FILTERS:
-            values = tuple(dict.fromkeys(value for value in filters.get(name, ()) if value))
-            if len(values) > MAX_VALUES:
-                raise InvalidFilter(name, f"at most {MAX_VALUES} values")
-            for value in values:
-                if not FILTERS[name].check(value):
-                    raise InvalidFilter(name, f"{value[:100]!r} is not {FILTERS[name].rule}")
-            if values:
-                chosen[name] = values
         return cls(
             month=Month.parse(month) if month else None,
-            filters=chosen,
+            filters=chosen_filters(filters, SELECTION_FILTERS),
             open_only=open_only,
             q=q.strip(),
         )

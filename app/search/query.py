@@ -176,3 +176,25 @@ def facet_values(
     labels = labels or FILTERS[parameter].labels
     ordered = sorted(distribution.items(), key=lambda item: (-item[1], item[0]))
     return [{"value": value, "count": count, "label": labels(value)} for value, count in ordered]
+
+
+MAX_VALUES = 20
+"""Values one filter may be given at once (a learner or a program picks a few)."""
+
+
+def chosen_filters(
+    filters: Mapping[str, Sequence[str]], names: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """The non-empty values of the filters ``names``, each once, in their order, checked by
+    ``FILTERS``; ``InvalidFilter`` names the first parameter that is wrong."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        values = tuple(dict.fromkeys(value for value in filters.get(name, ()) if value))
+        if len(values) > MAX_VALUES:
+            raise InvalidFilter(name, f"at most {MAX_VALUES} values")
+        for value in values:
+            if not FILTERS[name].check(value):
+                raise InvalidFilter(name, f"{value[:100]!r} is not {FILTERS[name].rule}")
+        if values:
+            chosen[name] = values
+    return chosen

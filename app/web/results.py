@@ -16,15 +16,13 @@ from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from app.search.index_settings import MAX_TOTAL_HITS
-from app.search.query import FILTERS, SORTS
+from app.search.query import SORTS, InvalidFilter, chosen_filters
 from app.search.schemas import FacetValue, Hit
 from app.web import i18n
 from app.web.i18n import Text
 
 PER_PAGE = 20
 MAX_PAGE = MAX_TOTAL_HITS // PER_PAGE
-MAX_VALUES = 20
-"""Values one filter may be given at once (a learner picks a few)."""
 FACETS = ("subject", "level", "type", "language", "institution", "license")
 """The facet groups the results page offers, in the order shown."""
 PAGE_FILTERS = (*FACETS, "source", "teacher")
@@ -72,16 +70,10 @@ class SearchState:
             raise BadParameter("sort", f"sort must be one of {', '.join(SORTS)}")
         if page > MAX_PAGE:
             raise BadParameter("page", f"results are shown up to page {MAX_PAGE}")
-        chosen: dict[str, tuple[str, ...]] = {}
-        for name in PAGE_FILTERS:
-            values = tuple(dict.fromkeys(v for v in filters.get(name, ()) if v))
-            if len(values) > MAX_VALUES:
-                raise BadParameter(name, f"at most {MAX_VALUES} values")
-            for value in values:
-                if not FILTERS[name].check(value):
-                    raise BadParameter(name, f"not {FILTERS[name].rule}")
-            if values:
-                chosen[name] = values
+        try:
+            chosen = chosen_filters(filters, PAGE_FILTERS)
+        except InvalidFilter as exc:
+            raise BadParameter(exc.parameter, str(exc)) from exc
         return cls(
             q=q.strip(), filters=chosen, sort=sort, page=page, lang=lang, open_only=open_only
         )
