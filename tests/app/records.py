@@ -56,14 +56,7 @@ def publish(
             )
             for url in urls
         ],
-        provenance=Provenance(
-            source=slug,
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="oai_dc",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-        ),
+        provenance=harvested(slug, oai_id, raw),
     )
     with session_scope(engine) as session:
         catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
@@ -117,14 +110,7 @@ def store_course(
         institution_names=paired or {},
         contributors=contributors,
         license=license,
-        provenance=Provenance(
-            source="college",
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="lom",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=sha,
-        ),
+        provenance=harvested("college", oai_id, raw, metadata_prefix="lom"),
     )
     with session_scope(engine) as session:
         source = sources.get_by_slug(session, "college") or sources.add_source(
@@ -155,16 +141,21 @@ def store_record(
     raw = f"<record>{n}</record>".encode()
     record = ResourceRecord(
         id=catalogue.resource_id_for(slug, oai_id),
-        provenance=Provenance(
-            source=slug,
-            oai_identifier=oai_id,
-            datestamp="2026-01-01T00:00:00Z",
-            metadata_prefix="oai_dc",
-            harvested_at=datetime.now(UTC),
-            raw_sha256=hashlib.sha256(raw).hexdigest(),
-        ),
+        provenance=harvested(slug, oai_id, raw),
         **fields,
     )
     with session_scope(engine) as session:
         catalogue.upsert(session, stored(record, raw, oai_id=oai_id, source_id=source_id))
     return record.id
+
+
+def harvested(slug: str, oai_id: str, raw: bytes, *, metadata_prefix: str = "oai_dc") -> Provenance:
+    """Where a record stored by these helpers comes from: source ``slug``, harvested now."""
+    return Provenance(
+        source=slug,
+        oai_identifier=oai_id,
+        datestamp="2026-01-01T00:00:00Z",
+        metadata_prefix=metadata_prefix,
+        harvested_at=datetime.now(UTC),
+        raw_sha256=hashlib.sha256(raw).hexdigest(),
+    )
