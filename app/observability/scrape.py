@@ -4,6 +4,7 @@ at scrape time: index lag, mirror lag, each source's last harvest."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, mult
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.catalogue import repository as catalogue
 from app.db import session_scope
@@ -19,7 +21,11 @@ from app.mirror.lag import mirror_positions
 from app.search.indexer import CURSOR as SEARCH_CURSOR
 from app.sources import service as sources
 
+log = logging.getLogger(__name__)
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+DATABASE_UP = "coursefed_database_up"
+DATABASE_UP_HELP = "1 when the figures below could be read from the database at this scrape"
 
 
 def _timestamp(moment: datetime) -> float:
@@ -33,13 +39,19 @@ class DatabaseCollector(Collector):
         self.engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        with session_scope(self.engine) as session:
-            head = catalogue.last_serial(session)
-            indexed = catalogue.get_cursor(session, SEARCH_CURSOR)
-            runs = sources.last_runs(session)
-            successes = sources.last_successes(session)
-            mirrors = mirror_positions(session)
-
+        try:
+            with session_scope(self.engine) as session:
+                head = catalogue.last_serial(session)
+                indexed = catalogue.get_cursor(session, SEARCH_CURSOR)
+                runs = sources.last_runs(session)
+                successes = sources.last_successes(session)
+                mirrors = mirror_positions(session)
+        except SQLAlchemyError as exc:
+            # The counters are still worth a scrape; the figures come back with the database.
+            log.warning("metrics: the database could not be read: %s", exc)
+            yield GaugeMetricFamily(DATABASE_UP, DATABASE_UP_HELP, value=0)
+            return
+        yield GaugeMetricFamily(DATABASE_UP, DATABASE_UP_HELP, value=1)
         yield GaugeMetricFamily(
             "coursefed_journal_head_serial", "Newest serial of the change journal", value=head
         )

@@ -145,6 +145,7 @@ def test_metrics_carry_every_series_after_real_work(node: Settings) -> None:
     )
     # The index caught up with the journal.
     assert value(metrics["coursefed_index_lag_serials"], "coursefed_index_lag_serials") == 0
+    assert value(metrics["coursefed_database_up"], "coursefed_database_up") == 1
     assert value(metrics["coursefed_journal_head_serial"], "coursefed_journal_head_serial") > 0
     # Searches, the refusal and the fetch.
     searches = metrics["coursefed_search_duration_seconds"]
@@ -367,3 +368,64 @@ with TestClient(create_app(node), client=("127.0.0.1", 1)) as client:
     refusals = families["coursefed_rate_limit_refusals"]
     assert value(refusals, "coursefed_rate_limit_refusals_total", kind="oai") == 6
     assert "coursefed_index_lag_serials" in families
+
+
+def test_counters_are_served_while_the_database_is_down(tmp_path: Path) -> None:
+    """A scrape during a database outage says so, and still carries the counters."""
+    missing = tmp_path / "not-there" / "coursefed.db"
+    node = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{missing}",
+        scheduler=False,
+        meili_url="http://127.0.0.1:9",
+        s3_endpoint="http://127.0.0.1:9",
+    )
+    with TestClient(create_app(node), client=LOOPBACK) as client:
+        metrics = scrape(client)
+    assert value(metrics["coursefed_database_up"], "coursefed_database_up") == 0
+    assert "coursefed_rate_limit_refusals" in metrics
+    assert "coursefed_index_lag_serials" not in metrics
+
+
+def coursefed(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(Path.cwd()),
+        "COURSEFED_DATA_DIR": str(tmp_path / "var"),
+        **env,
+    }
+    environment.pop("COURSEFED_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_command_line_writes_json_lines_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    done = coursefed(tmp_path, "db", "upgrade", COURSEFED_LOG_FORMAT="json")
+    assert done.returncode == 0, done.stderr
+    written = [json.loads(line) for line in done.stderr.splitlines()]
+    assert written, "alembic announces each migration"
+    assert {line["logger"] for line in written} >= {"alembic.runtime.migration"}
+    assert all(line["request_id"] is None for line in written), "no request here"
+
+    other = tmp_path / "other"
+    (other / "var").mkdir(parents=True)
+    text = coursefed(other, "--log-format", "text", "db", "upgrade", COURSEFED_LOG_FORMAT="json")
+    assert text.returncode == 0, text.stderr
+    assert " INFO alembic.runtime.migration: " in text.stderr, "the flag wins"
+    assert not text.stderr.startswith("{")
+
+
+def test_an_unknown_log_format_is_refused_with_a_message(tmp_path: Path) -> None:
+    done = coursefed(tmp_path, "sources", "list", COURSEFED_LOG_FORMAT="xml")
+    assert done.returncode == 1
+    assert done.stderr.startswith("coursefed: error:")
+    assert "log_format" in done.stderr and "Traceback" not in done.stderr
+    flag = coursefed(tmp_path, "--log-format", "xml", "sources", "list")
+    assert flag.returncode == 2 and "invalid choice" in flag.stderr
