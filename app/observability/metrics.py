@@ -10,7 +10,24 @@ so any layer of ``app`` may count.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from prometheus_client import Counter, Histogram
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class MetricsDirectoryMissing(RuntimeError):
+    """``PROMETHEUS_MULTIPROC_DIR`` names no directory: no process could count."""
+
+
+_shared = os.environ.get(MULTIPROCESS_ENV)
+if _shared and not Path(_shared).is_dir():
+    raise MetricsDirectoryMissing(
+        f"{MULTIPROCESS_ENV}={_shared} is not a directory: create it (empty) before"
+        " coursefed starts, or unset it to count in each process alone"
+    )
 
 SEARCH_SECONDS = Histogram(
     "coursefed_search_duration_seconds",

@@ -18,12 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.catalogue import repository as catalogue
 from app.db import session_scope
 from app.mirror.lag import mirror_positions
+from app.observability.metrics import MULTIPROCESS_ENV
 from app.search.indexer import CURSOR as SEARCH_CURSOR
 from app.sources import service as sources
 
 log = logging.getLogger(__name__)
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DATABASE_UP = "coursefed_database_up"
 DATABASE_UP_HELP = "1 when the figures below could be read from the database at this scrape"
 

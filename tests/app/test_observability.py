@@ -429,3 +429,11 @@ def test_an_unknown_log_format_is_refused_with_a_message(tmp_path: Path) -> None
     assert "log_format" in done.stderr and "Traceback" not in done.stderr
     flag = coursefed(tmp_path, "--log-format", "xml", "sources", "list")
     assert flag.returncode == 2 and "invalid choice" in flag.stderr
+
+
+def test_a_missing_multiprocess_directory_is_named_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "not-made"
+    done = coursefed(tmp_path, "sources", "list", PROMETHEUS_MULTIPROC_DIR=str(missing))
+    assert done.returncode == 1
+    assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a directory" in done.stderr
+    assert "Traceback" not in done.stderr
