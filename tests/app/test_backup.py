@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from app import jobs, migrate
 from app.backup.manifest import FORMAT_VERSION
@@ -24,6 +25,7 @@ from app.db import make_engine
 from app.main import create_app
 from app.objects.store import ObjectStore, content_key
 from app.settings import Settings
+from app.sources.models import Source
 from tests.app.records import store_record
 from tests.app.test_objects_api import new_source, sha, upload
 from tests.app.test_objects_store import bucket_keys, remove_bucket
@@ -337,3 +339,46 @@ def _tables(settings: Settings) -> list[str]:
             return sa.inspect(connection).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_a_file_missing_from_s3_is_named_and_the_backup_says_partial(
+    origin: Settings, tmp_path: Path
+) -> None:
+    digests = populate(origin)
+    ObjectStore(origin).delete(digests[1])  # e.g. lost in a bucket outside our care
+    folder = tmp_path / "backup"
+    result = run(origin, "backup", str(folder))
+    assert result.returncode == 2, result.stderr
+    assert f"not backed up: {digests[1]}: not in S3" in result.stdout
+    assert "coursefed objects verify" in result.stdout
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["objects"]["count"] == len(FILES) - 1
+    assert manifest["objects"]["missing"] == 1
+
+
+def test_a_running_node_is_backed_up_as_of_its_last_commit(
+    origin: Settings, target: Settings, tmp_path: Path
+) -> None:
+    """A write in progress (here: a harvest's transaction not yet committed) is neither in
+    the copy nor in the manifest's counts, on either database."""
+    populate(origin)
+    engine = make_engine(origin)
+    folder = tmp_path / "backup"
+    try:
+        with Session(engine) as writing:
+            writing.add(Source(slug="late", name="late", base_url="http://late.example.org/oai"))
+            writing.flush()
+            result = run(origin, "backup", str(folder))
+            writing.rollback()
+    finally:
+        engine.dispose()
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["counts"]["sources"] == 1
+    assert run(target, "restore", str(folder)).returncode == 0
+    restored = make_engine(target)
+    try:
+        with Session(restored) as session:
+            assert [s.slug for s in session.exec(select(Source))] == ["college"]
+    finally:
+        restored.dispose()
