@@ -29,9 +29,10 @@ from app.db import make_engine
 from app.objects import repository as objects
 from app.settings import Settings
 
-# Tables a node writes by itself before it holds anything: a target with rows only in
-# these still counts as empty.
-BOOKKEEPING_TABLES = {"alembic_version", "node_identity"}
+# Tables a node writes by itself before it holds anything (the schema's revision, its
+# identity, how far its journal followers got): a target with rows only in these still
+# counts as empty.
+BOOKKEEPING_TABLES = {"alembic_version", "node_identity", "cursors"}
 
 
 @dataclass

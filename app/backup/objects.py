@@ -52,7 +52,8 @@ def back_up(
     their bytes into ``folder`` unless it is None."""
     report = ObjectsReport()
     try:
-        held = dict(store.listing())
+        # A catalogue without files (metadata only) needs no S3 at all.
+        held = dict(store.listing()) if blobs else {}
     except ObjectStoreError as exc:
         raise BackupError(f"S3 cannot be listed: {exc}") from None
     with listing.open("w", encoding="utf-8") as out:
@@ -122,12 +123,14 @@ def restore(store: ObjectStore, listing: Path, folder: Path | None, say: Say) ->
     S3 holds already is left as it is.  Without ``folder`` (a backup of the list only)
     each must be in S3 already."""
     report = ObjectsReport()
+    listed = list(entries(listing))
     try:
-        store.ensure_bucket()
-        held = dict(store.listing())
+        if listed:
+            store.ensure_bucket()
+        held = dict(store.listing()) if listed else {}
     except ObjectStoreError as exc:
         raise BackupError(f"S3 cannot be reached: {exc}") from None
-    for n, (sha256, size, media_type) in enumerate(entries(listing), 1):
+    for n, (sha256, size, media_type) in enumerate(listed, 1):
         if n % PROGRESS_EVERY == 0:
             say(f"  objects: {n}")
         report.listed += 1
