@@ -382,3 +382,39 @@ def test_a_running_node_is_backed_up_as_of_its_last_commit(
             assert [s.slug for s in session.exec(select(Source))] == ["college"]
     finally:
         restored.dispose()
+
+
+def test_a_backup_of_an_older_migration_is_restored_and_upgraded(
+    live_services: Settings, tmp_path: Path
+) -> None:
+    """A backup made before the latest migration restores, and ``--reindex`` brings the
+    schema up to date before it rebuilds the index (``db upgrade`` is named otherwise)."""
+    older = "0009"
+    assert migrate.is_known(older) and migrate.head() != older
+
+    def node(name: str) -> Settings:
+        return Settings(
+            data_dir=tmp_path / name,
+            database_url=f"sqlite:///{tmp_path / name / 'coursefed.db'}",
+            meili_url=live_services.resolved_meili_url,
+            meili_key=live_services.meili_key,
+            meili_index=f"test-{uuid.uuid4().hex[:12]}",
+            s3_endpoint=live_services.resolved_s3_endpoint,
+            s3_bucket=f"older-{uuid.uuid4().hex[:12]}",
+        )
+
+    origin, first, second = node("origin"), node("first"), node("second")
+    migrate.upgrade(origin, older)
+    folder = tmp_path / "backup"
+    assert run(origin, "backup", str(folder)).returncode == 0
+    assert json.loads((folder / "manifest.json").read_text())["alembic_revision"] == older
+
+    restored = run(first, "restore", str(folder))
+    assert restored.returncode == 0, restored.stderr
+    assert "next: run `coursefed db upgrade`, then `coursefed reindex`" in restored.stdout
+    assert migrate.current(first) == older
+
+    upgraded = run(second, "restore", "--reindex", str(folder))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"database upgraded to migration {migrate.head()}" in upgraded.stdout
+    assert migrate.current(second) == migrate.head()
