@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, settings=settings)
     # Outermost of ours: a refusal at the edge carries its request id too.
     app.add_middleware(RequestIdMiddleware)
+    # Downloads and searches are most of the traffic: their routes are matched first.
+    app.include_router(object_routes.router)
     app.include_router(health.router)
     app.include_router(observability_routes.router)
     app.include_router(search_routes.router)
@@ -99,7 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(publication_routes.router)
     app.include_router(publication_routes.feeds)
     app.include_router(stats_routes.router)
-    app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
