@@ -21,6 +21,7 @@ from typing import Any
 from app import migrate
 from app.db import make_engine, session_scope
 from app.errors import AppError
+from app.observability import logs
 from app.settings import Settings, get_settings
 from app.sources.models import HarvestRun
 from metadata.readers import READERS
@@ -868,6 +869,12 @@ def _add_institution_commands(sub: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text lines for people, or one JSON object a line for a log collector"
+        " (default: COURSEFED_LOG_FORMAT, else text)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("objects", help="fetch, list and verify the files records point at")
@@ -960,9 +967,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    try:
+        settings = get_settings()
+    except Exception as exc:  # a bad setting: one clear line (pydantic names it)
+        if args.debug:
+            raise
+        sys.stderr.write(f"coursefed: error: {exc}\n")
+        return 1
+    logs.configure(
+        args.log_format or settings.log_format, logging.DEBUG if args.debug else logging.INFO
     )
     if not args.debug:
         # One line per HTTP request to Meilisearch or a repository is noise for a user.
@@ -975,7 +988,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     try:
-        settings = get_settings()
         handler: Handler = args.handler
         return handler(args, settings)
     except KeyboardInterrupt:

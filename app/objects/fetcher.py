@@ -46,6 +46,7 @@ from app.objects.download import (
     object_client,
 )
 from app.objects.store import ObjectStore, ObjectStoreError
+from app.observability.metrics import OBJECT_FETCHES
 from app.settings import Settings
 
 LEASE = timedelta(minutes=15)
@@ -224,6 +225,7 @@ class Fetcher:
         return Outcome(job, "postpone", reason, next_attempt_at=utcnow() + wait)
 
     async def _done(self, outcome: Outcome, report: FetchReport) -> None:
+        OBJECT_FETCHES.labels(outcome.status).inc()
         rows = len(outcome.job.row_ids)
         if outcome.status == "stored":
             report.stored += 1
