@@ -286,7 +286,7 @@ def wait_searchable(meili: httpx.Client, uid: str, live: int, harvest: Watched) 
         if still >= 20:
             return count
         last = count
-        time.sleep(0.1)
+        time.sleep(0.1 if live < 100_000 else 1.0)  # a tenth of a second in a minute or more
     return last
 
 
