@@ -15,6 +15,7 @@ import pickle
 import sqlite3
 import sys
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,14 +32,13 @@ from app.oai.provider import FormatDescription, Item, SetFilter, SetsPresent
 SCHEMA = """
 CREATE TABLE records (
     datestamp TEXT NOT NULL,  -- ISO 8601, whole seconds: sorts as it reads
-    local_id TEXT NOT NULL,
+    local_id TEXT NOT NULL UNIQUE,
     deleted INTEGER NOT NULL,
     level TEXT NOT NULL,
     subject_code TEXT NOT NULL,
-    record BLOB NOT NULL,     -- the pickled DemoRecord
-    PRIMARY KEY (datestamp, local_id)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX records_local_id ON records (local_id);
+    record BLOB NOT NULL      -- the DemoRecord, pickled and compressed
+);
+CREATE UNIQUE INDEX records_order ON records (datestamp, local_id);
 """
 BATCH = 2000
 
@@ -81,7 +81,7 @@ def write_sources(folder: Path, count: int) -> list[SourceFile]:
                 int(record.deleted),
                 record.level,
                 record.subject_code,
-                pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),
+                zlib.compress(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)),
             )
         )
         totals[slug][0] += 1
@@ -113,8 +113,7 @@ class FileStore:
         self._path = path
         self._local = threading.local()  # the server answers each connection in a thread
         rows = self._db().execute("SELECT DISTINCT level, subject_code FROM records").fetchall()
-        first = self._db().execute("SELECT record FROM records LIMIT 1").fetchone()
-        self._slug = pickle.loads(first[0]).institution_slug if first else path.stem  # noqa: S301 - our own file
+        self._slug = path.stem  # write_sources names each file after its institution
         institution = institution_by_slug(self._slug)
         self._sets = SetsPresent(
             sources=[(self._slug, f"{institution.name_zh} / {institution.name_en}")],
@@ -130,7 +129,7 @@ class FileStore:
         return connection
 
     def _item(self, row: Sequence[object]) -> Item:
-        record: DemoRecord = pickle.loads(row[0])  # type: ignore[arg-type]  # noqa: S301
+        record: DemoRecord = pickle.loads(zlib.decompress(row[0]))  # type: ignore[arg-type]  # noqa: S301
         return Item(
             id=record.local_id,
             source=record.institution_slug,
