@@ -272,7 +272,7 @@ def meili_idle(meili: httpx.Client) -> bool:
     return not tasks.get("results")
 
 
-def wait_searchable(meili: httpx.Client, uid: str, live: int, harvest: Watched) -> int:
+def wait_searchable(meili: httpx.Client, uid: str, live: int, harvested: Callable[[], bool]) -> int:
     """Poll until the index answers ``live`` hits, or the harvest is over, Meilisearch idle
     and the count no longer moves (some records did not make it); the count reached."""
     deadline = time.monotonic() + timeout_for(live)
@@ -281,8 +281,8 @@ def wait_searchable(meili: httpx.Client, uid: str, live: int, harvest: Watched) 
         count = searchable(meili, uid)
         if count >= live:
             return count
-        done = harvest.returncode is not None
-        still = still + 1 if done and count == last and meili_idle(meili) else 0
+        settled = count == last and meili_idle(meili)
+        still = still + 1 if settled and harvested() else 0
         if still >= 20:
             return count
         last = count
@@ -455,7 +455,7 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
-def measure(records: int, seconds: float, *, phases: bool) -> Result:
+def measure(records: int, seconds: float, *, phases: bool, via: str = "harvest") -> Result:
     """Every measure at ``records``, on a new node that is removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="coursefed-bench-scale-") as tmp:
         folder = Path(tmp)
@@ -473,7 +473,7 @@ def measure(records: int, seconds: float, *, phases: bool) -> Result:
             migrate.upgrade(settings)
             prefixes = register(settings, files, urls)
             with meili_client(settings) as meili:
-                harvest_step(result, settings, meili, folder)
+                (worker_step if via == "worker" else harvest_step)(result, settings, meili, folder)
             database = settings.data_dir / "coursefed.db"
             result.database_bytes = sum(
                 disk_size(p) for p in database.parent.glob(database.name + "*")
@@ -488,7 +488,9 @@ def measure(records: int, seconds: float, *, phases: bool) -> Result:
                 setattr(result, f"{name}_s", process.seconds)
                 result.rss[name] = process.peak
             result.rss["meilisearch"] = vm_hwm(meili_pid)
-            if phases or projected_harvest_s(result) > TARGET_HARVEST_S:
+            # The phases split one harvest after another; the worker's overlap.
+            missed = projected_harvest_s(result) > TARGET_HARVEST_S
+            if via == "harvest" and (phases or missed):
                 result.phases = harvest_phases(urls, prefixes)
         return result
 
@@ -501,7 +503,9 @@ def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder
     with Watched("harvest", argv, node_env(settings), log) as harvest:
         waiting = threading.Thread(target=harvest.wait, args=(step,), daemon=True)
         waiting.start()
-        result.searchable = wait_searchable(meili, settings.meili_index, result.live, harvest)
+        result.searchable = wait_searchable(
+            meili, settings.meili_index, result.live, lambda: harvest.returncode is not None
+        )
         result.harvest_s = time.perf_counter() - harvest.started
         waiting.join(step)
     harvest.check()
@@ -509,6 +513,34 @@ def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder
     result.rss["harvest"] = harvest.peak
     result.runs_s = runs_seconds(settings)
     say(f"  harvest -> searchable in {result.harvest_s:.1f} s ({result.searchable:,})")
+
+
+def worker_step(result: Result, settings: Settings, meili: httpx.Client, folder: Path) -> None:
+    """``coursefed worker`` (the scheduler: harvests side by side, indexing in its own loop)
+    from its start until every live record is searchable; then it is stopped."""
+    log = folder / "logs" / "worker.log"
+    with Watched("worker", cli("worker"), node_env(settings), log) as worker:
+        result.searchable = wait_searchable(
+            meili,
+            settings.meili_index,
+            result.live,
+            lambda: runs_finished(settings) >= result.sources or worker.process.poll() is not None,
+        )
+        result.harvest_s = time.perf_counter() - worker.started
+        worker.stop()
+    result.rss["worker"] = worker.peak
+    result.runs_s = runs_seconds(settings)
+    say(f"  worker: harvest -> searchable in {result.harvest_s:.1f} s ({result.searchable:,})")
+
+
+def runs_finished(settings: Settings) -> int:
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            runs = session.exec(select(HarvestRun)).all()
+            return sum(run.finished_at is not None for run in runs)
+    finally:
+        engine.dispose()
 
 
 def runs_seconds(settings: Settings) -> float:
@@ -594,9 +626,10 @@ def rows(result: Result) -> dict[str, Cells]:
     table: dict[str, Cells] = {
         "harvest -> searchable, s": (f"{result.harvest_s:.1f}", "", ""),
         "harvest -> searchable, records/s": (f"{result.rate:,.0f}", "", ""),
-        "  harvest process exit, s": (f"{result.harvest_exit_s:.1f}", "", ""),
     }
-    for name in ("harvest", "serve", "mirror", "reindex", "export", "meilisearch"):
+    if result.harvest_exit_s:
+        table["  harvest process exit, s"] = (f"{result.harvest_exit_s:.1f}", "", "")
+    for name in ("harvest", "worker", "serve", "mirror", "reindex", "export", "meilisearch"):
         if name in result.rss:
             table[f"peak RSS {name}, MB"] = (f"{result.rss[name] / MB:.0f}", "", "")
     table["SQLite database, MB"] = (f"{result.database_bytes / MB:.1f}", "", "")
@@ -752,12 +785,19 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
     )  # fmt: skip
     parser.add_argument("--seconds", type=float, default=10.0, help="per wrk run")
     parser.add_argument("--phases", action="store_true", help="always say where time goes")
+    parser.add_argument(
+        "--via",
+        choices=("harvest", "worker"),
+        default="harvest",
+        help="harvest by `coursefed harvest --all` (one source after another, default) or by"
+        " `coursefed worker` (the scheduler: sources side by side, indexing alongside)",
+    )
     args = parser.parse_args(argv)
     try:
         counts = parse_records(args.records or ["10000"])
     except ValueError as error:
         parser.error(str(error))
-    results = [measure(n, args.seconds, phases=args.phases) for n in counts]
+    results = [measure(n, args.seconds, phases=args.phases, via=args.via) for n in counts]
     for line in report(results, args.seconds):
         out(line)
     return 0
