@@ -74,7 +74,7 @@ TARGET_THROUGHPUT_SHARE = 0.75
 
 def timeout_for(records: int) -> float:
     """Seconds any one step may take at ``records``: far beyond a plausible run, bounded."""
-    return 300 + records / 100
+    return 300 + records / 25  # 25 records/s: a quarter of the slowest rate seen
 
 
 # --- measuring processes --------------------------------------------------------------------
