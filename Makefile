@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.objects
 	$(BIN)/python -m bench.sitemap
 	$(BIN)/python -m bench.stats
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.relevance
 	$(BIN)/python -m bench.observability
 
