@@ -80,6 +80,7 @@ def course_page_route(
             "school": school,
             "related": course_page.related_courses(finder, record, lang, school, shown),
             "origin": course_page.origin(session, resource, record),
+            "other_records": course_page.other_records(session, resource),
             "jsonld": _script_json(write_jsonld(record, url=f"{base}/courses/{resource_id}")),
             "api_url": f"/api/v1/resources/{resource_id}",
         },
