@@ -299,11 +299,15 @@ def live_count_and_quality(session: Session, source_id: int) -> tuple[int, float
 
 
 def institution_counts(session: Session) -> dict[str, int]:
-    """Live, published resources per institution id."""
+    """Live, published courses per institution id: a course with several records (a
+    cluster) counts once, by the record that stands for it, as search counts it."""
     statement = (
         select(Resource.institution_id, func.count())
         .where(col(Resource.institution_id).is_not(None))
         .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+        .where(
+            or_(col(Resource.cluster_id).is_(None), col(Resource.cluster_id) == col(Resource.id))
+        )
         .group_by(col(Resource.institution_id))
     )
     return {str(key): int(count) for key, count in session.exec(statement).all()}

@@ -265,7 +265,7 @@ def records_with_errors(session: Session, source_id: int, *, limit: int) -> list
 
 
 def institution_counts(session: Session) -> dict[str, int]:
-    """Live, published courses per institution id."""
+    """Live, published courses per institution id (a course of several records once)."""
     return repository.institution_counts(session)
 
 

@@ -149,6 +149,8 @@ def test_two_sources_sharing_a_course_page_are_one_hit_with_two_provenances(
     everything = _search(client)
     assert everything["total"] == 2, "facets and totals count courses, not copies"
     assert sum(v["count"] for v in everything["facets"]["institution"]) == 2
+    (school,) = client.get("/api/v1/institutions").json()["institutions"]
+    assert school["count"] == 2, "the institution API counts courses too"
 
     canonical, duplicate = _resource(client, own), _resource(client, copy)
     assert canonical["duplicates_of"] is None
