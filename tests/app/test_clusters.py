@@ -278,9 +278,12 @@ def test_the_course_page_lists_the_other_records(
     assert "其他资源库中的同一课程" in page.text
     assert f'href="/courses/{copy}"' in page.text
     assert "oai:aggregator:1" in page.text
+    _course(live_engine, ids, "college", 2, title={"zh": "数据结构实验"})
+    sync_search(live_engine, live)
     english = client.get(f"/courses/{copy}", params={"lang": "en"})
     assert "The same course from other repositories" in english.text
-    assert f'href="/courses/{own}"' in english.text
+    assert 'id="related"' in english.text, "search finds related courses"
+    assert english.text.count(f'href="/courses/{own}"') == 1, "listed once, not as related"
 
 
 def test_oai_and_the_change_feed_keep_every_record(client: TestClient, live_engine: Engine) -> None:
