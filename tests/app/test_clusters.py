@@ -4,6 +4,7 @@ an administrator splits and merges them, and a split survives re-harvests."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -18,8 +19,8 @@ from app.jobs import rebuild_search, sync_search
 from app.settings import Settings
 from app.sources import service as sources
 from metadata.matching import identifier_key, match_keys
-from metadata.profile import CourseResource
-from tests.app.records import store_record
+from metadata.profile import CourseResource, ResourceRecord
+from tests.app.records import harvested, store_record, stored
 
 SCHOOL = "江澜大学"
 OTHER_SCHOOL = "东湖财经大学"
@@ -115,6 +116,43 @@ def test_a_record_losing_its_shared_identifier_leaves_the_cluster(engine: Engine
         for rid in (first, second):
             resource = catalogue.get_resource(session, rid)
             assert resource is not None and resource.cluster_id is None
+
+
+def _stored(slug: str, source_id: int) -> catalogue.StoredRecord:
+    oai_id = f"oai:{slug}:1"
+    raw = f"<record>{slug}</record>".encode()
+    record = ResourceRecord(
+        id=catalogue.resource_id_for(slug, oai_id),
+        title={"zh": "数据结构"},
+        url=PAGE,
+        provenance=harvested(slug, oai_id, raw),
+    )
+    return stored(record, raw, oai_id=oai_id, source_id=source_id)
+
+
+def test_two_harvests_storing_one_course_at_once_make_one_cluster(engine: Engine) -> None:
+    """The second transaction waits for the first and reads its match keys, rather than
+    both storing their record without seeing the other."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its transactions never overlap")
+    ids = _sources(engine)
+
+    def second_harvest() -> None:
+        with session_scope(engine) as session:
+            catalogue.upsert(session, _stored("aggregator", ids["aggregator"]))
+
+    with session_scope(engine) as first:
+        catalogue.upsert(first, _stored("college", ids["college"]))
+        second = threading.Thread(target=second_harvest, daemon=True)
+        second.start()
+        second.join(timeout=1)
+        assert second.is_alive(), "the second waits for the first transaction"
+    second.join(timeout=30)
+    first_id, second_id = (catalogue.resource_id_for(slug, f"oai:{slug}:1") for slug in ids)
+    with session_scope(engine) as session:
+        for rid in (first_id, second_id):
+            row = catalogue.get_resource(session, rid)
+            assert row is not None and row.cluster_id == first_id
 
 
 # --- search: one hit per course --------------------------------------------------------------
