@@ -26,6 +26,7 @@ from metadata.profile import CourseResource
 from metadata.readers.oai_dc import file_extension
 from metadata.urls import http_url
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _PERSISTENT = re.compile(r"^(?:(?:urn|doi|hdl|ark|info):\S{3,}|10\.\d{4,9}/\S+)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -34,8 +35,7 @@ def fold(text: str | None) -> str:
     """``text`` compared loosely: NFKC, case folded, letters and digits only (any script)."""
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(char for char in folded if char.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def identifier_key(identifier: str | None) -> str | None:

@@ -16,7 +16,7 @@ record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -64,11 +64,11 @@ def _overrides(session: Session) -> _Overrides:
 
 
 def _reach(
-    session: Session, seeds: set[str], overrides: _Overrides
+    session: Session, seeds: set[str], overrides: _Overrides, known: Mapping[str, list[str]]
 ) -> tuple[dict[str, repository.ClusterState], list[set[str]]]:
     """Every resource the seeds' clusters may hold, before and after: their current
     clusters, their merges and who shares their keys, to the end.  Returns their states
-    and the groups of resources sharing each key."""
+    and the groups of resources sharing each key (``known``: keys of some, not read)."""
     seen = set(seeds)
     states: dict[str, repository.ClusterState] = {}
     holders: dict[str, set[str]] = {}  # key → resources holding it
@@ -80,8 +80,11 @@ def _reach(
         reached = set(repository.ids_in_clusters(session, sorted({r[1] for r in found if r[1]})))
         for resource_id in frontier:
             reached |= overrides.merged_with.get(resource_id, set())
-        linkable = sorted(r[0] for r in found if r[0] not in overrides.split)
-        keys = {key for _, key in repository.match_keys_of(session, linkable)} - asked
+        linkable = [r[0] for r in found if r[0] not in overrides.split]
+        keys = {key for rid in linkable if rid in known for key in known[rid]}
+        unknown = sorted(rid for rid in linkable if rid not in known)
+        keys |= {key for _, key in repository.match_keys_of(session, unknown)}
+        keys -= asked
         asked |= keys
         for resource_id, key in repository.holders_of_keys(session, sorted(keys)):
             if resource_id not in overrides.split:
@@ -127,10 +130,16 @@ def _membership(clusters: dict[str, str | None]) -> dict[str, frozenset[str]]:
     return {cluster: frozenset(members) for cluster, members in found.items()}
 
 
-def update(session: Session, seeds: Iterable[str], journalled: Iterable[str] = ()) -> None:
+def update(
+    session: Session,
+    seeds: Iterable[str] | Mapping[str, list[str]],
+    journalled: Iterable[str] = (),
+) -> None:
     """Recompute the clusters the ``seeds`` belonged to or now belong to, after their
     match keys were written; journal each live resource whose cluster changed (unless in
-    ``journalled``, already journalled by the caller)."""
+    ``journalled``, already journalled by the caller).  ``seeds`` may map each id to its
+    keys, as just written: they are not read again."""
+    known = dict(seeds) if isinstance(seeds, Mapping) else {}
     seeds = set(seeds)
     if not seeds:
         return
@@ -139,7 +148,7 @@ def update(session: Session, seeds: Iterable[str], journalled: Iterable[str] = (
     repository.lock_journal(session)
     session.flush()
     overrides = _overrides(session)
-    states, holders = _reach(session, seeds, overrides)
+    states, holders = _reach(session, seeds, overrides, known)
     merges = [{a, *others} for a, others in overrides.merged_with.items()]
     cluster_of = _clusters(states, [*holders, *merges])
     before = {rid: state[1] for rid, state in states.items()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -446,9 +446,12 @@ def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
 
 
-def replace_match_keys(session: Session, keys: dict[str, list[str]]) -> None:
-    """Make ``resource_match_keys`` hold exactly ``keys[id]`` for each resource id given."""
-    for chunk in _chunks(list(keys)):
+def replace_match_keys(
+    session: Session, keys: dict[str, list[str]], fresh: Collection[str] = ()
+) -> None:
+    """Make ``resource_match_keys`` hold exactly ``keys[id]`` for each resource id given
+    (``fresh``: ids of rows this transaction inserted, which have none to remove)."""
+    for chunk in _chunks([rid for rid in keys if rid not in fresh]):
         session.execute(
             delete(ResourceMatchKey).where(col(ResourceMatchKey.resource_id).in_(chunk))
         )

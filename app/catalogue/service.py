@@ -196,6 +196,7 @@ class Batch:
     def flush(self) -> None:
         """Write the new rows, the records' issue codes and match keys and the journal
         entries (in order, so serials follow them), then the clusters of the records."""
+        fresh = set(self._new)
         if self._new:
             self.session.execute(insert(Resource), list(self._new.values()))
             # From now on these rows are read from the database like any other.
@@ -209,8 +210,8 @@ class Batch:
             repository.append_journal_entries(self.session, self._journal)
             self._journal = []
         if self._match_keys:
-            repository.replace_match_keys(self.session, self._match_keys)
-            clusters.update(self.session, list(self._match_keys), journalled)
+            repository.replace_match_keys(self.session, self._match_keys, fresh)
+            clusters.update(self.session, self._match_keys, journalled)
             self._match_keys = {}
 
 
