@@ -212,9 +212,23 @@ async def upload_access(
             yield principal
 
 
+async def cluster_access(
+    resource_id: str, request: Request, state: StateDep
+) -> AsyncIterator[Principal]:
+    """``POST /api/v1/resources/{id}/split`` and ``/merge``: admins only."""
+    action = f"clusters.{request.url.path.rsplit('/', 1)[-1]}"
+    target = f"resource:{resource_id[:200]}"
+    async with _audited(request, state, action, target) as (entry, principal):
+        if not principal.is_admin:
+            raise _forbidden("this call needs an admin key or the admin token")
+        with audit.pending(entry):
+            yield principal
+
+
 # "function" scope: the audit entry is written before the response is sent, not after.
 RegisterDep = Annotated[Principal, Depends(register_access, scope="function")]
 UploadDep = Annotated[Principal, Depends(upload_access, scope="function")]
+ClusterDep = Annotated[Principal, Depends(cluster_access, scope="function")]
 
 
 # -- rate-limited reads -----------------------------------------------------------------------

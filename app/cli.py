@@ -612,6 +612,48 @@ def _curate(session: Any, args: argparse.Namespace, institutions: Any) -> tuple[
     return "institutions", f"{changed} courses given their institution"
 
 
+# -- course clusters ----------------------------------------------------------------------
+
+
+def cmd_clusters(args: argparse.Namespace, settings: Settings) -> int:
+    from app.catalogue import clusters  # noqa: PLC0415
+    from app.catalogue import service as catalogue  # noqa: PLC0415
+    from app.keys import audit  # noqa: PLC0415
+
+    migrate.require_head(settings)
+    engine = make_engine(settings)
+    try:
+        if args.action == "rebuild":
+            done, after = 0, ""
+            while True:
+                with session_scope(engine) as session:
+                    last = clusters.rebuild(session, after=after)
+                if last is None:
+                    break
+                done, after = done + 1, last
+            _print(f"match keys and clusters computed again ({done} batches)")
+            return 0
+        with session_scope(engine) as session:
+            resource = catalogue.get_resource(session, args.id)
+            if resource is None:
+                raise clusters.UnknownResource(f"no resource with id {args.id!r}")
+            if args.action == "split":
+                clusters.split(session, args.id)
+            elif args.action == "merge":
+                clusters.merge(session, args.id, args.other)
+            if args.action != "show":
+                entry = audit.Pending(
+                    audit.CLI, f"clusters.{args.action}", f"resource:{args.id}", audit.LOCAL
+                )
+                audit.record(session, entry, audit.OK, 0)
+            for member in clusters.members(session, resource):
+                mark = "*" if member.id == (resource.cluster_id or resource.id) else " "
+                _print(f"{mark} {member.id}  {member.oai_identifier}")
+        return 0
+    finally:
+        engine.dispose()
+
+
 # -- keys and the audit log ----------------------------------------------------------------
 
 
@@ -866,6 +908,26 @@ def _add_institution_commands(sub: Any) -> None:
     p.set_defaults(handler=cmd_institutions)
 
 
+def _add_cluster_commands(sub: Any) -> None:
+    p = sub.add_parser(
+        "clusters", help="records of one course from several repositories: one search hit"
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    show = actions.add_parser("show", help="the records of a resource's course (* canonical)")
+    show.add_argument("id", help="a resource id")
+    split = actions.add_parser(
+        "split", help="take a resource out of its cluster, kept apart across re-harvests"
+    )
+    split.add_argument("id", help="a resource id")
+    merge = actions.add_parser("merge", help="make two resources one course")
+    merge.add_argument("id", help="a resource id")
+    merge.add_argument("other", help="the other resource's id")
+    actions.add_parser(
+        "rebuild", help="compute every resource's match keys and clusters (after an upgrade)"
+    )
+    p.set_defaults(handler=cmd_clusters)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -903,6 +965,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_key_commands(sub)
 
     _add_institution_commands(sub)
+    _add_cluster_commands(sub)
 
     p = sub.add_parser("index", help="bring the search index up to date with the journal")
     p.add_argument("action", choices=["sync"])

@@ -1,6 +1,14 @@
 """Every table, imported in one place so Alembic and ``SQLModel.metadata`` see them all."""
 
-from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource, ResourceIssue
+from app.catalogue.models import (
+    ClusterOverride,
+    Cursor,
+    DigitalObject,
+    JournalEntry,
+    Resource,
+    ResourceIssue,
+    ResourceMatchKey,
+)
 from app.identity import NodeIdentity
 from app.institutions.models import Institution, InstitutionAlias
 from app.keys.models import ApiKey, AuditEntry
@@ -11,6 +19,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Blob",
+    "ClusterOverride",
     "ConformanceResult",
     "Cursor",
     "DigitalObject",
@@ -22,5 +31,6 @@ __all__ = [
     "NodeIdentity",
     "Resource",
     "ResourceIssue",
+    "ResourceMatchKey",
     "Source",
 ]

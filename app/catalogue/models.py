@@ -50,6 +50,9 @@ class Resource(SQLModel, table=True):
     # The school in the institution authority (app.institutions) the record's names
     # resolved to when it was stored; no foreign key, so merges move rows in any order.
     institution_id: str | None = Field(default=None, index=True, max_length=64)
+    # The canonical member of the course's cluster (``app.catalogue.clusters``): several
+    # records of one course are one search hit.  None when the record stands alone.
+    cluster_id: str | None = Field(default=None, index=True, max_length=100)
     # When the record was first stored ("first harvested"): an upsert never changes it,
     # not even when a deleted record comes back.
     created_at: datetime = Field(default_factory=utcnow)
@@ -76,6 +79,35 @@ class ResourceIssue(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=100)
     source_id: int | None = Field(default=None, foreign_key="sources.id")
     severity: str = Field(max_length=16)
+
+
+class ResourceMatchKey(SQLModel, table=True):
+    """A match key of a live, publishable resource (``metadata.matching``): resources
+    sharing one are records of one course.  Written with every upsert and deletion of
+    the resource, in the same transaction; a tombstone has none."""
+
+    __tablename__ = "resource_match_keys"
+
+    key: str = Field(primary_key=True, max_length=64)
+    resource_id: str = Field(
+        foreign_key="resources.id", primary_key=True, index=True, max_length=100
+    )
+
+
+class ClusterOverride(SQLModel, table=True):
+    """An administrator's decision on clusters, kept across re-harvests.
+
+    ``split``: the resource joins no cluster by its match keys (``other_id`` None);
+    ``merge``: the two resources are one course whatever their keys say.
+    """
+
+    __tablename__ = "cluster_overrides"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)  # split | merge
+    resource_id: str = Field(index=True, max_length=100)
+    other_id: str | None = Field(default=None, index=True, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DigitalObject(SQLModel, table=True):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, text
+from sqlalchemy import and_, delete, func, insert, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.catalogue.models import Cursor, DigitalObject, JournalEntry, Resource, ResourceIssue
+from app.catalogue.models import (
+    ClusterOverride,
+    Cursor,
+    DigitalObject,
+    JournalEntry,
+    Resource,
+    ResourceIssue,
+    ResourceMatchKey,
+)
 from app.clock import utcnow
 
 # Any constant works; it only has to be the same for every writer of the journal.
@@ -81,12 +89,19 @@ def append_journal_entries(session: Session, entries: list[dict[str, Any]]) -> N
     transaction-scoped advisory lock makes journal writers take turns, so serials become
     visible in order.  SQLite has a single writer anyway.
     """
+    lock_journal(session)
+    session.execute(insert(JournalEntry), entries)
+
+
+def lock_journal(session: Session) -> None:
+    """Take the journal writers' turn for the rest of the transaction (once; see
+    ``append_journal_entries``).  Clustering takes it too before it reads match keys, so
+    two harvests storing two records of one course see each other's keys."""
     transaction = session.get_transaction()
     if session.info.get("journal_locked") is not transaction:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _JOURNAL_LOCK_KEY})
         session.info["journal_locked"] = transaction
-    session.execute(insert(JournalEntry), entries)
 
 
 def journal_since(session: Session, serial: int, limit: int) -> list[JournalEntry]:
@@ -291,11 +306,15 @@ def live_count_and_quality(session: Session, source_id: int) -> tuple[int, float
 
 
 def institution_counts(session: Session) -> dict[str, int]:
-    """Live, published resources per institution id."""
+    """Live, published courses per institution id: a course with several records (a
+    cluster) counts once, by the record that stands for it, as search counts it."""
     statement = (
         select(Resource.institution_id, func.count())
         .where(col(Resource.institution_id).is_not(None))
         .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+        .where(
+            or_(col(Resource.cluster_id).is_(None), col(Resource.cluster_id) == col(Resource.id))
+        )
         .group_by(col(Resource.institution_id))
     )
     return {str(key): int(count) for key, count in session.exec(statement).all()}
@@ -425,3 +444,141 @@ def quality_groups_by_source(session: Session) -> list[tuple[int | None, bool, f
     statement = sa_select(*columns, func.count()).group_by(*columns)
     rows = session.execute(statement)
     return [(i, bool(p), float(q), int(n)) for i, d, p, q, n in rows if not d]
+
+
+# --- course clusters ------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
+
+
+def replace_match_keys(
+    session: Session, keys: dict[str, list[str]], fresh: Collection[str] = ()
+) -> None:
+    """Make ``resource_match_keys`` hold exactly ``keys[id]`` for each resource id given
+    (``fresh``: ids of rows this transaction inserted, which have none to remove)."""
+    for chunk in _chunks([rid for rid in keys if rid not in fresh]):
+        session.execute(
+            delete(ResourceMatchKey).where(col(ResourceMatchKey.resource_id).in_(chunk))
+        )
+    values = [{"key": key, "resource_id": rid} for rid, found in keys.items() for key in found]
+    if values:
+        session.execute(insert(ResourceMatchKey), values)
+
+
+def match_keys_of(session: Session, ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(resource id, key) of these resources."""
+    rows: list[tuple[str, str]] = []
+    for chunk in _chunks(list(ids)):
+        statement = sa_select(col(ResourceMatchKey.resource_id), col(ResourceMatchKey.key)).where(
+            col(ResourceMatchKey.resource_id).in_(chunk)
+        )
+        rows += [(r[0], r[1]) for r in session.execute(statement)]
+    return rows
+
+
+def holders_of_keys(session: Session, keys: Sequence[str]) -> list[tuple[str, str]]:
+    """(resource id, key) of the resources holding one of ``keys``."""
+    rows: list[tuple[str, str]] = []
+    for chunk in _chunks(list(keys)):
+        statement = sa_select(col(ResourceMatchKey.resource_id), col(ResourceMatchKey.key)).where(
+            col(ResourceMatchKey.key).in_(chunk)
+        )
+        rows += [(r[0], r[1]) for r in session.execute(statement)]
+    return rows
+
+
+ClusterState = tuple[str, str | None, bool, float, datetime, str]
+"""(id, cluster_id, searchable, quality, created_at, content_hash)."""
+
+
+def cluster_states(session: Session, ids: Sequence[str]) -> list[ClusterState]:
+    """What clustering needs of these resources; unknown ids left out."""
+    rows: list[ClusterState] = []
+    for chunk in _chunks(list(ids)):
+        statement = sa_select(
+            col(Resource.id),
+            col(Resource.cluster_id),
+            col(Resource.deleted),
+            col(Resource.publishable),
+            col(Resource.quality),
+            col(Resource.created_at),
+            col(Resource.content_hash),
+        ).where(col(Resource.id).in_(chunk))
+        rows += [
+            (r[0], r[1], not r[2] and bool(r[3]), float(r[4]), r[5], r[6])
+            for r in session.execute(statement)
+        ]
+    return rows
+
+
+def ids_in_clusters(session: Session, cluster_ids: Sequence[str]) -> list[str]:
+    """Ids of the resources whose cluster is one of ``cluster_ids``."""
+    found: list[str] = []
+    for chunk in _chunks(list(cluster_ids)):
+        statement = sa_select(col(Resource.id)).where(col(Resource.cluster_id).in_(chunk))
+        found += [r[0] for r in session.execute(statement)]
+    return found
+
+
+def set_cluster_ids(session: Session, cluster_of: dict[str, str | None]) -> None:
+    """Give each resource id its cluster id (None: alone)."""
+    by_value: dict[str | None, list[str]] = {}
+    for resource_id, cluster_id in cluster_of.items():
+        by_value.setdefault(cluster_id, []).append(resource_id)
+    for cluster_id, ids in by_value.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                update(Resource)
+                .where(col(Resource.id).in_(chunk))
+                .values(cluster_id=cluster_id)
+                .execution_options(synchronize_session="fetch")
+            )
+
+
+def cluster_members(session: Session, cluster_ids: Sequence[str]) -> list[Resource]:
+    """The resources of these clusters, live or not, in id order."""
+    found: list[Resource] = []
+    for chunk in _chunks(list(cluster_ids)):
+        statement = select(Resource).where(col(Resource.cluster_id).in_(chunk))
+        found += list(session.exec(statement).all())
+    return sorted(found, key=lambda r: r.id)
+
+
+def cluster_overrides(session: Session) -> list[ClusterOverride]:
+    """Every administrator's split and merge (a handful: read whole)."""
+    return list(session.exec(select(ClusterOverride).order_by(col(ClusterOverride.id))).all())
+
+
+def add_cluster_override(
+    session: Session, kind: str, resource_id: str, other_id: str | None = None
+) -> None:
+    session.add(ClusterOverride(kind=kind, resource_id=resource_id, other_id=other_id))
+    session.flush()
+
+
+def remove_cluster_overrides(
+    session: Session, resource_id: str, *, kinds: Sequence[str], other_id: str | None = None
+) -> None:
+    """Forget overrides of ``kinds`` naming ``resource_id`` (as either side; with
+    ``other_id``, only those between the two)."""
+    either = or_(
+        col(ClusterOverride.resource_id) == resource_id,
+        col(ClusterOverride.other_id) == resource_id,
+    )
+    statement = delete(ClusterOverride).where(col(ClusterOverride.kind).in_(kinds), either)
+    if other_id is not None:
+        statement = statement.where(
+            or_(
+                col(ClusterOverride.resource_id) == other_id,
+                col(ClusterOverride.other_id) == other_id,
+            )
+        )
+    session.execute(statement)
+
+
+def resource_ids_after(session: Session, after: str, limit: int) -> list[str]:
+    """Resource ids after ``after``, in id order (tombstones too)."""
+    statement = select(Resource.id).where(col(Resource.id) > after).order_by(col(Resource.id))
+    return list(session.exec(statement.limit(limit)).all())

@@ -8,13 +8,18 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
 
-from app.catalogue import service
+from app.auth import ClusterDep
+from app.catalogue import clusters, service
 from app.catalogue.models import DigitalObject, Resource
+from app.db import session_scope
 from app.deps import SessionDep, StateDep
-from app.errors import Gone, NotFound
+from app.errors import Conflict, Gone, NotFound
+from app.sources import service as sources
 from metadata.profile import ResourceRecord, profile_json_schema
-from metadata.urls import screen_urls
+from metadata.urls import http_url, screen_urls
 
 router = APIRouter(prefix="/api/v1", tags=["resources"])
 
@@ -41,11 +46,17 @@ def get_resource(resource_id: str, session: SessionDep, state: StateDep) -> dict
     ``files`` has one entry per file the record names: whether we hold a copy
     (``status`` stored, with its sha256 and our ``href``), when that copy was last
     verified, and whether the source's own link still works (``source_link``).
+
+    ``duplicates_of``: when another record of the same course (from another repository,
+    or listed twice) stands for it in search, that record's id, else None;
+    ``provenances``: every record of the course, that one first, each with its source,
+    OAI identifier and link.
     """
     resource = _live(session, resource_id)
     base = state.settings.resolved_public_url
     return {
         **_screened(resource.record),
+        **_cluster(session, resource),
         "issues": resource.issues,
         "publishable": resource.publishable,
         "updated_at": resource.updated_at.isoformat(),
@@ -53,6 +64,72 @@ def get_resource(resource_id: str, session: SessionDep, state: StateDep) -> dict
             _file_state(row, base) for row in service.files_of_resource(session, resource_id)
         ],
     }
+
+
+def _cluster(session: Session, resource: Resource) -> dict[str, Any]:
+    """The course's records: which one stands for it (``duplicates_of``), and all of them."""
+    slugs: dict[int, str] = {}
+
+    def slug(source_id: int | None) -> str:
+        if source_id is None:
+            return "local"
+        if source_id not in slugs:
+            source = sources.get_source(session, source_id)
+            slugs[source_id] = source.slug if source else "unknown"
+        return slugs[source_id]
+
+    canonical = resource.cluster_id
+    return {
+        "duplicates_of": canonical if canonical not in (None, resource.id) else None,
+        "provenances": [
+            {
+                "id": member.id,
+                "source": slug(member.source_id),
+                "oai_identifier": member.oai_identifier,
+                "url": http_url(member.record.get("url")),
+                "api_url": f"/api/v1/resources/{member.id}",
+                "canonical": member.id == (canonical or resource.id),
+            }
+            for member in clusters.members(session, resource)
+        ],
+    }
+
+
+class MergeBody(BaseModel):
+    """``POST /api/v1/resources/{id}/merge``: the other record of the same course."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    other_id: str = Field(min_length=1, max_length=100, description="a resource id")
+
+
+@router.post("/resources/{resource_id}/split")
+def split_resource(resource_id: str, state: StateDep, _admin: ClusterDep) -> dict[str, Any]:
+    """Take a record out of its course cluster, for good (admin): it is a search hit of
+    its own again, and stays one across re-harvests until merged explicitly."""
+    with session_scope(state.engine) as session:
+        try:
+            clusters.split(session, resource_id)
+        except clusters.UnknownResource as exc:
+            raise NotFound(str(exc)) from exc
+        resource = _live(session, resource_id)
+        return {"id": resource.id, **_cluster(session, resource)}
+
+
+@router.post("/resources/{resource_id}/merge")
+def merge_resources(
+    resource_id: str, body: MergeBody, state: StateDep, _admin: ClusterDep
+) -> dict[str, Any]:
+    """Make two records one course (admin), whatever their identifiers and titles say."""
+    with session_scope(state.engine) as session:
+        try:
+            clusters.merge(session, resource_id, body.other_id)
+        except clusters.UnknownResource as exc:
+            raise NotFound(str(exc)) from exc
+        except clusters.ClusterError as exc:
+            raise Conflict(str(exc)) from exc
+        resource = _live(session, resource_id)
+        return {"id": resource.id, **_cluster(session, resource)}
 
 
 def _screened(record: dict[str, Any]) -> dict[str, Any]:

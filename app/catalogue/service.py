@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.catalogue import repository
+from app.catalogue import clusters, repository
 from app.catalogue.models import DigitalObject, Resource
 from app.clock import utcnow
 from app.institutions.authority import Authority
+from metadata.matching import match_keys
 from metadata.profile import Issue, ResourceRecord
 from metadata.validate import publishable, quality_score
 
@@ -104,6 +105,8 @@ class Batch:
         self._journal: list[dict[str, Any]] = []
         # resource id → its rows of ``resource_issues`` now (none for a tombstone).
         self._issue_rows: dict[str, list[dict[str, Any]]] = {}
+        # resource id → its match keys now (none unless live and publishable).
+        self._match_keys: dict[str, list[str]] = {}
 
     def _state(self, resource_id: str) -> tuple[bool, str | None] | None:
         """(deleted, raw sha256) of the stored or pending row; None when there is none."""
@@ -162,6 +165,9 @@ class Batch:
             {"resource_id": resource_id, "code": code, "source_id": item.source_id, "severity": sev}
             for code, sev in issue_codes(fields["issues"]).items()
         ]
+        self._match_keys[resource_id] = (
+            match_keys(item.record, fields["institution_id"]) if fields["publishable"] else []
+        )
         self._journal_entry(resource_id, "upsert", digest)
         return outcome
 
@@ -183,12 +189,14 @@ class Batch:
                 setattr(row, name, value)
             self.session.add(row)
         self._issue_rows[resource_id] = []
+        self._match_keys[resource_id] = []
         self._journal_entry(resource_id, "delete", None)
         return Outcome.DELETED
 
     def flush(self) -> None:
-        """Write the new rows, the records' issue codes and the journal entries (in
-        order, so serials follow them)."""
+        """Write the new rows, the records' issue codes and match keys and the journal
+        entries (in order, so serials follow them), then the clusters of the records."""
+        fresh = set(self._new)
         if self._new:
             self.session.execute(insert(Resource), list(self._new.values()))
             # From now on these rows are read from the database like any other.
@@ -197,9 +205,14 @@ class Batch:
         if self._issue_rows:
             repository.replace_issue_rows(self.session, self._issue_rows)
             self._issue_rows = {}
+        journalled = {entry["resource_id"] for entry in self._journal}
         if self._journal:
             repository.append_journal_entries(self.session, self._journal)
             self._journal = []
+        if self._match_keys:
+            repository.replace_match_keys(self.session, self._match_keys, fresh)
+            clusters.update(self.session, self._match_keys, journalled)
+            self._match_keys = {}
 
 
 def upsert(session: Session, item: StoredRecord) -> Outcome:
@@ -253,7 +266,7 @@ def records_with_errors(session: Session, source_id: int, *, limit: int) -> list
 
 
 def institution_counts(session: Session) -> dict[str, int]:
-    """Live, published courses per institution id."""
+    """Live, published courses per institution id (a course of several records once)."""
     return repository.institution_counts(session)
 
 
@@ -278,6 +291,8 @@ def set_institution(session: Session, resource: Resource, institution_id: str | 
     session.add(resource)
     session.flush()
     journal_resources(session, [resource])
+    # The school is part of a course's match keys.
+    clusters.refresh(session, [resource], journalled=[resource.id])
 
 
 def journal_resources(session: Session, resources: Iterable[Resource]) -> None:

@@ -24,10 +24,11 @@ from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
-DOCUMENT_VERSION = 4
+DOCUMENT_VERSION = 5
 """The version of this mapping.  Raise it when a field is added or its meaning changes: the
 indexer then rebuilds an index whose documents an older version made (2: ``added_month``
-and ``discipline_codes``; 3: ``title_pinyin``; 4: ``course_codes``)."""
+and ``discipline_codes``; 3: ``title_pinyin``; 4: ``course_codes``; 5: ``provenances``, one
+document per course cluster)."""
 
 OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
@@ -121,6 +122,25 @@ def identifiers_of(record: ResourceRecord) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """One record of a course: where it was harvested, and the identifiers it names."""
+
+    id: str
+    source: str
+    oai_identifier: str
+    url: str | None = None
+    identifiers: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "oai_identifier": self.oai_identifier,
+            "url": http_url(self.url),
+        }
+
+
+@dataclass(frozen=True)
 class InstitutionEntry:
     """A school of the institution authority: its id and names."""
 
@@ -145,12 +165,15 @@ def to_document(
     content_hash: str = "",
     institution: InstitutionEntry | None = None,
     first_harvested: datetime | None = None,
+    duplicates: list[Provenance] | None = None,
 ) -> dict[str, Any]:
     """One search document; field names here are the search API's vocabulary.
 
     ``first_harvested`` is when the record was first stored: it orders the Atom feeds of
     new courses (documents made without it sort after every other), and its month is what
-    the statistics count courses added by.
+    the statistics count courses added by.  ``duplicates``: the other records of the
+    course (``app.catalogue.clusters``), listed in ``provenances`` after this one, their
+    identifiers joined to its own so a relation naming any of them finds the course.
     """
     licence = licence_of(record)
     names = [record.institution]
@@ -199,7 +222,21 @@ def to_document(
         "source": source,
         "url": http_url(record.url),
         "has_objects": bool(record.objects),
-        "identifiers": identifiers_of(record),
+        "identifiers": list(
+            dict.fromkeys(
+                [*identifiers_of(record), *(i for d in duplicates or [] for i in d.identifiers)]
+            )
+        ),
+        # Every record of the course: this one, then the others (``duplicates``).
+        "provenances": [
+            Provenance(
+                id=record.id,
+                source=source,
+                oai_identifier=record.provenance.oai_identifier if record.provenance else "",
+                url=record.url,
+            ).as_json(),
+            *(d.as_json() for d in duplicates or []),
+        ],
         "modified": int(updated_at.timestamp()),
         "first_harvested": int(first_harvested.timestamp()) if first_harvested else None,
         "added_month": added_month(first_harvested),

@@ -65,6 +65,7 @@ DISPLAYED = [
     "has_objects",
     "modified",
     "content_hash",
+    "provenances",
 ]
 
 # Common bilingual pairs, so an English query finds Chinese courses and back; with the

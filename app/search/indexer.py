@@ -5,6 +5,10 @@ cursor ``search``), applies them as batched additions and deletions, waits for
 Meilisearch to report success, and only then advances the cursor.  A crash or an
 outage anywhere in between just means the same entries are applied again later, which
 is harmless: documents are keyed by resource id.
+
+A course with several records (``app.catalogue.clusters``) is one document: its canonical
+member's, listing every record in ``provenances``; the other members are not indexed.
+Clustering journals every member whose cluster changes, so the index follows.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from app.catalogue import repository
+from app.catalogue import clusters, repository
 from app.catalogue.models import Resource
 from app.db import session_scope
 from app.institutions import service as institutions
 from app.institutions.models import Institution
-from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, to_document
+from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, Provenance, to_document
 from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
 from app.sources.models import Source
@@ -44,7 +48,10 @@ class SyncResult:
 
 
 def document_for(
-    resource: Resource, source_slug: str, institution: Institution | None = None
+    resource: Resource,
+    source_slug: str,
+    institution: Institution | None = None,
+    duplicates: list[Provenance] | None = None,
 ) -> dict[str, Any]:
     record = ResourceRecord.model_validate(resource.record)
     entry = None
@@ -57,19 +64,40 @@ def document_for(
         content_hash=resource.content_hash,
         institution=entry,
         first_harvested=resource.created_at,
+        duplicates=duplicates,
+    )
+
+
+def _provenance(session: Any, resource: Resource, slugs: dict[int, str]) -> Provenance:
+    record = resource.record if isinstance(resource.record, dict) else {}
+    url = record.get("url")
+    named = [url, *(record.get("identifiers") or [])]
+    return Provenance(
+        id=resource.id,
+        source=_slug(session, resource.source_id, slugs),
+        oai_identifier=resource.oai_identifier,
+        url=url if isinstance(url, str) else None,
+        identifiers=tuple(i for i in named if isinstance(i, str) and i.strip()),
     )
 
 
 def documents_for(
     session: Any, resources: list[Resource], slugs: dict[int, str]
 ) -> list[dict[str, Any]]:
-    """Search documents of ``resources``, each with its source and its school."""
+    """Search documents of ``resources`` (canonical members and resources alone), each
+    with its source, its school and the other records of its course."""
     schools = institutions.institutions_by_id(session, (r.institution_id for r in resources))
+    members = clusters.members_of_clusters(session, (r.id for r in resources if r.cluster_id))
     return [
         document_for(
             r,
             _slug(session, r.source_id, slugs),
             schools.get(r.institution_id) if r.institution_id else None,
+            [
+                _provenance(session, other, slugs)
+                for other in members.get(r.id, [])
+                if other.id != r.id and is_searchable(other)
+            ],
         )
         for r in resources
     ]
@@ -77,6 +105,15 @@ def documents_for(
 
 def is_searchable(resource: Resource | None) -> bool:
     return resource is not None and not resource.deleted and resource.publishable
+
+
+def is_indexed(resource: Resource | None) -> bool:
+    """Searchable, and its course's document: alone, or its cluster's canonical member."""
+    return (
+        resource is not None
+        and is_searchable(resource)
+        and resource.cluster_id in (None, resource.id)
+    )
 
 
 def sync_index(
@@ -116,7 +153,7 @@ def sync_index(
             searchable = [
                 resource
                 for resource_id in ids
-                if (resource := resources.get(resource_id)) is not None and is_searchable(resource)
+                if (resource := resources.get(resource_id)) is not None and is_indexed(resource)
             ]
             documents = documents_for(session, searchable, slugs)
             kept = {r.id for r in searchable}
@@ -173,10 +210,11 @@ def reindex(
         while True:
             with session_scope(engine) as session:
                 rows = repository.live_resources_after(session, after, batch_size)
-                documents = documents_for(session, rows, slugs)
+                documents = documents_for(session, [r for r in rows if is_indexed(r)], slugs)
             if not rows:
                 break
-            index.wait_for_task(index.add_documents(staging, documents))
+            if documents:
+                index.wait_for_task(index.add_documents(staging, documents))
             count += len(documents)
             after = rows[-1].id
         if index.index_exists(uid):

@@ -66,6 +66,16 @@ class SearchFilters(BaseModel):
     )
 
 
+class HitProvenance(BaseModel):
+    """One record of a course: where we harvested it."""
+
+    id: str = Field(description="the record's resource id")
+    source: str = Field(description="source slug (local: stored here)")
+    oai_identifier: str = Field(description="the record's OAI identifier at its source")
+    url: str | None = Field(default=None, description="the course's page as this record names it")
+    api_url: str
+
+
 class Hit(BaseModel):
     id: str
     title: str
@@ -99,6 +109,11 @@ class Hit(BaseModel):
     has_files: bool = Field(default=False, description="whether the record lists files")
     url: str | None = Field(default=None, description="the resource's landing page")
     api_url: str
+    provenances: list[HitProvenance] = Field(
+        default_factory=list,
+        description="every record of this course, this hit's first: a course several "
+        "repositories expose is one hit",
+    )
 
 
 class FacetValue(BaseModel):

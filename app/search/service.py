@@ -25,7 +25,7 @@ from app.search.query import (
     none_of,
     sort_expression,
 )
-from app.search.schemas import FacetValue, Hit, SearchResponse
+from app.search.schemas import FacetValue, Hit, HitProvenance, SearchResponse
 from metadata.abbreviations import BUILT_IN, Vocabulary
 from metadata.urls import http_url
 
@@ -509,4 +509,15 @@ def _hit(raw: dict[str, Any]) -> Hit:
         has_files=bool(raw.get("has_objects")),
         url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
         api_url=f"/api/v1/resources/{raw['id']}",
+        provenances=[
+            HitProvenance(
+                id=str(p["id"]),
+                source=str(p.get("source") or ""),
+                oai_identifier=str(p.get("oai_identifier") or ""),
+                url=http_url(p.get("url")),
+                api_url=f"/api/v1/resources/{p['id']}",
+            )
+            for p in raw.get("provenances") or []
+            if isinstance(p, dict) and p.get("id")
+        ],
     )

@@ -62,7 +62,13 @@ def course_page_route(
     finder = course_page.Finder(session, state.search, state.settings.meili_index, base)
     school = course_page.school(session, resource, record, lang)
     relations = course_page.relation_groups(finder, resource, record, lang, school)
-    shown = [resource_id, *(link.id for group in relations for link in group.links if link.id)]
+    # The course's other records are listed where it comes from, never as related courses.
+    others = course_page.other_records(session, resource)
+    shown = [
+        resource_id,
+        *(other.id for other in others),
+        *(link.id for group in relations for link in group.links if link.id),
+    ]
     files = [
         course_page.course_file(row, base_url=base, resource_id=resource_id)
         for row in catalogue.files_of_resource(session, resource_id)
@@ -80,6 +86,7 @@ def course_page_route(
             "school": school,
             "related": course_page.related_courses(finder, record, lang, school, shown),
             "origin": course_page.origin(session, resource, record),
+            "other_records": others,
             "jsonld": _script_json(write_jsonld(record, url=f"{base}/courses/{resource_id}")),
             "api_url": f"/api/v1/resources/{resource_id}",
         },

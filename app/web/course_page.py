@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 from sqlmodel import Session
 
+from app.catalogue import clusters
 from app.catalogue import service as catalogue
 from app.catalogue.models import DigitalObject, Resource
 from app.filenames import clean_file_name, file_name_from_url
@@ -482,6 +483,29 @@ def origin(session: Session, resource: Resource, record: ResourceRecord) -> Orig
         get_record_url=get_record,
         landing_page=http_url(record.url),
     )
+
+
+@dataclass(frozen=True)
+class OtherRecord:
+    """Another record of the same course (``app.catalogue.clusters``): its page here, and
+    where it comes from."""
+
+    id: str
+    oai_identifier: str
+    origin: Origin
+
+
+def other_records(session: Session, resource: Resource) -> list[OtherRecord]:
+    """The course's other records, the one search shows first, then by id."""
+    return [
+        OtherRecord(
+            id=member.id,
+            oai_identifier=member.oai_identifier,
+            origin=origin(session, member, ResourceRecord.model_validate(member.record)),
+        )
+        for member in clusters.members(session, resource)
+        if member.id != resource.id and member.publishable
+    ]
 
 
 # --- licence ----------------------------------------------------------------------------

@@ -133,12 +133,19 @@ def store_course(
 
 
 def store_record(
-    engine: Engine, source_id: int | None, n: int, *, slug: str = "college", **fields: Any
+    engine: Engine,
+    source_id: int | None,
+    n: int,
+    *,
+    slug: str = "college",
+    revision: int = 0,
+    **fields: Any,
 ) -> str:
     """Store course ``n`` of source ``slug`` as a harvest would (its record built from
-    ``fields``, with an OAI header and raw XML of its own); returns its id."""
+    ``fields``, with an OAI header and raw XML of its own); returns its id.  ``revision``
+    changes its raw bytes, as a source that edits the record."""
     oai_id = f"oai:{slug}:{n}"
-    raw = f"<record>{n}</record>".encode()
+    raw = (f"<record r='{revision}'>{n}</record>" if revision else f"<record>{n}</record>").encode()
     record = ResourceRecord(
         id=catalogue.resource_id_for(slug, oai_id),
         provenance=harvested(slug, oai_id, raw),
