@@ -274,9 +274,11 @@ def _helped(
             for reason, words, total in chosen.offers
         ]
     if q and response.total == 0:
+        # Near what the learner meant: the closest course name when one was found.
+        meant = needs.candidates[0].q if needs is not None else q
         response.suggestions += [
             _discipline(code, lexicon.disciplines[code])
-            for code in suggest.nearest_disciplines(q, lexicon)
+            for code in suggest.nearest_disciplines(meant, lexicon)
         ]
     return response
 

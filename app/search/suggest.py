@@ -373,9 +373,13 @@ def nearest_disciplines(q: str, lexicon: Lexicon, limit: int = MAX_DISCIPLINES) 
     scores: dict[str, float] = dict.fromkeys(held, 0.0)
     text = q.strip().casefold()
     if text:
-        for key, score, _ in process.extract(
+        closest = process.extract(
             text, list(lexicon.names), scorer=fuzz.WRatio, score_cutoff=60, limit=10
-        ):
+        )
+        best = max((score for _, score, _ in closest), default=0)
+        for key, score, _ in closest:
+            if score < best - 5:
+                continue  # the closest names only: a shared 系统 is not 操作系统
             name = lexicon.names[key]
             for code, n in name.disciplines.items():
                 if code in held:

@@ -5,6 +5,7 @@ nearest disciplines with a link to browse them all (API and results page)."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -172,3 +173,26 @@ def test_the_results_page_offers_nearest_disciplines_when_nothing_is_found(
     good = client.get("/search", params={"q": "操作系统"})
     assert 'id="suggestions"' not in good.text
     assert 'id="nearest-disciplines"' not in good.text
+
+
+def test_the_lexicon_follows_the_index(
+    client: TestClient, live_engine: Engine, live: Settings, indexed: None
+) -> None:
+    """A course indexed later is suggested too: the indexer tells the lexicon, made again
+    in the background while searches go on with the one held."""
+    assert _search(client, "微积份")["corrected_query"] is None
+    store_record(
+        live_engine,
+        None,
+        100,
+        slug="local",
+        title={"zh": "微积分"},
+        languages=["zh"],
+        subjects=[Subject(code="0701", scheme=DISCIPLINE_CATALOGUE)],
+    )
+    sync_search(live_engine, live)
+    deadline = time.monotonic() + 30
+    while (corrected := _search(client, "微积份")["corrected_query"]) is None:
+        assert time.monotonic() < deadline, "the lexicon was not made again"
+        time.sleep(0.05)
+    assert corrected == "微积分"
