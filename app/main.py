@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: the edge adds its headers to the answer as compressed.
     app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
+    # Downloads and searches are most of the traffic: their routes are matched first.
+    app.include_router(object_routes.router)
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
@@ -94,7 +96,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(publication_routes.router)
     app.include_router(publication_routes.feeds)
     app.include_router(stats_routes.router)
-    app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)
