@@ -263,7 +263,12 @@ def _helped(
         answers = _run(index, uid, [*own, *theirs, *counts])
         mine, alternative = answers[: len(own)], answers[len(own) : len(own) + len(theirs)]
         totals = [_total(alternative[0]), *(_total(a) for a in answers[len(own) + len(theirs) :])]
-        chosen = needs.outcome(_total(mine[0]), totals, correct=correct)
+        chosen = needs.outcome(
+            _total(mine[0]),
+            totals,
+            correct=correct,
+            found_as_typed=_holds(mine[0], first.typed(q)),
+        )
         if chosen.corrected is not None:
             response = answer(alternative)
             response.corrected_query = chosen.corrected
@@ -281,6 +286,22 @@ def _helped(
             for code in suggest.nearest_disciplines(meant, lexicon)
         ]
     return response
+
+
+def _holds(answer: Mapping[str, Any], words: Sequence[str], first: int = 3) -> bool:
+    """Whether one of the ``first`` hits has every one of ``words`` highlighted whole (in a
+    title or its snippet): the query as typed found what it says, a correction would not."""
+    if not words:
+        return False
+    for raw in answer.get("hits", [])[:first]:
+        formatted = raw.get("_formatted") or {}
+        texts = [formatted.get("title_zh"), formatted.get("title_en")]
+        texts += formatted.get("descriptions") or []
+        # Chinese is highlighted token by token: join neighbouring marks first.
+        marked = " ".join(str(t) for t in texts if t).replace("\x03\x02", "")
+        if all(f"\x02{word}\x03" in marked for word in words):
+            return True
+    return False
 
 
 def _run(index: SearchIndex, uid: str, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:

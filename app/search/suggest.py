@@ -177,6 +177,10 @@ class Candidate:
     def han(self) -> bool:
         return any(fix.han for fix in self.fixes)
 
+    def typed(self, q: str) -> list[str]:
+        """The Chinese words of ``q`` this candidate mends, as typed."""
+        return [q[fix.start : fix.end] for fix in self.fixes if fix.han]
+
 
 @dataclass(frozen=True)
 class Suggested:
@@ -195,11 +199,19 @@ class Plan:
     q: str
     candidates: tuple[Candidate, ...]
 
-    def outcome(self, total: int, totals: Sequence[int], *, correct: bool = True) -> Suggested:
+    def outcome(
+        self,
+        total: int,
+        totals: Sequence[int],
+        *,
+        correct: bool = True,
+        found_as_typed: bool = False,
+    ) -> Suggested:
         """Given the learner's query's ``total`` and each candidate's, what to show.
 
         A confident correction replaces the results (unless not ``correct``) when the
-        query found nothing, or when it mends Chinese (the query then matched no course
+        query found nothing, or when it mends Chinese that its results do not hold whole
+        (``found_as_typed``: a description does; otherwise the query matched no course
         name, only some of its characters); the learner is offered their own query back.
         Other candidates are offered when they find anything.
         """
@@ -207,7 +219,8 @@ class Plan:
         corrected: Candidate | None = None
         if found and found[0][0] is self.candidates[0]:
             first = found[0][0]
-            if correct and first.confident and (total == 0 or first.han):
+            mends = total == 0 or (first.han and not found_as_typed)
+            if correct and first.confident and mends:
                 corrected = first
         offers: list[tuple[str, str, int]] = []
         if corrected is not None:

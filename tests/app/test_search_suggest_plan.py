@@ -87,6 +87,8 @@ def test_a_correction_replaces_results_only_when_it_is_safe() -> None:
     assert chinese.outcome(12, [3], correct=False).corrected is None
     assert chinese.outcome(12, [3], correct=False).offers == [("spelling", "操作系统", 3)]
     assert chinese.outcome(12, [0]) == suggest.Suggested(None, []), "it must find something"
+    # The words typed are found whole (in a description): a learner meant them.
+    assert chinese.outcome(12, [3], found_as_typed=True).corrected is None
 
     latin = plan("organic kemistry", LEXICON, BUILT_IN)
     assert latin is not None

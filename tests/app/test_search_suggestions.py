@@ -33,7 +33,9 @@ COURSES = [
     ("General Chemistry", "en", "0703"),
     ("Organic Chemistry", "en", "0703"),
     ("Principles of Marketing", "en", "1202"),
+    ("工程管理", "zh", "1201"),
 ]
+DESCRIPTIONS = {"操作系统": "进程管理、内存管理与文件系统。"}
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def indexed(live_engine: Engine, live: Settings) -> None:
             source_id,
             n,
             title={language: title},
-            description={language: f"{title}: a course."},
+            description={language: DESCRIPTIONS.get(title, f"{title}: a course.")},
             languages=[language],
             subjects=[Subject(code=code, scheme=DISCIPLINE_CATALOGUE)],
         )
@@ -123,6 +125,16 @@ def test_a_good_query_gets_no_suggestion(client: TestClient, query: str) -> None
     assert body["total"] > 0
     assert body["suggestions"] == []
     assert body["corrected_query"] is None
+
+
+@pytest.mark.usefixtures("indexed")
+def test_chinese_found_whole_in_a_description_is_never_corrected(client: TestClient) -> None:
+    """进程管理 is in no course name but is what 操作系统's description says: it is not
+    a typo of 工程管理, which is only offered."""
+    body = _search(client, "进程管理")
+    assert body["corrected_query"] is None
+    assert _titles(body)[0] == "操作系统"
+    assert [(s["reason"], s["query"]) for s in body["suggestions"]] == [("spelling", "工程管理")]
 
 
 @pytest.mark.usefixtures("indexed")
