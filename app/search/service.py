@@ -251,8 +251,8 @@ def _helped(
     of a whole page, shown instead if it is a confident correction and ``correct``) and
     the counts of the others.  A query that finds nothing gets the nearest disciplines.
     """
-    lexicon = suggest.lexicon(index, uid)
-    needs = suggest.plan(q, lexicon, vocabulary) if q else None
+    lexicon = suggest.lexicon(index, uid) if q else None  # browsing needs no help
+    needs = suggest.plan(q, lexicon, vocabulary) if lexicon is not None else None
     own = queries(q)
     if needs is None:
         response = answer(_run(index, uid, own))
@@ -278,7 +278,7 @@ def _helped(
             _suggestion(reason, words, total, filters, open_only)
             for reason, words, total in chosen.offers
         ]
-    if q and response.total == 0:
+    if lexicon is not None and response.total == 0:
         # Near what the learner meant: the closest course name when one was found.
         meant = needs.candidates[0].q if needs is not None else q
         response.suggestions += [
