@@ -47,6 +47,10 @@ FIELDS = [
 MAX_AGE_SECONDS = 30.0
 """How long a lexicon is used before the index is asked (in the background) if it changed."""
 MAX_SUGGESTIONS = 3
+MAX_WORDS = 8
+"""Queries of more words are not mended: a pasted sentence is no typo."""
+MAX_RUN = 24
+"""Longest run of Chinese (or Latin word) compared with the names: a course name's length."""
 MAX_DISCIPLINES = 3
 _HAN = r"\u3400-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{_HAN}]+")
@@ -238,6 +242,8 @@ def plan(q: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Plan | None:
         return None
     synonyms = _synonym_words(vocabulary)
     words = list(re.finditer(r"\S+", q))
+    if len(words) > MAX_WORDS:
+        return None
     choices: list[list[Fix]] = []  # for each unknown part, its fixes, best first
     for number, word in enumerate(words):
         text = word.group(0)
@@ -245,6 +251,8 @@ def plan(q: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Plan | None:
             continue  # an abbreviation or a synonym: written out or found by Meilisearch
         last = number == len(words) - 1
         for part in _PART.finditer(text):
+            if len(part.group(0)) > MAX_RUN:
+                continue
             start = word.start() + part.start()
             if _is_han(part.group(0)):
                 fixes = _han_fixes(part.group(0), start, lexicon)

@@ -73,6 +73,11 @@ def test_a_typo_is_mended_with_a_name_courses_carry(query: str, meant: str) -> N
     assert found.candidates[0].confident
 
 
+def test_a_pasted_sentence_is_no_typo() -> None:
+    assert plan("操做系统" * 10, LEXICON, BUILT_IN) is None
+    assert plan(" ".join(["操做系统"] * 9), LEXICON, BUILT_IN) is None
+
+
 def test_a_two_character_chinese_word_is_never_guessed() -> None:
     """One character of two changed is another word as often as a typo."""
     assert plan("操做", LEXICON, BUILT_IN) is None
