@@ -74,6 +74,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     _a("习概", "习近平新时代中国特色社会主义思想概论"),
     # Physics, electronics
     _a("大物", "大学物理"),
+    _a("物化", "物理化学"),
     _a("数电", "数字电子技术"),
     _a("模电", "模拟电子技术"),
     _a("电路分析", "电路分析基础", rewrite=False),
@@ -89,6 +90,9 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     _a("编译", "编译原理", rewrite=False),
     _a("软工", "软件工程"),
     _a("计导", "计算机导论"),
+    _a("ai", "人工智能", "artificial intelligence"),
+    # Life sciences
+    _a("生化", "生物化学"),
     # Languages, others
     _a("大英", "大学英语"),
     _a("大语", "大学语文"),
@@ -155,16 +159,22 @@ class Vocabulary:
     abbreviations: tuple[Abbreviation, ...] = ()
     equivalents: tuple[tuple[str, ...], ...] = ()
     _rewrites: dict[str, str] = field(init=False, repr=False, compare=False)
+    _latin: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rewrites: dict[str, str] = {}
+        latin: dict[str, str] = {}
         for entry in self.abbreviations:
             if entry.rewrite:
                 for short in entry.short:
-                    # Only Chinese needs it: Meilisearch finds a Latin word's synonyms.
+                    # Only Chinese needs it: Meilisearch finds a Latin word's synonyms, but
+                    # not one glued to Chinese (AI导论), which ``_expand_word`` splits.
                     if any(_is_han(char) for char in short):
                         rewrites.setdefault(_key(short), entry.full[0])
+                    elif _LATIN.fullmatch(short):
+                        latin.setdefault(_key(short), entry.full[0])
         object.__setattr__(self, "_rewrites", rewrites)
+        object.__setattr__(self, "_latin", latin)
 
     def __add__(self, other: Vocabulary) -> Vocabulary:
         """This vocabulary with ``other``'s rules after its own."""
@@ -194,7 +204,7 @@ class Vocabulary:
         """``query`` with each word that is a known Chinese abbreviation written out in full
         (高数 → 高等数学), also when a part or a kind of material follows it in the word
         (高数上 → 高等数学 上, see ``QUALIFIERS``).  Other words stay as typed."""
-        if not self._rewrites:
+        if not self._rewrites and not self._latin:
             return query
         return _WORD.sub(lambda match: self._expand_word(match.group(0)), query)
 
@@ -208,6 +218,10 @@ class Vocabulary:
             head, rest = key[:length], key[length:]
             if head in self._rewrites and rest in QUALIFIERS:
                 return f"{self._rewrites[head]} {word[length:]}"
+        # A Latin abbreviation glued to Chinese words: AI导论 → 人工智能 导论.
+        runs = _SCRIPT_RUN.findall(word)
+        if len(runs) > 1 and any(_key(run) in self._latin for run in runs):
+            return " ".join(self._latin.get(_key(run), run) for run in runs)
         return word
 
 
@@ -223,6 +237,8 @@ QUALIFIERS = frozenset(
 
 
 _WORD = re.compile(r"[^\s\"]+")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_SCRIPT_RUN = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
 
 
 def _key(term: str) -> str:

@@ -190,6 +190,11 @@ class SearchIndex:
             indexes: Any = self.client.get_raw_indexes({"limit": 10_000})
         return [entry["uid"] for entry in indexes["results"]]
 
+    def index_marker(self, uid: str) -> str:
+        """When the index was last written to (its ``updatedAt``): what changes with it."""
+        with self._translated():
+            return str(self.client.get_raw_index(uid).get("updatedAt", ""))
+
     def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> TaskInfo:
         with self._translated():
             return self.client.index(uid).add_documents(documents, primary_key="id")

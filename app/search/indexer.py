@@ -26,6 +26,7 @@ from app.catalogue.models import Resource
 from app.db import session_scope
 from app.institutions import service as institutions
 from app.institutions.models import Institution
+from app.search import suggest
 from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, Provenance, to_document
 from app.search.gateway import SearchError, SearchIndex
 from app.search.index_settings import index_settings
@@ -173,6 +174,8 @@ def sync_index(
         result.applied_serial = last
         result.upserted += len(documents)
         result.removed += len(removals)
+    if result.upserted or result.removed:
+        suggest.changed(index.url, uid)
     return result
 
 
@@ -230,6 +233,7 @@ def reindex(
         current = repository.get_cursor(session, CURSOR)
         repository.set_cursor(session, CURSOR, min(current, serial))
         repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
+    suggest.changed(index.url, uid)
     return count
 
 

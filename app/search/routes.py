@@ -32,6 +32,10 @@ class SearchParams(SearchFilters):
         description=f"one of {', '.join(SORTS)}",
         json_schema_extra={"enum": list[JsonValue](SORTS)},
     )
+    correct: bool = Field(
+        default=True,
+        description="false: search q as typed, never its correction (see corrected_query)",
+    )
 
 
 @router.get("/search", response_model=SearchResponse, dependencies=[rate_limited("search")])
@@ -61,6 +65,7 @@ def _search(state: StateDep, params: SearchParams, filters: dict[str, list[str]]
             open_only=params.open,
             labels={"institution": institutions.facet_labels(state.engine)},
             vocabulary=state.settings.search_vocabulary(),
+            correct=params.correct,
         )
     except InvalidFilter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc

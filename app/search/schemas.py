@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from pydantic.json_schema import JsonDict
 
@@ -122,8 +124,37 @@ class FacetValue(BaseModel):
     label: dict[str, str] = Field(default_factory=dict, description="zh and en labels")
 
 
+class Suggestion(BaseModel):
+    """Another search to offer: a close spelling, the learner's own words back, or a
+    discipline near a query that found nothing."""
+
+    query: str = Field(description="the words to search for (empty for a discipline)")
+    total: int = Field(
+        description="courses it finds: with this search's filters, or for a discipline, "
+        "all of its courses"
+    )
+    reason: Literal["spelling", "original", "discipline"] = Field(
+        description="spelling: a close course name ('did you mean'); original: the query as "
+        "typed, when the results are for corrected_query ('search instead for'); "
+        "discipline: a discipline near a query that found nothing"
+    )
+    filters: dict[str, list[str]] = Field(
+        default_factory=dict, description="the filters it searches with"
+    )
+    label: dict[str, str] = Field(
+        default_factory=dict, description="zh and en names of a discipline"
+    )
+    search_url: str = Field(description="this API's URL for it")
+
+
 class SearchResponse(BaseModel):
     query: str
+    corrected_query: str | None = Field(
+        default=None,
+        description="when set, the results are for this correction of query, which found "
+        "nothing or matched no course name; suggestions then offer query back (reason "
+        "original); correct=false searches query as typed",
+    )
     hits: list[Hit]
     total: int
     page: int
@@ -134,3 +165,8 @@ class SearchResponse(BaseModel):
         "results are (true) or are not (false) under an open licence",
     )
     query_ms: int
+    suggestions: list[Suggestion] = Field(
+        default_factory=list,
+        description="other searches to offer when this one found little or nothing, best "
+        "first; empty when it needs no help",
+    )

@@ -13,7 +13,9 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
+from app.search import suggest
 from app.search.gateway import IndexNotFound, SearchIndex
 from app.search.index_settings import MAX_VALUES_PER_FACET
 from app.search.query import (
@@ -25,9 +27,10 @@ from app.search.query import (
     none_of,
     sort_expression,
 )
-from app.search.schemas import FacetValue, Hit, HitProvenance, SearchResponse
+from app.search.schemas import FacetValue, Hit, HitProvenance, SearchResponse, Suggestion
 from metadata.abbreviations import BUILT_IN, Vocabulary
 from metadata.urls import http_url
+from metadata.vocabularies import discipline_labels
 
 MAX_PER_PAGE = 100
 _PARAMETER_OF = {field.attribute: name for name, field in FILTERS.items()}
@@ -94,24 +97,43 @@ def search(
     open_only: bool = False,
     labels: Mapping[str, Labels] | None = None,
     vocabulary: Vocabulary = BUILT_IN,
+    correct: bool = True,
 ) -> SearchResponse:
     """One page of results with facets; ``labels`` gives facet labels by parameter where
     the field's own do not do (``institution``: names from the authority); ``vocabulary``
-    the abbreviations written out in ``q``."""
-    params = search_params(
+    the abbreviations written out in ``q``.
+
+    A query that finds little gets ``suggestions`` and, for a confident correction, the
+    results of that (``corrected_query``) unless ``correct`` is false; see ``_helped``.
+    """
+
+    def queries(words: str) -> list[dict[str, Any]]:
+        return [
+            search_params(
+                words,
+                page=page,
+                per_page=per_page,
+                filters=filters,
+                sort=sort,
+                open_only=open_only,
+                vocabulary=vocabulary,
+            )
+        ]
+
+    def answer(answers: list[dict[str, Any]]) -> SearchResponse:
+        return _response(q, page, per_page, answers[0], labels)
+
+    return _helped(
+        index,
+        uid,
         q,
-        page=page,
-        per_page=per_page,
         filters=filters,
-        sort=sort,
         open_only=open_only,
         vocabulary=vocabulary,
+        correct=correct,
+        queries=queries,
+        answer=answer,
     )
-    try:
-        answer = index.search(uid, params)
-    except IndexNotFound:
-        answer = {}  # nothing indexed yet: an empty catalogue, not an error
-    return _response(q, page, per_page, answer, labels)
 
 
 def faceted_search(
@@ -126,6 +148,7 @@ def faceted_search(
     open_only: bool = False,
     labels: Mapping[str, Labels] | None = None,
     vocabulary: Vocabulary = BUILT_IN,
+    correct: bool = True,
 ) -> SearchResponse:
     """As ``search``, but a chosen filter's facet is counted without that filter (the
     others still apply), so more of its values can be added; likewise the ``open`` counts
@@ -141,7 +164,44 @@ def faceted_search(
             sort=sort,
             labels=labels,
             vocabulary=vocabulary,
+            correct=correct,
         )
+
+    def queries(words: str) -> list[dict[str, Any]]:
+        main, side = _faceted_queries(words, page, per_page, filters, sort, open_only, vocabulary)
+        return [main, *(query for _, _, query in side)]
+
+    def answer(answers: list[dict[str, Any]]) -> SearchResponse:
+        _, side = _faceted_queries(q, page, per_page, filters, sort, open_only, vocabulary)
+        response = _response(q, page, per_page, answers[0], labels)
+        for (name, attribute, _), counted in zip(side, answers[1:], strict=True):
+            distribution = (counted.get("facetDistribution") or {}).get(attribute, {})
+            response.facets[name] = _facet(name, distribution, labels)
+        return response
+
+    return _helped(
+        index,
+        uid,
+        q,
+        filters=filters,
+        open_only=open_only,
+        vocabulary=vocabulary,
+        correct=correct,
+        queries=queries,
+        answer=answer,
+    )
+
+
+def _faceted_queries(  # noqa: PLR0917 - private, called twice with one set of arguments
+    q: str,
+    page: int,
+    per_page: int,
+    filters: Mapping[str, Sequence[str]],
+    sort: str,
+    open_only: bool,
+    vocabulary: Vocabulary,
+) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+    """``faceted_search``'s main query and its side queries (facet, attribute, query)."""
     main = search_params(
         q,
         page=page,
@@ -163,15 +223,139 @@ def faceted_search(
     # What a side query counts, the main query need not count too.
     counted = {attribute for _, attribute, _ in side}
     main["facets"] = [attribute for attribute in main["facets"] if attribute not in counted]
-    try:
-        answers = index.multi_search(uid, [main, *(query for _, _, query in side)])
-    except IndexNotFound:
-        answers = [{} for _ in range(len(side) + 1)]
-    response = _response(q, page, per_page, answers[0], labels)
-    for (name, attribute, _), answer in zip(side, answers[1:], strict=True):
-        distribution = (answer.get("facetDistribution") or {}).get(attribute, {})
-        response.facets[name] = _facet(name, distribution, labels)
+    return main, side
+
+
+Queries = Callable[[str], list[dict[str, Any]]]
+"""The queries of one page of results for some words."""
+Answer = Callable[[list[dict[str, Any]]], SearchResponse]
+"""Their answers → the response."""
+
+
+def _helped(
+    index: SearchIndex,
+    uid: str,
+    q: str,
+    *,
+    filters: Mapping[str, Sequence[str]] | None,
+    open_only: bool,
+    vocabulary: Vocabulary,
+    correct: bool,
+    queries: Queries,
+    answer: Answer,
+) -> SearchResponse:
+    """The response to ``q``, helped when it needs it (``app.search.suggest``).
+
+    A query the catalogue's lexicon knows is sent alone, as it would be without help.  One
+    that needs help is sent in one multi-search with its closest alternative (the queries
+    of a whole page, shown instead if it is a confident correction and ``correct``) and
+    the counts of the others.  A query that finds nothing gets the nearest disciplines.
+    """
+    lexicon = suggest.lexicon(index, uid) if q else None  # browsing needs no help
+    needs = suggest.plan(q, lexicon, vocabulary) if lexicon is not None else None
+    own = queries(q)
+    if needs is None:
+        response = answer(_run(index, uid, own))
+    else:
+        first, *others = needs.candidates
+        theirs = queries(first.q)
+        counts = [_count(other.q, own[0], vocabulary) for other in others]
+        answers = _run(index, uid, [*own, *theirs, *counts])
+        mine, alternative = answers[: len(own)], answers[len(own) : len(own) + len(theirs)]
+        totals = [_total(alternative[0]), *(_total(a) for a in answers[len(own) + len(theirs) :])]
+        chosen = needs.outcome(
+            _total(mine[0]),
+            totals,
+            correct=correct,
+            found_as_typed=_holds(mine[0], first.typed(q)),
+        )
+        if chosen.corrected is not None:
+            response = answer(alternative)
+            response.corrected_query = chosen.corrected
+        else:
+            response = answer(mine)
+        response.suggestions = [
+            _suggestion(reason, words, total, filters, open_only)
+            for reason, words, total in chosen.offers
+        ]
+    if lexicon is not None and response.total == 0:
+        # Near what the learner meant: the closest course name when one was found.
+        meant = needs.candidates[0].q if needs is not None else q
+        response.suggestions += [
+            _discipline(code, lexicon.disciplines[code])
+            for code in suggest.nearest_disciplines(meant, lexicon)
+        ]
     return response
+
+
+def _holds(answer: Mapping[str, Any], words: Sequence[str], first: int = 3) -> bool:
+    """Whether one of the ``first`` hits has every one of ``words`` highlighted whole (in a
+    title or its snippet): the query as typed found what it says, a correction would not."""
+    if not words:
+        return False
+    for raw in answer.get("hits", [])[:first]:
+        formatted = raw.get("_formatted") or {}
+        texts = [formatted.get("title_zh"), formatted.get("title_en")]
+        texts += formatted.get("descriptions") or []
+        # Chinese is highlighted token by token: join neighbouring marks first.
+        marked = " ".join(str(t) for t in texts if t).replace("\x03\x02", "")
+        if all(f"\x02{word}\x03" in marked for word in words):
+            return True
+    return False
+
+
+def _run(index: SearchIndex, uid: str, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    try:
+        if len(queries) == 1:
+            return [index.search(uid, queries[0])]
+        return index.multi_search(uid, queries)
+    except IndexNotFound:
+        return [{} for _ in queries]  # nothing indexed yet: an empty catalogue, not an error
+
+
+def _count(q: str, main: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
+    """A query counting the results of ``q`` under ``main``'s filters (no hits)."""
+    query: dict[str, Any] = {"q": vocabulary.expand(q), "page": 1, "hitsPerPage": 0}
+    if "filter" in main:
+        query["filter"] = main["filter"]
+    return query
+
+
+def _total(answer: Mapping[str, Any]) -> int:
+    return int(answer.get("totalHits", 0))
+
+
+def _suggestion(
+    reason: str,
+    q: str,
+    total: int,
+    filters: Mapping[str, Sequence[str]] | None,
+    open_only: bool,
+) -> Suggestion:
+    chosen = {name: list(values) for name, values in (filters or {}).items() if values}
+    pairs = [("q", q), *((name, v) for name, values in chosen.items() for v in values)]
+    if open_only:
+        pairs.append(("open", "true"))
+    if reason == "original":
+        pairs.append(("correct", "false"))
+    return Suggestion(
+        query=q,
+        total=total,
+        reason=reason,
+        filters=chosen,
+        search_url=f"/api/v1/search?{urlencode(pairs)}",
+    )
+
+
+def _discipline(code: str, total: int) -> Suggestion:
+    return Suggestion(
+        query="",
+        total=total,
+        reason="discipline",
+        filters={"subject": [code]},
+        label=discipline_labels(code),
+        search_url=f"/api/v1/search?{urlencode([('subject', code)])}",
+    )
 
 
 def _counts(

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 from app.search.index_settings import MAX_TOTAL_HITS
 from app.search.query import SORTS, InvalidFilter, chosen_filters
-from app.search.schemas import FacetValue, Hit
+from app.search.schemas import FacetValue, Hit, Suggestion
 from app.web import i18n
 from app.web.i18n import Text
 
@@ -52,6 +52,7 @@ class SearchState:
     page: int = 1
     lang: str | None = None
     open_only: bool = False
+    correct: bool = True  # false: the words as typed, never a correction of them
 
     @classmethod
     def of(
@@ -63,6 +64,7 @@ class SearchState:
         filters: Mapping[str, Sequence[str]],
         lang: str | None,
         open_only: bool = False,
+        correct: bool = True,
     ) -> SearchState:
         """The state of a URL's parameters; ``BadParameter`` for a value no filter or sort
         accepts, or a page past the last one the index can reach."""
@@ -75,7 +77,13 @@ class SearchState:
         except InvalidFilter as exc:
             raise BadParameter(exc.parameter, str(exc)) from exc
         return cls(
-            q=q.strip(), filters=chosen, sort=sort, page=page, lang=lang, open_only=open_only
+            q=q.strip(),
+            filters=chosen,
+            sort=sort,
+            page=page,
+            lang=lang,
+            open_only=open_only,
+            correct=correct,
         )
 
     @property
@@ -95,6 +103,8 @@ class SearchState:
             pairs += [_pair(name, value) for value in self.filters.get(name, ())]
         if self.open_only:
             pairs.append("open=true")
+        if not self.correct and self.q:
+            pairs.append("correct=false")
         if self.sort is not None:
             pairs.append(_pair("sort", self.sort))
         if self.page > 1:
@@ -139,8 +149,8 @@ class SearchState:
 
         return url
 
-    def with_query(self, q: str) -> SearchState:
-        return replace(self, q=q, page=1)
+    def with_query(self, q: str, *, correct: bool = True) -> SearchState:
+        return replace(self, q=q, page=1, correct=correct)
 
     def without_filters(self) -> SearchState:
         return replace(self, filters={}, open_only=False, page=1)
@@ -359,6 +369,38 @@ def pages(total: int, page: int, per_page: int = PER_PAGE, around: int = 2) -> P
 def leaf_subjects(codes: Sequence[str]) -> list[str]:
     """The most specific of a course's discipline codes (a category only when it is all)."""
     return [c for c in codes if not any(o != c and o.startswith(c) for o in codes)]
+
+
+# --- help when a search finds little ------------------------------------------------------
+
+
+@dataclass
+class Offer:
+    """Another search offered on the page (``app.search.suggest``): a close spelling
+    (``spelling``), the learner's own words back (``original``) or a discipline."""
+
+    reason: str
+    query: str
+    label: Text
+    total: int
+    href: str
+
+
+def offers(state: SearchState, suggestions: Sequence[Suggestion], lang: str) -> list[Offer]:
+    """The page's links for the search answer's suggestions, in its order."""
+    found = []
+    for suggestion in suggestions:
+        if suggestion.reason == "discipline":
+            code = suggestion.filters["subject"][0]
+            target = SearchState(filters={"subject": (code,)}, lang=state.lang)
+            label = value_label("subject", code, suggestion.label, lang)
+        else:
+            target = state.with_query(suggestion.query, correct=suggestion.reason != "original")
+            label = guessed(suggestion.query, lang)
+        found.append(
+            Offer(suggestion.reason, suggestion.query, label, suggestion.total, target.url())
+        )
+    return found
 
 
 # --- course cards -------------------------------------------------------------------------

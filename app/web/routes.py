@@ -104,6 +104,7 @@ class ResultsQuery(BaseModel):
     source: list[str] = Field(default_factory=list)
     teacher: list[str] = Field(default_factory=list)
     open: bool = False
+    correct: bool = True
     lang: Literal["zh", "en"] | None = None
 
 
@@ -125,6 +126,7 @@ def search_page(
             filters=filters,
             lang=params.lang,
             open_only=params.open,
+            correct=params.correct,
         )
     except results.BadParameter as exc:
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc
@@ -142,6 +144,7 @@ def search_page(
                 open_only=search.open_only,
                 labels=labels,
                 vocabulary=state.settings.search_vocabulary(),
+                correct=search.correct,
             )
         browse = None
         if answer.total == 0:
@@ -160,6 +163,8 @@ def search_page(
             "search": search,
             "result": answer,
             "cards": [results.card(hit, page_lang) for hit in answer.hits],
+            "offers": results.offers(search, answer.suggestions, page_lang),
+            "corrected": results.guessed(answer.corrected_query or "", page_lang),
             "facets": results.facet_groups(search, answer.facets, page_lang),
             "chips": results.chips(search, answer.facets, page_lang),
             "open_switch": results.open_switch(search, answer.facets),

@@ -31,6 +31,12 @@ COURSES = [
     ("思想道德与法治", "钱七", "理想信念与法治素养。"),
     ("思想道德修养与法律基础", "孙八", "2018 年版教材。"),
     ("工程制图", "周九", "投影与三视图。"),
+    # 生化, 物化 and AI导论: before they were written out, nothing was found.
+    ("生物化学", "吴十", "蛋白质、酶与代谢。"),
+    ("物理化学", "郑一", "热力学与动力学。"),
+    ("人工智能导论", "冯二", "搜索、知识表示与机器学习。"),
+    ("化学导论", "陈三", "物质的组成与变化。"),
+    ("生物学导论", "褚四", "细胞与生命活动。"),
 ]
 
 
@@ -75,7 +81,15 @@ def test_gao_shu_finds_advanced_mathematics_before_teachers_surnamed_gao(
 @pytest.mark.usefixtures("indexed")
 @pytest.mark.parametrize(
     ("query", "title"),
-    [("线代", "线性代数"), ("马原", "马克思主义基本原理"), ("高等数学", "高等数学（上）")],
+    [
+        ("线代", "线性代数"),
+        ("马原", "马克思主义基本原理"),
+        ("高等数学", "高等数学（上）"),
+        ("生化", "生物化学"),
+        ("物化", "物理化学"),
+        ("AI导论", "人工智能导论"),
+        ("ai导论", "人工智能导论"),
+    ],
 )
 def test_abbreviations_find_their_course_first(client: TestClient, query: str, title: str) -> None:
     assert _titles(client, query)[0] == title

@@ -38,6 +38,8 @@ PAGES: dict[str, Callable[[DemoSite], str]] = {
     "results": lambda _site: "/search?q=计算机",
     "results-filtered": lambda _site: "/search?q=数据&level=undergraduate&sort=newest&page=2",
     "empty-results": lambda _site: "/search?q=zzqx%20qqzv",
+    "corrected-results": lambda _site: "/search?q=操做系统",
+    "did-you-mean": lambda _site: "/search?q=操做系统&correct=false&lang=en",
     "course": lambda site: f"/courses/{site.stored('video/mp4').resource_id}",
     "course-pdf": lambda site: f"/courses/{site.stored('application/pdf').resource_id}",
     "course-en": lambda site: f"/courses/{site.stored('video/mp4').resource_id}?lang=en",

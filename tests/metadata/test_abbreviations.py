@@ -31,6 +31,8 @@ EVERYDAY = {
     "计网": "计算机网络",
     "离散": "离散数学",
     "大英": "大学英语",
+    "生化": "生物化学",
+    "物化": "物理化学",
 }
 
 
@@ -71,6 +73,14 @@ def test_latin_abbreviations_are_left_to_meilisearch_synonyms() -> None:
     """Meilisearch finds a Latin word's synonyms itself, ranked as the word."""
     assert BUILT_IN.expand("OS") == "OS"
     assert BUILT_IN.synonyms()["os"] == ["操作系统", "operating systems"]
+
+
+def test_a_latin_abbreviation_glued_to_chinese_is_written_out() -> None:
+    """Meilisearch cuts AI导论 into ai and 导论 but finds no synonym of a part of a word."""
+    assert BUILT_IN.expand("AI导论") == "人工智能 导论"
+    assert BUILT_IN.expand("ai导论") == "人工智能 导论"
+    assert BUILT_IN.expand("AI") == "AI", "alone, Meilisearch's synonyms find it"
+    assert BUILT_IN.expand("Python程序设计") == "Python程序设计", "no abbreviation: as typed"
 
 
 def test_subject_names_find_each_other_both_ways() -> None:
