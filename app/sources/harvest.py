@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.catalogue import service as catalogue
@@ -175,6 +177,41 @@ def release(engine: Engine, source_id: int, owner: str) -> None:
         repository.release_lease(session, source_id, owner=owner)
 
 
+@contextlib.asynccontextmanager
+async def holding(engine: Engine, source_id: int, owner: str, seconds: int) -> AsyncIterator[None]:
+    """Hold the source's lease while the body runs: claimed, renewed every third of its
+    length, released at the end.
+
+    Renewal does not wait for the work to make progress (one answer may take longer than
+    the lease), so a live worker keeps its source, and a dead one stops renewing: its
+    lease runs out and another worker takes the source over.  Raises ``SourceBusy`` when
+    another live worker holds it.
+    """
+    if not claim(engine, source_id, owner, seconds):
+        raise SourceBusy(f"source {source_id} is being harvested by another worker")
+    keeper = asyncio.create_task(_keep(engine, source_id, owner, seconds))
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        release(engine, source_id, owner)
+
+
+async def _keep(engine: Engine, source_id: int, owner: str, seconds: int) -> None:
+    while True:
+        await asyncio.sleep(seconds / 3)
+        until = utcnow() + timedelta(seconds=seconds)
+        try:
+            with session_scope(engine) as session:
+                kept = repository.extend_lease(session, source_id, owner=owner, until=until)
+        except SQLAlchemyError as exc:  # the database is away: pages cannot be stored either
+            log.warning("lease of source %s not renewed, will retry: %s", source_id, exc)
+            continue
+        if not kept:  # the run stops at its next page (LeaseLost)
+            log.warning("source %s was taken over by another worker", source_id)
+            return
+
+
 # --- dates ------------------------------------------------------------------------------------
 
 
@@ -236,12 +273,8 @@ async def harvest(
     Raises ``SourceBusy`` when another live worker holds the source.
     """
     job = _Harvest(engine, source_id, options or HarvestOptions(), owner or worker_id(), progress)
-    if not claim(engine, source_id, job.owner, job.options.lease_seconds):
-        raise SourceBusy(f"source {source_id} is being harvested by another worker")
-    try:
+    async with holding(engine, source_id, job.owner, job.options.lease_seconds):
         return await job.run(full=full)
-    finally:
-        release(engine, source_id, job.owner)
 
 
 class _Harvest:
@@ -324,12 +357,9 @@ class _Harvest:
 
     def _on_retry(self, reason: str, delay: float) -> None:
         self.event("retry", f"{reason}; waited {delay:.1f} s")
-        # Hold the source through the wait, so no other worker takes it meanwhile.
-        with session_scope(self.engine) as session:
-            self._renew_lease(session, extra=delay)
 
-    def _renew_lease(self, session: Session, *, extra: float = 0.0) -> None:
-        until = utcnow() + timedelta(seconds=self.options.lease_seconds + extra)
+    def _renew_lease(self, session: Session) -> None:
+        until = utcnow() + timedelta(seconds=self.options.lease_seconds)
         if not repository.extend_lease(session, self.source_id, owner=self.owner, until=until):
             raise LeaseLost(f"another worker took over source {self.slug or self.source_id}")
 
