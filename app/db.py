@@ -91,20 +91,19 @@ def taking_turns(engine: Engine, name: str) -> Iterator[None]:
 
     Work that must not run twice at once (following the journal into the search index)
     takes turns through it, however many app and worker processes there are.
-    PostgreSQL: a session-level advisory lock on a connection of its own, released at
-    the end or when the process dies with its connection.  SQLite: an ``flock`` on a
-    file beside the database (SQLite only serves processes of one box).
+    PostgreSQL: a transaction-scoped advisory lock in a transaction of its own, open for
+    the duration, released when it ends or when the process dies with its connection (a
+    pooler in transaction mode keeps such a lock on one server connection).  SQLite: an
+    ``flock`` on a file beside the database (SQLite only serves processes of one box).
     """
     if engine.dialect.name == "postgresql":
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-            connection.commit()
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                connection.rollback()  # nothing was written through it
         return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from sqlmodel import col, func, select
 
 from app.catalogue.models import JournalEntry, Resource
 from app.catalogue.service import resource_id_for
-from app.db import session_scope
+from app.db import session_scope, taking_turns
 from app.demo.corpus import generate_corpus
 from app.search.gateway import SearchIndex
 from app.settings import Settings
@@ -71,6 +72,24 @@ def test_serve_with_several_workers_refuses_sqlite(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "--workers needs PostgreSQL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_work_that_must_not_run_twice_at_once_takes_turns(engine: Engine) -> None:
+    """The search indexers and migrations of every process hold one lock by name."""
+    order: list[str] = []
+
+    def second() -> None:
+        with taking_turns(engine, "test-turns"):
+            order.append("second")
+
+    with taking_turns(engine, "test-turns"):
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive(), "the second holder did not wait for the first"
+        order.append("first")
+    thread.join(30)
+    assert order == ["first", "second"]
 
 
 # --- two app processes and two workers on PostgreSQL ----------------------------------------
