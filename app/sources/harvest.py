@@ -142,11 +142,15 @@ def _holder_is_gone(owner: str) -> bool:
     return False
 
 
-def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
+def claim(
+    engine: Engine, source_id: int, owner: str, seconds: int, *, if_due: bool = False
+) -> bool:
     """Take the source's lease if it is free, ours, run out, or held by a dead process.
 
     A compare-and-swap on the lease columns, so two workers (on PostgreSQL, on several
-    hosts) can never both win.
+    hosts) can never both win.  ``if_due``: only while the source's next harvest is due,
+    so a worker that read the due sources before another finished one does not harvest
+    it again at once.
     """
     with session_scope(engine) as session:
         source = repository.get_source(session, source_id)
@@ -169,6 +173,7 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
             held_by=held_by,
             owner=owner,
             until=now + timedelta(seconds=seconds),
+            due_at=now if if_due else None,
         )
 
 
@@ -178,16 +183,18 @@ def release(engine: Engine, source_id: int, owner: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def holding(engine: Engine, source_id: int, owner: str, seconds: int) -> AsyncIterator[None]:
+async def holding(
+    engine: Engine, source_id: int, owner: str, seconds: int, *, if_due: bool = False
+) -> AsyncIterator[None]:
     """Hold the source's lease while the body runs: claimed, renewed every third of its
     length, released at the end.
 
     Renewal does not wait for the work to make progress (one answer may take longer than
     the lease), so a live worker keeps its source, and a dead one stops renewing: its
     lease runs out and another worker takes the source over.  Raises ``SourceBusy`` when
-    another live worker holds it.
+    another live worker holds it (or, ``if_due``, when it is no longer due).
     """
-    if not claim(engine, source_id, owner, seconds):
+    if not claim(engine, source_id, owner, seconds, if_due=if_due):
         raise SourceBusy(f"source {source_id} is being harvested by another worker")
     keeper = asyncio.create_task(_keep(engine, source_id, owner, seconds))
     try:
@@ -267,14 +274,24 @@ async def harvest(
     options: HarvestOptions | None = None,
     progress: ProgressHook | None = None,
     owner: str | None = None,
+    scheduled: bool = False,
 ) -> HarvestRun:
     """Harvest one source; returns the finished run (succeeded, partial or failed).
 
-    Raises ``SourceBusy`` when another live worker holds the source.
+    ``scheduled``: a harvest found due by a scheduler.  It starts only while the source
+    is still due, and schedules the next one before letting the source go, so another
+    worker that read the due sources meanwhile does not harvest it again at once.
+    Raises ``SourceBusy`` when another live worker holds the source (or, ``scheduled``,
+    when it is no longer due).
     """
     job = _Harvest(engine, source_id, options or HarvestOptions(), owner or worker_id(), progress)
-    async with holding(engine, source_id, job.owner, job.options.lease_seconds):
-        return await job.run(full=full)
+    lease = job.options.lease_seconds
+    async with holding(engine, source_id, job.owner, lease, if_due=scheduled):
+        run = await job.run(full=full)
+        if scheduled:
+            with session_scope(engine) as session:
+                service.schedule_next(session, source_id)
+        return run
 
 
 class _Harvest:
