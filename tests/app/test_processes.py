@@ -154,7 +154,7 @@ def colleges() -> Iterator[list[HostileProvider]]:
         yield [
             stack.enter_context(
                 HostileProvider(
-                    "normal", host=f"127.0.0.{10 + n}", count=COUNT, page_size=10, page_delay=0.4
+                    "normal", host=f"127.0.0.{10 + n}", count=COUNT, page_size=10, page_delay=0.25
                 )
             )
             for n in range(SOURCES)
