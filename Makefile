@@ -57,7 +57,9 @@ bench: install
 	$(BIN)/python -m bench.objects
 	$(BIN)/python -m bench.sitemap
 	$(BIN)/python -m bench.stats
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.relevance
+	$(BIN)/python -m bench.observability
 
 # After changing the pages' text: extract it (babel.cfg) and update both catalogues, then
 # translate the new entries of app/web/locale/zh_CN (tests/web/test_i18n.py names any missing).

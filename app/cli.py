@@ -21,6 +21,7 @@ from typing import Any
 from app import migrate
 from app.db import make_engine, session_scope
 from app.errors import AppError
+from app.observability import logs
 from app.settings import Settings, get_settings
 from app.sources.models import HarvestRun
 from metadata.readers import READERS
@@ -451,6 +452,95 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# -- backup and restore --------------------------------------------------------------------
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from app.backup import service as backup  # noqa: PLC0415
+
+    folder = Path(args.dir)
+    result = backup.back_up(
+        settings, folder, force=args.force, include_objects=not args.no_objects, say=_print
+    )
+    manifest, report = result.manifest, result.objects
+    copied = (
+        f"{report.copied} copied, {report.reused} already in the backup"
+        if manifest.objects.included
+        else "listed only (--no-objects)"
+    )
+    _print(
+        f"backup of migration {manifest.alembic_revision} at journal serial "
+        f"{manifest.journal_serial} written to {folder}: {manifest.counts.get('resources', 0)} "
+        f"resources, {report.listed} objects ({report.bytes:,} bytes) {copied}"
+    )
+    if report.problems:
+        for line in report.problems[:20]:
+            _print(f"  not backed up: {line}")
+        _print(
+            f"{len(report.problems)} objects the database references were not backed up;"
+            " `coursefed objects verify` re-fetches them"
+        )
+        return 2
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from app import jobs  # noqa: PLC0415
+    from app.backup import service as backup  # noqa: PLC0415
+
+    result = backup.restore(settings, Path(args.dir), force=args.force, say=_print)
+    manifest, report = result.manifest, result.objects
+    _print(
+        f"restored migration {manifest.alembic_revision} at journal serial "
+        f"{manifest.journal_serial} from a backup of {manifest.created_at}: "
+        f"{report.listed} objects ({report.copied} put into S3, {report.reused} there already)"
+    )
+    if args.reindex:
+        if result.needs_upgrade:
+            migrate.upgrade(settings)
+            _print(f"database upgraded to migration {migrate.head()}")
+        count = jobs.rebuild_search(make_engine(settings), settings)
+        _print(f"search index {settings.meili_index} rebuilt: {count} documents")
+        return 0
+    steps = ["`coursefed db upgrade`"] if result.needs_upgrade else []
+    steps.append("`coursefed reindex` (the search index is rebuilt from the database)")
+    _print("next: run " + ", then ".join(steps))
+    return 0
+
+
+def _add_backup_commands(sub: Any) -> None:
+    """``backup`` and ``restore``."""
+    p = sub.add_parser(
+        "backup", help="copy the database, its files in S3 and the settings into a directory"
+    )
+    p.add_argument("dir", help="a new or empty directory")
+    p.add_argument(
+        "--no-objects",
+        action="store_true",
+        help="list the files (key, size, sha256) without copying their bytes: for a bucket"
+        " that is backed up or replicated on its own",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty directory, e.g. over the last backup (files already there"
+        " with the right sha256 are not read from S3 again)",
+    )
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a backup into an empty deployment")
+    p.add_argument("dir", help="a directory `coursefed backup` wrote")
+    p.add_argument(
+        "--force", action="store_true", help="replace a database that holds data already"
+    )
+    p.add_argument(
+        "--reindex",
+        action="store_true",
+        help="then bring the schema up to date and rebuild the search index",
+    )
+    p.set_defaults(handler=cmd_restore)
+
+
 # -- the institution authority ------------------------------------------------------------
 
 
@@ -794,6 +884,12 @@ def _add_institution_commands(sub: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursefed", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="text lines for people, or one JSON object a line for a log collector"
+        " (default: COURSEFED_LOG_FORMAT, else text)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("objects", help="fetch, list and verify the files records point at")
@@ -879,15 +975,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_reindex)
 
+    _add_backup_commands(sub)
     _add_serving_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    try:
+        settings = get_settings()
+    except Exception as exc:  # a bad setting: one clear line (pydantic names it)
+        if args.debug:
+            raise
+        sys.stderr.write(f"coursefed: error: {exc}\n")
+        return 1
+    logs.configure(
+        args.log_format or settings.log_format, logging.DEBUG if args.debug else logging.INFO
     )
     if not args.debug:
         # One line per HTTP request to Meilisearch or a repository is noise for a user.
@@ -900,7 +1003,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     try:
-        settings = get_settings()
         handler: Handler = args.handler
         return handler(args, settings)
     except KeyboardInterrupt:

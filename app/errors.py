@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.observability.logs import REQUEST_ID
+
 log = logging.getLogger(__name__)
 
 
@@ -177,8 +179,10 @@ def install_error_handlers(app: FastAPI, pages: PageErrors | None = None) -> Non
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        # Answered outside the app's middleware: the request id is added here.
+        request_id = REQUEST_ID.get()
         return JSONResponse(
             error_body("internal_error", "an unexpected error occurred; it has been logged"),
             status_code=500,
-            headers=UNEXPECTED_ERROR_HEADERS,
+            headers=UNEXPECTED_ERROR_HEADERS | ({"X-Request-ID": request_id} if request_id else {}),
         )

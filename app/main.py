@@ -22,6 +22,8 @@ from app.oai import routes as oai_routes
 from app.objects import routes as object_routes
 from app.objects.cache import BlobCache
 from app.objects.store import ObjectStore
+from app.observability import routes as observability_routes
+from app.observability.requests import RequestIdMiddleware
 from app.publication import routes as publication_routes
 from app.search import routes as search_routes
 from app.search.gateway import SearchIndex
@@ -85,7 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: the edge adds its headers to the answer as compressed.
     app.add_middleware(Compression)
     app.add_middleware(EdgeMiddleware, settings=settings)
+    # Outermost of ours: a refusal at the edge carries its request id too.
+    app.add_middleware(RequestIdMiddleware)
+    # Downloads and searches are most of the traffic: their routes are matched first.
+    app.include_router(object_routes.router)
     app.include_router(health.router)
+    app.include_router(observability_routes.router)
     app.include_router(search_routes.router)
     app.include_router(catalogue_routes.router)
     app.include_router(institution_routes.router)
@@ -94,7 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(publication_routes.router)
     app.include_router(publication_routes.feeds)
     app.include_router(stats_routes.router)
-    app.include_router(object_routes.router)
     app.include_router(oai_routes.router)
     app.include_router(key_routes.router)
     app.include_router(web_routes.router)

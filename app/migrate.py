@@ -39,6 +39,18 @@ def head() -> str | None:
     return ScriptDirectory.from_config(alembic_config_for_scripts()).get_current_head()
 
 
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (not one of a newer coursefed)."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.util.exc import CommandError  # noqa: PLC0415
+
+    scripts = ScriptDirectory.from_config(alembic_config_for_scripts())
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def alembic_config_for_scripts() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -28,6 +28,7 @@ from limits.errors import StorageError
 from starlette.types import Scope
 
 from app.errors import AppError
+from app.observability.metrics import RATE_LIMIT_REFUSALS
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class Limiter:
             return True
 
     async def _refuse(self, item: RateLimitItem, kind: Kind, identity: str) -> None:
+        RATE_LIMIT_REFUSALS.labels(kind).inc()
         try:
             reset = (await self._strategy.get_window_stats(item, kind, identity)).reset_time
             wait = max(1, math.ceil(reset - time.time()))

@@ -25,6 +25,9 @@ def config(app: Any, *, host: str, port: int, log_level: str = "info") -> uvicor
         # Uvicorn would believe X-Forwarded-For from loopback; the app decides whom to
         # believe (COURSEFED_TRUSTED_PROXIES, app/ratelimit.py) from the real peer.
         proxy_headers=False,
+        # Uvicorn's lines go through the root logger coursefed configured
+        # (app.observability.logs): the same format, with the request id.
+        log_config=None,
     )
 
 

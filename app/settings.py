@@ -283,6 +283,23 @@ class Settings(BaseSettings):
         " feed, snapshot, objects and OAI",
     )
 
+    # Operators: /metrics and the logs (app/observability/)
+    metrics_allow: str = Field(
+        default="127.0.0.0/8,::1",
+        description="comma-separated client networks /metrics answers (empty: none; the"
+        " client is found as for rate limits, through COURSEFED_TRUSTED_PROXIES)",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="a bearer token that opens /metrics from any address (for a Prometheus"
+        " outside the allowed networks)",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: a line for people; json: one JSON object a line, for a log"
+        " collector (`--log-format` wins)",
+    )
+
     @field_validator(
         "rate_limit_search",
         "rate_limit_oai",
@@ -302,7 +319,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r}: use the form 600/minute or 10/second;600/hour") from exc
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
         for item in filter(None, (part.strip() for part in value.split(","))):

@@ -74,15 +74,16 @@ def live_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
 
 
 @contextlib.contextmanager
-def serving(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve an ASGI app as ``coursefed serve`` does (plain uvicorn, X-Forwarded-For not
-    believed), in a thread on loopback; yields its base URL."""
+def serving(app: Any, port: int | None = None, log_level: str = "warning") -> Iterator[str]:
+    """Serve an ASGI app as ``coursefed serve`` does (``app.server``'s uvicorn: X-Forwarded-For
+    not believed, its lines through the root logger), in a thread on loopback; yields its
+    base URL."""
     import uvicorn  # noqa: PLC0415 - only the tests that serve an app need it
 
+    from app import server as app_server  # noqa: PLC0415
+
     port = port or free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
-    )
+    config = app_server.config(app, host="127.0.0.1", port=port, log_level=log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

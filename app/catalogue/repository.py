@@ -109,6 +109,13 @@ def get_cursor(session: Session, name: str) -> int:
     return cursor.serial if cursor else 0
 
 
+def cursors_named_like(session: Session, prefix: str, suffix: str = "") -> list[Cursor]:
+    """Cursors whose name starts with ``prefix`` and ends with ``suffix`` (plain names of
+    our own, without ``%`` or ``_``)."""
+    statement = select(Cursor).where(col(Cursor.name).like(f"{prefix}%{suffix}"))
+    return list(session.exec(statement.order_by(col(Cursor.name))).all())
+
+
 def set_cursor(session: Session, name: str, serial: int) -> None:
     cursor = session.get(Cursor, name)
     if cursor is None:

@@ -11,6 +11,7 @@ used (``random``, ``randrange``, ``choice``, ``choices`` with cumulative weights
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
@@ -1129,10 +1130,20 @@ def generate_corpus(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> lis
     are pinned (see ``_ANCHORS``), so even a tiny corpus holds the Chinese course
     计算机科学导论 and English courses about data.
     """
+    return list(iter_corpus(count, seed))
+
+
+def iter_corpus(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Iterator[DemoRecord]:
+    """The records of ``generate_corpus(count, seed)`` one at a time, in the same order,
+    made as they are asked for: a million records never sit in memory together."""
     if count < 0:
         raise ValueError("count must not be negative")
-    rng = random.Random(seed)
-    return [_make_record(rng, index) for index in range(count)]
+    return _records(count, random.Random(seed))
+
+
+def _records(count: int, rng: random.Random) -> Iterator[DemoRecord]:
+    for index in range(count):
+        yield _make_record(rng, index)
 
 
 def institution_by_slug(slug: str) -> Institution:

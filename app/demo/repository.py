@@ -14,15 +14,18 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from lxml import etree
 
 from app.demo.corpus import REPOSITORY_IDENTIFIER, DemoRecord, institution_by_slug
 from app.demo.xml import METADATA_FORMATS
 from app.oai.provider import (
+    Dissemination,
     FormatDescription,
     Item,
     Provider,
+    Repository,
     SetFilter,
     SetsPresent,
     parse_set,
@@ -152,6 +155,10 @@ class DemoStore:
         return METADATA_FORMATS[prefix].render(self._records[item.id]), None
 
 
+class RecordStore(Repository, Dissemination, Protocol):
+    """What a demo repository serves from: ``DemoStore`` or any store like it."""
+
+
 def _institution_name(slug: str) -> str:
     institution = institution_by_slug(slug)
     return f"{institution.name_zh} / {institution.name_en}"
@@ -161,19 +168,21 @@ class DemoRepository(Provider):
     """The OAI-PMH provider over ``records``; ``handle`` turns request arguments into a response.
 
     ``base_url`` may be left empty for a repository handed to ``DemoRepositoryServer``,
-    which fills in the URL it serves on (a port is only known once bound).
+    which fills in the URL it serves on (a port is only known once bound).  ``store``
+    serves another store than records in memory (e.g. a benchmark's records on disk).
     """
 
     def __init__(
         self,
-        records: Iterable[DemoRecord],
+        records: Iterable[DemoRecord] = (),
         base_url: str = "",
         page_size: int = 100,
         *,
         compression: Sequence[str] = (),
         clock: Callable[[], datetime] | None = None,
+        store: RecordStore | None = None,
     ) -> None:
-        store = DemoStore(records)
+        store = DemoStore(records) if store is None else store
         super().__init__(
             store,
             TokenCodec(_TOKEN_KEY),

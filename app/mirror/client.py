@@ -50,6 +50,8 @@ MAX_PAGE_BYTES = 256 * 1024 * 1024  # a change page of 5,000 full records is ten
 PAGE_DEADLINE = 300.0  # seconds for one change page, first byte to last
 SNAPSHOT_DEADLINE = 6 * 3600.0  # seconds for the whole snapshot
 FILTERABLE = ("subject", "level", "language", "source", "institution")
+CURSOR_PREFIX = "mirror-"
+UPSTREAM_SUFFIX = "-upstream"
 
 
 class MirrorError(Exception):
@@ -136,7 +138,9 @@ class Mirror:
             allowed, timeout=httpx.Timeout(120, connect=15), headers=headers
         )
         digest = hashlib.sha256(self.upstream.encode()).hexdigest()[:16]
-        self.cursor = f"mirror-{digest}"
+        self.cursor = f"{CURSOR_PREFIX}{digest}"
+        # The upstream's newest serial when last asked: how far behind this node is.
+        self.upstream_cursor = f"{self.cursor}{UPSTREAM_SUFFIX}"
         with session_scope(engine) as session:
             host = urlsplit(self.upstream).hostname or "upstream"
             existing = sources.find_source(session, f"mirror-{digest[:8]}")
@@ -183,11 +187,18 @@ class Mirror:
                 continue
             body = self._json(response)
             entries = body.get("entries", [])
+            self._note_upstream(body)
             if entries:
                 self._apply_changes(entries, int(body["last_serial"]), result)
             if not body.get("more"):
                 self._copy_objects(result)
                 return result
+
+    def _note_upstream(self, body: dict[str, Any]) -> None:
+        latest = body.get("latest_serial")
+        if isinstance(latest, int) and not isinstance(latest, bool) and latest >= 0:
+            with session_scope(self.engine) as session:
+                repository.set_cursor(session, self.upstream_cursor, latest)
 
     def _copy_objects(self, result: MirrorResult) -> None:
         if self.objects is None:

@@ -50,6 +50,7 @@ from app.objects.download import (
     object_client,
 )
 from app.objects.store import ObjectStore, ObjectStoreError
+from app.observability.metrics import OBJECT_FETCHES
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,7 @@ class Fetcher:
 
     async def _done(self, outcome: Outcome, report: FetchReport) -> None:
         self._leased.difference_update(outcome.job.row_ids)
+        OBJECT_FETCHES.labels(outcome.status).inc()
         rows = len(outcome.job.row_ids)
         if outcome.status == "stored":
             report.stored += 1

@@ -427,3 +427,9 @@ def object_counts(session: Session) -> list[tuple[str, str | None, int]]:
         .order_by(col(DigitalObject.status), col(DigitalObject.link_status))
     )
     return [(str(a), b, int(c)) for a, b, c in session.execute(statement)]
+
+
+def every_blob(session: Session) -> list[tuple[str, int, str]]:
+    """(sha256, size, media type) of every blob, in sha256 order (what a backup copies)."""
+    statement = select(Blob.sha256, Blob.size, Blob.media_type).order_by(col(Blob.sha256))
+    return [(str(a), int(b), str(c)) for a, b, c in session.execute(statement)]

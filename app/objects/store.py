@@ -430,6 +430,38 @@ class ObjectStore:
             size += len(chunk)
         return hasher.hexdigest(), size
 
+    def listing(self) -> Iterator[tuple[str, int]]:
+        """(sha256, size) of every content-addressed object in the bucket, as S3 lists them."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix="sha256/"
+        )
+        with self._translated("list"):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    name = item["Key"].rsplit("/", 1)[-1]
+                    if is_sha256(name) and item["Key"] == content_key(name):
+                        yield name, int(item["Size"])
+
+    def get_file(self, sha256: str, path: Path) -> tuple[str, int]:
+        """Write the stored bytes to ``path``; their actual sha256 and size.
+
+        The bytes go to a ``.partial`` file renamed at the end, so ``path`` never holds
+        half an object.
+        """
+        partial_path = path.with_name(path.name + ".partial")
+        hasher = hashlib.sha256()
+        size = 0
+        try:
+            with partial_path.open("wb") as out:
+                for chunk in self.open_range(sha256).chunks():
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            partial_path.replace(path)
+        finally:
+            partial_path.unlink(missing_ok=True)
+        return hasher.hexdigest(), size
+
     def delete(self, sha256: str) -> None:
         """Remove the object; removing one that is not there is not an error."""
         with self._translated("delete", sha256):

@@ -215,3 +215,11 @@ def index_lag(engine: Engine) -> int:
     """How many serials the search index is behind the journal."""
     with session_scope(engine) as session:
         return repository.last_serial(session) - repository.get_cursor(session, CURSOR)
+
+
+def forget_index(engine: Engine) -> None:
+    """Note that the search index holds nothing of this database (a restored one): the next
+    sync starts from the first serial, and ``coursefed reindex`` rebuilds it all at once."""
+    with session_scope(engine) as session:
+        repository.set_cursor(session, CURSOR, 0)
+        repository.set_cursor(session, MAPPING_CURSOR, 0)

@@ -11,6 +11,7 @@ from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
 from app.institutions import service as institutions
+from app.observability import metrics
 from app.search import service
 from app.search.gateway import SearchUnavailable
 from app.search.index_settings import MAX_TOTAL_HITS
@@ -43,6 +44,11 @@ def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchR
         message = f"results are available up to the {MAX_TOTAL_HITS:,}th; narrow the search"
         raise InvalidParameter([{"parameter": "page", "message": message}])
     filters = {name: getattr(params, name) for name in FILTERS if getattr(params, name)}
+    with metrics.SEARCH_API.time():
+        return _search(state, params, filters)
+
+
+def _search(state: StateDep, params: SearchParams, filters: dict[str, list[str]]) -> SearchResponse:
     try:
         return service.search(
             state.search,

@@ -29,6 +29,7 @@ from app.catalogue.normalise import normalise
 from app.clock import utcnow
 from app.db import session_scope
 from app.identity import node_id, self_harvest_reason
+from app.observability import metrics
 from app.settings import Settings
 from app.sources import repository, service
 from app.sources.models import HarvestRun
@@ -318,6 +319,7 @@ class _Harvest:
         self.pages_this_run = 0
         self.dropped_listed = 0
         self.repairs_seen: set[str] = set()
+        self.started = time.monotonic()
 
     def event(self, kind: str, detail: str) -> None:
         log.info("harvest %s: %s: %s", self.slug or self.source_id, kind, detail)
@@ -331,7 +333,7 @@ class _Harvest:
             self.slug, self.base_url = source.slug, source.base_url
             pinned = source.prefix_pinned
             allow_private = source.allow_private_network
-        started = time.monotonic()
+        started = self.started = time.monotonic()
         limit: str | None = None
         async with OAIClient(
             self.base_url,
@@ -638,6 +640,7 @@ class _Harvest:
             service.note_catalogue(session, run)
             repository.save(session, run)
         log.warning("harvest %s: %s", self.slug, reason)
+        self._count(run)
         return run
 
     def _finish(self, error: str | None) -> HarvestRun:
@@ -661,7 +664,21 @@ class _Harvest:
             self.slug, run.status, run.records_seen, run.records_added, run.records_updated,
             run.records_unchanged, run.records_deleted, run.records_failed,
         )  # fmt: skip
+        self._count(run)
         return run
+
+    def _count(self, run: HarvestRun) -> None:
+        """The finished run in the harvest metrics (after its commit)."""
+        records = {
+            "seen": run.records_seen,
+            "added": run.records_added,
+            "updated": run.records_updated,
+            "unchanged": run.records_unchanged,
+            "deleted": run.records_deleted,
+            "failed": run.records_failed,
+        }
+        seconds = time.monotonic() - self.started
+        metrics.harvest_finished(self.slug or str(self.source_id), run.status, records, seconds)
 
 
 def _in_order(previous: str | None, datestamps: list[str]) -> bool:

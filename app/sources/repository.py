@@ -4,8 +4,10 @@ conformance results."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.sources.models import ConformanceResult, FailedRecord, HarvestRun, Source
@@ -153,6 +155,56 @@ def running_since(session: Session, moment: datetime) -> list[tuple[str, Harvest
         .order_by(col(HarvestRun.started_at))
     )
     return [(slug, run) for slug, run in session.exec(statement).all()]
+
+
+LAST_RUN_COLUMNS = (
+    col(HarvestRun.status),
+    col(HarvestRun.started_at),
+    col(HarvestRun.finished_at),
+    col(HarvestRun.records_seen),
+    col(HarvestRun.records_added),
+    col(HarvestRun.records_updated),
+    col(HarvestRun.records_unchanged),
+    col(HarvestRun.records_deleted),
+    col(HarvestRun.records_failed),
+    col(HarvestRun.error),
+)
+
+
+def latest_finished_harvests(session: Session) -> list[tuple[Any, ...]]:
+    """Each source's newest finished harvest: its slug, then ``LAST_RUN_COLUMNS``.
+
+    Reads a few columns of one run per source (the newest run id per source, by the
+    runs' source index), never a run's events or issue counts.
+    """
+    newest = (
+        select(col(HarvestRun.source_id), func.max(HarvestRun.id).label("run_id"))
+        .where(HarvestRun.kind == "harvest", col(HarvestRun.finished_at).is_not(None))
+        .group_by(col(HarvestRun.source_id))
+        .subquery()
+    )
+    statement = (
+        sa_select(col(Source.slug), *LAST_RUN_COLUMNS)
+        .select_from(HarvestRun)
+        .join(newest, col(HarvestRun.id) == newest.c.run_id)
+        .join(Source, col(Source.id) == col(HarvestRun.source_id))
+        .order_by(col(Source.slug))
+    )
+    return [tuple(row) for row in session.execute(statement).all()]
+
+
+def last_success_times(session: Session) -> list[tuple[str, datetime]]:
+    """Each source's slug and when its newest harvest that listed everything finished
+    (as ``last_success`` counts one)."""
+    statement = (
+        select(col(Source.slug), func.max(HarvestRun.finished_at))
+        .join(HarvestRun, col(HarvestRun.source_id) == col(Source.id))
+        .where(HarvestRun.kind == "harvest")
+        .where(col(HarvestRun.status).in_(("succeeded", "partial")))
+        .where(col(HarvestRun.error).is_(None), col(HarvestRun.finished_at).is_not(None))
+        .group_by(col(Source.slug))
+    )
+    return [(slug, moment) for slug, moment in session.exec(statement).all() if moment]
 
 
 # --- failed records ------------------------------------------------------------------------------

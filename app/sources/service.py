@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -219,6 +219,40 @@ def runs_older_than(session: Session, seconds: float) -> list[tuple[str, Harvest
     A run whose process died counts too, until the source's next harvest resumes it.
     """
     return repository.running_since(session, utcnow() - timedelta(seconds=seconds))
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """A source's newest finished harvest, in figures (for monitoring)."""
+
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    records: dict[str, int]
+
+
+def last_runs(session: Session) -> list[LastRun]:
+    """Every source's newest finished harvest, by slug."""
+    runs = []
+    for row in repository.latest_finished_harvests(session):
+        slug, status, started, finished, *counts, _error = row
+        names = ("seen", "added", "updated", "unchanged", "deleted", "failed")
+        runs.append(
+            LastRun(
+                source=slug,
+                status=status,
+                started_at=started,
+                finished_at=finished,
+                records=dict(zip(names, counts, strict=True)),
+            )
+        )
+    return runs
+
+
+def last_successes(session: Session) -> dict[str, datetime]:
+    """When each source's newest harvest that listed everything finished, by slug."""
+    return dict(repository.last_success_times(session))
 
 
 # --- conformance checks ----------------------------------------------------------------------

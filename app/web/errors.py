@@ -17,7 +17,18 @@ from app.web.templating import page_url, render
 
 # First path segments that are not pages: they answer JSON, XML or files.
 MACHINE_SEGMENTS = frozenset(
-    {"api", "oai", "feeds", "static", "docs", "redoc", "openapi.json", "healthz", "readyz"}
+    {
+        "api",
+        "oai",
+        "feeds",
+        "static",
+        "docs",
+        "redoc",
+        "openapi.json",
+        "healthz",
+        "readyz",
+        "metrics",
+    }
 )
 
 

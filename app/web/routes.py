@@ -24,6 +24,7 @@ from app.auth import rate_limited
 from app.deps import StateDep
 from app.errors import InvalidParameter, ServiceUnavailable
 from app.institutions import service as institutions
+from app.observability import metrics
 from app.publication import links as publication
 from app.search import service
 from app.search.gateway import SearchError
@@ -129,18 +130,19 @@ def search_page(
         raise InvalidParameter([{"parameter": exc.parameter, "message": str(exc)}]) from exc
     labels = {"institution": institutions.facet_labels(state.engine)}
     try:
-        answer = service.faceted_search(
-            state.search,
-            state.settings.meili_index,
-            q=search.q,
-            page=search.page,
-            per_page=results.PER_PAGE,
-            filters=search.filters,
-            sort=search.effective_sort,
-            open_only=search.open_only,
-            labels=labels,
-            vocabulary=state.settings.search_vocabulary(),
-        )
+        with metrics.SEARCH_PAGE.time():
+            answer = service.faceted_search(
+                state.search,
+                state.settings.meili_index,
+                q=search.q,
+                page=search.page,
+                per_page=results.PER_PAGE,
+                filters=search.filters,
+                sort=search.effective_sort,
+                open_only=search.open_only,
+                labels=labels,
+                vocabulary=state.settings.search_vocabulary(),
+            )
         browse = None
         if answer.total == 0:
             browse = service.overview(
