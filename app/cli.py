@@ -724,6 +724,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
     if args.workers > 1:
+        if args.log_format:
+            settings = settings.model_copy(update={"log_format": args.log_format})
         server.run_workers(settings, workers=args.workers)
     else:
         server.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -7,6 +7,8 @@ indexing, file fetching) runs once, in the supervising process, not once per wor
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 import uvicorn
@@ -38,10 +40,14 @@ def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
 
 def http_app() -> Any:
     """The app of one ``serve --workers`` process: settings from the environment, HTTP
-    only (the supervising process runs the scheduler)."""
+    only (the supervising process runs the scheduler), logging as the supervisor does."""
     from app.main import create_app  # noqa: PLC0415 - imported in the worker process
+    from app.observability import logs  # noqa: PLC0415
 
-    return create_app(get_settings().model_copy(update={"scheduler": False}))
+    settings = get_settings().model_copy(update={"scheduler": False})
+    logs.configure(settings.log_format, logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return create_app(settings)
 
 
 def run_workers(settings: Settings, *, workers: int, log_level: str = "info") -> None:
@@ -49,6 +55,10 @@ def run_workers(settings: Settings, *, workers: int, log_level: str = "info") ->
     ``settings.scheduler``, run the background work here, once, meanwhile."""
     from app import jobs  # noqa: PLC0415
     from app.db import make_engine  # noqa: PLC0415
+
+    # The worker processes read their settings from the environment: hand them the log
+    # format chosen here (``--log-format`` wins over the environment).
+    os.environ["COURSEFED_LOG_FORMAT"] = settings.log_format
 
     supervised = config(
         f"{__name__}:http_app", host=settings.host, port=settings.port, log_level=log_level

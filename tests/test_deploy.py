@@ -75,8 +75,9 @@ def test_every_process_shares_one_database_index_store_and_rate_limit(
     environments = {
         name: services[name]["environment"] for name in ("migrate", "coursefed", "worker")
     }
-    first = environments["coursefed"]
-    assert all(env == first for env in environments.values())
+    first = environments["migrate"]
+    for env in environments.values():
+        assert {name: env[name] for name in first} == first
     assert "@postgres:5432/" in first["COURSEFED_DATABASE_URL"]
     assert first["COURSEFED_MEILI_URL"] == "http://meilisearch:7700"
     assert first["COURSEFED_REDIS_URL"].startswith("redis://redis:")
@@ -105,3 +106,10 @@ def test_each_seaweed_volume_server_keeps_its_own_storage(compose: dict[str, Any
         assert f"-ip={name}" in services[name]["command"], "each registers under its own name"
     assert "-defaultReplication=001" in services["seaweed-master"]["command"]
     assert set(mounts) <= set(compose["volumes"])
+
+
+def test_the_http_processes_of_a_replica_count_metrics_together(compose: dict[str, Any]) -> None:
+    """prometheus-client's multiprocess mode wants a directory emptied before the processes
+    start: a tmpfs is empty whenever its container starts."""
+    app = _services(compose)["coursefed"]
+    assert app["environment"]["PROMETHEUS_MULTIPROC_DIR"] in app["tmpfs"]
