@@ -757,10 +757,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import create_app  # noqa: PLC0415
 
     settings = _listening(args, settings)
+    if args.workers > 1 and settings.resolved_database_url.startswith("sqlite"):
+        raise CLIError(
+            "--workers needs PostgreSQL (COURSEFED_DATABASE_URL): SQLite lets one process"
+            " write at a time; serve with one worker, or move the database to PostgreSQL"
+        )
     migrate.require_head(settings)
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
-    server.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if args.workers > 1:
+        if args.log_format:
+            settings = settings.model_copy(update={"log_format": args.log_format})
+        server.run_workers(settings, workers=args.workers)
+    else:
+        server.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 
@@ -798,6 +808,13 @@ def _add_serving_commands(sub: Any) -> None:
     """``serve`` and ``demo``, each with ``--host`` and ``--port``."""
     p = sub.add_parser("serve", help="serve the web app and API (and run due harvests)")
     p.add_argument("--no-scheduler", action="store_true", help="do not harvest in background")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="processes serving HTTP (default 1; more need PostgreSQL); background work"
+        " still runs once, in the supervising process",
+    )
     _add_listen_arguments(p)
     p.set_defaults(handler=cmd_serve)
 

@@ -8,12 +8,14 @@ mirror's snapshot and feed, the catalogue files): every query sees one state.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -81,3 +83,35 @@ def consistent_read(engine: Engine) -> Iterator[Session]:
                 yield session
         finally:
             connection.rollback()
+
+
+@contextmanager
+def taking_turns(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the lock ``name`` across every process using this database, waiting for it.
+
+    Work that must not run twice at once (following the journal into the search index)
+    takes turns through it, however many app and worker processes there are.
+    PostgreSQL: a transaction-scoped advisory lock in a transaction of its own, open for
+    the duration, released when it ends or when the process dies with its connection (a
+    pooler in transaction mode keeps such a lock on one server connection).  SQLite: an
+    ``flock`` on a file beside the database (SQLite only serves processes of one box).
+    """
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                connection.rollback()  # nothing was written through it
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield  # one process alone can reach this database
+        return
+    with Path(f"{database}.{name}.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)

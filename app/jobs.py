@@ -168,13 +168,12 @@ async def harvest_due(engine: Engine, settings: Settings, source_id: int) -> lis
 
     Sources that never announce deletions (``deletedRecord`` no or transient) are
     reconciled after their harvest when the last reconciliation is old enough.  Raises
-    ``SourceBusy`` when another worker is harvesting the source.  Indexing is left to
-    the indexer, which follows the journal on its own cadence.
+    ``SourceBusy`` when another worker is harvesting the source or has just harvested it.
+    Indexing is left to the indexer, which follows the journal on its own cadence.
     """
     options = HarvestOptions.from_settings(settings)
-    run = await harvest(engine, source_id, options=options)
+    run = await harvest(engine, source_id, options=options, scheduled=True)
     with session_scope(engine) as session:
-        sources.schedule_next(session, source_id)
         needs = sources.needs_reconciliation(session, source_id, settings.reconcile_interval_days)
     runs = [run]
     if run.status != "failed" and needs:

@@ -20,7 +20,17 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    command.upgrade(alembic_config(settings), revision)
+    """Bring the schema to ``revision``.  Processes that start together (replicas that
+    each run ``coursefed db upgrade``) take turns: the first migrates, the next ones
+    find the schema already there."""
+    from app.db import make_engine, taking_turns  # noqa: PLC0415
+
+    engine = make_engine(settings)
+    try:
+        with taking_turns(engine, "migrations"):
+            command.upgrade(alembic_config(settings), revision)
+    finally:
+        engine.dispose()
 
 
 def head() -> str | None:

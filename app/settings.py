@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     objects_check_sample: int = Field(
         default=50, description="source links re-checked per scheduler round"
     )
+    objects_lease_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="how long a fetcher holds the files it claimed; renewed while it works,"
+        " so a dead worker's files are due again once this has passed",
+    )
     objects_check_days: float = Field(
         default=30.0, description="a source link is re-checked after this many days"
     )

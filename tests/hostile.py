@@ -17,7 +17,8 @@ Modes (verbs a mode does not attack are answered as ``normal``):
 
 ``normal``
     A small valid repository over the demo corpus (``count`` records, ``page_size`` per
-    page): all six verbs, oai_dc and lom, resumption tokens (``app.demo.repository``).
+    page): all six verbs, oai_dc and lom, resumption tokens (``app.demo.repository``);
+    ``page_delay`` seconds pass before each ListRecords or ListIdentifiers page.
 ``trickle``
     Sends the status line, headers and the start of a valid ListRecords document at
     once (chunked transfer coding), then one byte (a space, legal between elements)
@@ -354,6 +355,8 @@ class HostileProvider:
         elif mode == "records" and verb != "Identify":
             await _send(writer, 200, self._records_response(request))
         else:
+            if self.page_delay and verb in LIST_VERBS:
+                await asyncio.sleep(self.page_delay)
             await _send(writer, 200, self._repository.handle(request.params))
 
     async def _stall(self, writer: asyncio.StreamWriter) -> None:

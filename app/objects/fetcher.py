@@ -13,8 +13,10 @@ records the outcome on every row that names the URL:
 * S3 unreachable: nothing is held against the object; the round stops and the rows
   wait ``objects_store_retry_seconds``.  Metadata harvesting never waits for objects.
 
-Rows are claimed with a compare-and-set on ``next_attempt_at`` (a lease), so several
-workers never download the same row at once.  Side effects precede the commit that
+Rows are claimed with a compare-and-set on ``next_attempt_at`` (a lease of
+``objects_lease_seconds``), so several workers never download the same row at once; the
+lease of every row still in the round is renewed while the round lives, and a dead
+worker's rows fall due again when theirs runs out.  Side effects precede the commit that
 records them, which is safe here: a content-addressed PUT is idempotent, and a crash
 before the commit just means the row is fetched again and found in S3.
 """
@@ -22,6 +24,7 @@ before the commit just means the row is fetched again and found in S3.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import tempfile
 from collections import Counter
@@ -34,6 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.clock import utcnow
 from app.db import session_scope
@@ -49,7 +53,8 @@ from app.objects.store import ObjectStore, ObjectStoreError
 from app.observability.metrics import OBJECT_FETCHES
 from app.settings import Settings
 
-LEASE = timedelta(minutes=15)
+log = logging.getLogger(__name__)
+
 MAX_BACKOFF = timedelta(days=1)
 WRITE_BATCH = 50  # outcomes per transaction
 
@@ -122,15 +127,38 @@ class Fetcher:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objects-writer")
         self._outcomes: list[Outcome] = []
         self._writing: asyncio.Future[None] | None = None
+        self._leased: set[int] = set()  # rows of the round without an outcome yet
 
     async def run(self, jobs: list[Job], report: FetchReport) -> None:
         self.spool.mkdir(parents=True, exist_ok=True)
+        self._leased = {row_id for job in jobs for row_id in job.row_ids}
+        keeper = asyncio.create_task(self._keep_leases())
         try:
             async with object_client(self.policy, timeout=self.settings.objects_timeout) as client:
                 await asyncio.gather(*(self._one(client, job, report) for job in jobs))
             await self._flush(wait=True)
         finally:
+            keeper.cancel()
             self._writer.shutdown(wait=True)
+
+    async def _keep_leases(self) -> None:
+        """Renew the lease of the rows still waiting or downloading, every third of it: a
+        round of slow downloads keeps its rows for as long as it lives.
+
+        The statement runs on the event loop's thread, where outcomes are noted, so a row
+        whose outcome is on its way to the writer is never renewed after it.
+        """
+        seconds = self.settings.objects_lease_seconds
+        while True:
+            await asyncio.sleep(seconds / 3)
+            if not self._leased:
+                continue
+            until = utcnow() + timedelta(seconds=seconds)
+            try:
+                with session_scope(self.engine) as session:
+                    repository.extend_object_leases(session, sorted(self._leased), until)
+            except SQLAlchemyError as exc:
+                log.warning("object leases not renewed, will retry: %s", exc)
 
     def _host(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
@@ -225,6 +253,7 @@ class Fetcher:
         return Outcome(job, "postpone", reason, next_attempt_at=utcnow() + wait)
 
     async def _done(self, outcome: Outcome, report: FetchReport) -> None:
+        self._leased.difference_update(outcome.job.row_ids)
         OBJECT_FETCHES.labels(outcome.status).inc()
         rows = len(outcome.job.row_ids)
         if outcome.status == "stored":
@@ -320,7 +349,8 @@ def claim(
     quota = settings.objects_source_max_bytes
     with session_scope(engine) as session:
         candidates = repository.due_objects(session, now, limit=limit, source_id=source_id)
-        taken = repository.lease_objects(session, [row.id for row in candidates], now, now + LEASE)
+        until = now + timedelta(seconds=settings.objects_lease_seconds)
+        taken = repository.lease_objects(session, [row.id for row in candidates], now, until)
         claimed = [row for row in candidates if row.id in taken]
         policies = repository.source_policies(session, {r.source_id for r in claimed})
         over = set() if quota is None else repository.sources_over_quota(session, quota)

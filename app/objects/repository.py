@@ -167,6 +167,18 @@ def lease_objects(
     return taken
 
 
+def extend_object_leases(session: Session, object_ids: Sequence[int], until: datetime) -> None:
+    """Move the lease of the pending rows of ``object_ids`` (a fetcher's own) to ``until``."""
+    for first in range(0, len(object_ids), LEASE_CHUNK):
+        session.execute(
+            update(DigitalObject)
+            .where(col(DigitalObject.id).in_(object_ids[first : first + LEASE_CHUNK]))
+            .where(col(DigitalObject.status) == "pending")
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def source_policies(
     session: Session, source_ids: set[int | None]
 ) -> dict[int | None, tuple[bool, int | None]]:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from app.catalogue import clusters, repository
 from app.catalogue.models import Resource
-from app.db import session_scope
+from app.db import session_scope, taking_turns
 from app.institutions import service as institutions
 from app.institutions.models import Institution
 from app.search import suggest
@@ -129,15 +129,24 @@ def sync_index(
 
     An index whose documents an older mapping made (``DOCUMENT_VERSION``) is rebuilt first,
     so a new field reaches every course, not only the ones that change.  ``vocabulary``
-    gives the index's synonyms (``Settings.search_vocabulary``).
+    gives the index's synonyms (``Settings.search_vocabulary``).  Indexers of every
+    process take turns: two reading the store at different moments could otherwise
+    leave the older state of a course in the index, after the newer one.
     """
+    with taking_turns(engine, f"search-index-{uid}"):
+        return _sync_index(engine, index, uid, batch_size=batch_size, vocabulary=vocabulary)
+
+
+def _sync_index(
+    engine: Engine, index: SearchIndex, uid: str, *, batch_size: int, vocabulary: Vocabulary
+) -> SyncResult:
     index.ensure_index(uid, index_settings(vocabulary))
     with session_scope(engine) as session:
         serial = repository.get_cursor(session, CURSOR)
         made_by = repository.get_cursor(session, MAPPING_CURSOR)
     if made_by != DOCUMENT_VERSION and serial > 0:
         log.info("search documents of mapping %s: rebuilding with %s", made_by, DOCUMENT_VERSION)
-        reindex(engine, index, uid, batch_size=batch_size, vocabulary=vocabulary)
+        _reindex(engine, index, uid, batch_size=batch_size, vocabulary=vocabulary)
         with session_scope(engine) as session:
             serial = repository.get_cursor(session, CURSOR)
         made_by = DOCUMENT_VERSION
@@ -202,6 +211,13 @@ def reindex(
     *before* the store is read, and the cursor is set back to it afterwards: changes made
     during the rebuild are then applied by the next sync (applying one twice is harmless).
     """
+    with taking_turns(engine, f"search-index-{uid}"):
+        return _reindex(engine, index, uid, batch_size=batch_size, vocabulary=vocabulary)
+
+
+def _reindex(
+    engine: Engine, index: SearchIndex, uid: str, *, batch_size: int, vocabulary: Vocabulary
+) -> int:
     with session_scope(engine) as session:
         serial = repository.last_serial(session)
     staging = f"{uid}-rebuild-{secrets.token_hex(4)}"

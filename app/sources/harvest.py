@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.catalogue import service as catalogue
@@ -141,11 +143,15 @@ def _holder_is_gone(owner: str) -> bool:
     return False
 
 
-def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
+def claim(
+    engine: Engine, source_id: int, owner: str, seconds: int, *, if_due: bool = False
+) -> bool:
     """Take the source's lease if it is free, ours, run out, or held by a dead process.
 
     A compare-and-swap on the lease columns, so two workers (on PostgreSQL, on several
-    hosts) can never both win.
+    hosts) can never both win.  ``if_due``: only while the source's next harvest is due,
+    so a worker that read the due sources before another finished one does not harvest
+    it again at once.
     """
     with session_scope(engine) as session:
         source = repository.get_source(session, source_id)
@@ -168,12 +174,50 @@ def claim(engine: Engine, source_id: int, owner: str, seconds: int) -> bool:
             held_by=held_by,
             owner=owner,
             until=now + timedelta(seconds=seconds),
+            due_at=now if if_due else None,
         )
 
 
 def release(engine: Engine, source_id: int, owner: str) -> None:
     with session_scope(engine) as session:
         repository.release_lease(session, source_id, owner=owner)
+
+
+@contextlib.asynccontextmanager
+async def holding(
+    engine: Engine, source_id: int, owner: str, seconds: int, *, if_due: bool = False
+) -> AsyncIterator[None]:
+    """Hold the source's lease while the body runs: claimed, renewed every third of its
+    length, released at the end.
+
+    Renewal does not wait for the work to make progress (one answer may take longer than
+    the lease), so a live worker keeps its source, and a dead one stops renewing: its
+    lease runs out and another worker takes the source over.  Raises ``SourceBusy`` when
+    another live worker holds it (or, ``if_due``, when it is no longer due).
+    """
+    if not claim(engine, source_id, owner, seconds, if_due=if_due):
+        raise SourceBusy(f"source {source_id} is being harvested by another worker")
+    keeper = asyncio.create_task(_keep(engine, source_id, owner, seconds))
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        release(engine, source_id, owner)
+
+
+async def _keep(engine: Engine, source_id: int, owner: str, seconds: int) -> None:
+    while True:
+        await asyncio.sleep(seconds / 3)
+        until = utcnow() + timedelta(seconds=seconds)
+        try:
+            with session_scope(engine) as session:
+                kept = repository.extend_lease(session, source_id, owner=owner, until=until)
+        except SQLAlchemyError as exc:  # the database is away: pages cannot be stored either
+            log.warning("lease of source %s not renewed, will retry: %s", source_id, exc)
+            continue
+        if not kept:  # the run stops at its next page (LeaseLost)
+            log.warning("source %s was taken over by another worker", source_id)
+            return
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -231,18 +275,24 @@ async def harvest(
     options: HarvestOptions | None = None,
     progress: ProgressHook | None = None,
     owner: str | None = None,
+    scheduled: bool = False,
 ) -> HarvestRun:
     """Harvest one source; returns the finished run (succeeded, partial or failed).
 
-    Raises ``SourceBusy`` when another live worker holds the source.
+    ``scheduled``: a harvest found due by a scheduler.  It starts only while the source
+    is still due, and schedules the next one before letting the source go, so another
+    worker that read the due sources meanwhile does not harvest it again at once.
+    Raises ``SourceBusy`` when another live worker holds the source (or, ``scheduled``,
+    when it is no longer due).
     """
     job = _Harvest(engine, source_id, options or HarvestOptions(), owner or worker_id(), progress)
-    if not claim(engine, source_id, job.owner, job.options.lease_seconds):
-        raise SourceBusy(f"source {source_id} is being harvested by another worker")
-    try:
-        return await job.run(full=full)
-    finally:
-        release(engine, source_id, job.owner)
+    lease = job.options.lease_seconds
+    async with holding(engine, source_id, job.owner, lease, if_due=scheduled):
+        run = await job.run(full=full)
+        if scheduled:
+            with session_scope(engine) as session:
+                service.schedule_next(session, source_id)
+        return run
 
 
 class _Harvest:
@@ -326,12 +376,9 @@ class _Harvest:
 
     def _on_retry(self, reason: str, delay: float) -> None:
         self.event("retry", f"{reason}; waited {delay:.1f} s")
-        # Hold the source through the wait, so no other worker takes it meanwhile.
-        with session_scope(self.engine) as session:
-            self._renew_lease(session, extra=delay)
 
-    def _renew_lease(self, session: Session, *, extra: float = 0.0) -> None:
-        until = utcnow() + timedelta(seconds=self.options.lease_seconds + extra)
+    def _renew_lease(self, session: Session) -> None:
+        until = utcnow() + timedelta(seconds=self.options.lease_seconds)
         if not repository.extend_lease(session, self.source_id, owner=self.owner, until=until):
             raise LeaseLost(f"another worker took over source {self.slug or self.source_id}")
 

@@ -18,7 +18,7 @@ from app.catalogue import service as catalogue
 from app.clock import utcnow
 from app.db import session_scope
 from app.sources import repository, service
-from app.sources.harvest import HarvestOptions, SourceBusy, claim, release, worker_id
+from app.sources.harvest import HarvestOptions, holding, worker_id
 from app.sources.models import HarvestRun
 from harvesters.net import AddressPolicy
 from harvesters.oai.client import OAIClient
@@ -41,13 +41,8 @@ async def reconcile(
 ) -> HarvestRun:
     """List every identifier of the source and tombstone ours that are missing."""
     options = options or HarvestOptions()
-    owner = worker_id()
-    if not claim(engine, source_id, owner, options.lease_seconds):
-        raise SourceBusy(f"source {source_id} is being harvested by another worker")
-    try:
+    async with holding(engine, source_id, worker_id(), options.lease_seconds):
         return await _reconcile(engine, source_id, max_share, force, options)
-    finally:
-        release(engine, source_id, owner)
 
 
 async def _reconcile(

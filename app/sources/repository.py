@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -42,10 +42,17 @@ def save(session: Session, row: Source | HarvestRun | ConformanceResult) -> None
 
 
 def take_lease(
-    session: Session, source_id: int, *, held_by: str | None, owner: str, until: datetime
+    session: Session,
+    source_id: int,
+    *,
+    held_by: str | None,
+    owner: str,
+    until: datetime,
+    due_at: datetime | None = None,
 ) -> bool:
     """Give the lease to ``owner`` if ``held_by`` still holds it: a compare-and-swap, so
-    of two workers (on several hosts) that saw the same holder only one wins."""
+    of two workers (on several hosts) that saw the same holder only one wins.  With
+    ``due_at``, only while the source's next harvest is due by then."""
     holder = col(Source.lease_owner)
     statement = (
         update(Source)
@@ -53,6 +60,9 @@ def take_lease(
         .where(holder.is_(None) if held_by is None else holder == held_by)
         .values(lease_owner=owner, lease_until=until)
     )
+    if due_at is not None:
+        due = col(Source.next_harvest_at)
+        statement = statement.where(or_(due.is_(None), due <= due_at))
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 

@@ -198,6 +198,25 @@ def test_a_source_is_never_harvested_by_two_workers(engine: Engine, serve: objec
     assert _harvest(engine, source_id).status == "succeeded"
 
 
+def test_a_worker_that_read_a_source_as_due_does_not_harvest_it_again_at_once(
+    engine: Engine, serve: object
+) -> None:
+    """Two workers read the due sources; the first harvests one and lets it go: the second,
+    claiming it a moment later, finds it no longer due and leaves it."""
+    url = serve(FaultyRepository(CORPUS))  # type: ignore[operator]
+    source_id = _source(engine, url)
+    assert _harvest(engine, source_id, scheduled=True).status == "succeeded"
+    with pytest.raises(SourceBusy):
+        _harvest(engine, source_id, scheduled=True)
+    with session_scope(engine) as session:
+        runs = session.exec(select(HarvestRun).where(HarvestRun.source_id == source_id)).all()
+        source = session.get(Source, source_id)
+    assert len(runs) == 1
+    assert source is not None and source.lease_owner is None
+    # Asked for by name (``coursefed harvest``), the source is harvested whenever it is.
+    assert _harvest(engine, source_id).status == "succeeded"
+
+
 def test_a_lease_held_by_a_dead_process_on_this_host_is_taken_over(
     engine: Engine, serve: object
 ) -> None:

@@ -7,8 +7,10 @@ keep them honest.  Nothing here is mocked: the bytes travel over loopback HTTP i
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -357,6 +359,30 @@ def test_a_row_read_as_due_by_two_fetchers_is_leased_to_one(
     later = now + timedelta(minutes=6)
     with session_scope(live_engine) as session:
         assert repository.lease_objects(session, seen[:2], later, later) == set(seen[:2])
+
+
+def test_a_download_longer_than_the_lease_keeps_its_row(
+    objects_live: Settings, live_engine: Engine, store: ObjectStore, files: ObjectServer
+) -> None:
+    """A live fetcher renews the lease of what it still works on: no other worker takes a
+    file while its slow download goes on."""
+    from app.objects.fetcher import claim  # noqa: PLC0415
+
+    settings = objects_live.model_copy(update={"objects_lease_seconds": 1.0})
+    source = add_source(live_engine, "college")
+    slow = files.serve("/slow.pdf", Reply(prefix=PDF, size=1000, delay=3.0))
+    publish(live_engine, source, 1, [slow])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(fetch, live_engine, settings, store)
+        deadline = time.monotonic() + 30
+        while not any(r.path == "/slow.pdf" for r in files.requests):
+            assert time.monotonic() < deadline, "the download never started"
+            time.sleep(0.05)
+        time.sleep(2.0)  # twice the lease, while the server is still silent
+        assert claim(live_engine, settings, limit=10) == [], "another fetcher took the file"
+        report = running.result(timeout=60)
+    assert report.outcomes["stored"] == 1
+    assert sum(1 for r in files.requests if r.path == "/slow.pdf") == 1
 
 
 def test_a_resource_shows_the_state_of_each_of_its_files(

@@ -1525,6 +1525,30 @@ def test_long_retry_after_keeps_the_source_leased(engine: Engine, repository: St
     assert stolen == [False], "another worker took the source while this run held it"
 
 
+def test_an_answer_slower_than_the_lease_keeps_the_source_leased(
+    engine: Engine, repository: Start
+) -> None:
+    """A repository that takes longer for one page than the lease lasts: the harvest is
+    alive, so its worker keeps the source (the lease is renewed while it waits)."""
+    lease = {"source_id": 0}
+    stolen: list[bool] = []
+    replay = own_identify(Replay())
+    replay.add([Reply(page([dc_record("oai:c:1", "Patience")]))], verb="ListRecords")
+
+    def handler(params: dict[str, str]) -> Reply:
+        if params.get("verb") == "ListRecords":
+            time.sleep(2.5)  # two and a half leases of one second
+            stolen.append(claim(engine, lease["source_id"], "other-host:4242", 600))
+        return replay(params)
+
+    url, _ = repository(handler)
+    lease["source_id"] = source_id = add_source(engine, url, slug="slow")
+    options = HarvestOptions(lease_seconds=1, timeout=10, max_retries=0)
+    run = asyncio.run(harvest(engine, source_id, options=options))
+    assert run.status == "succeeded", run.error
+    assert stolen == [False], "another worker took the source while this run held it"
+
+
 @pytest.mark.parametrize("response_date", ["2026-05-01T10:00:00.250Z", "2026-05-01T12:00:00+02:00"])
 def test_response_date_with_fractional_seconds_or_offset(
     engine: Engine, repository: Start, response_date: str
