@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -35,7 +36,7 @@ from app.search.documents import teachers
 from app.web import course_page
 from app.web.errors import render_error
 from app.web.i18n import pick, request_language
-from app.web.templating import render
+from app.web.templating import address_links, render
 from metadata.profile import ResourceRecord
 from metadata.urls import screen_urls
 from metadata.writers.jsonld import write_jsonld
@@ -77,6 +78,7 @@ def course_page_route(
         request,
         "course.html",
         {
+            **_canonical_links(base, lang, resource.id, resource.cluster_id, others),
             "record": record,
             "description": _meta_description(record, lang),
             "teachers": teachers(record),
@@ -91,6 +93,21 @@ def course_page_route(
             "api_url": f"/api/v1/resources/{resource_id}",
         },
     )
+
+
+def _canonical_links(
+    base: str,
+    lang: str,
+    resource_id: str,
+    cluster_id: str | None,
+    others: list[course_page.OtherRecord],
+) -> dict[str, Any]:
+    """A course several records describe has one address for search engines: the page of
+    the record search shows (its cluster's canonical one), in each language."""
+    if not cluster_id or cluster_id == resource_id or all(o.id != cluster_id for o in others):
+        return {}
+    page = f"{base}/courses/{quote(cluster_id, safe='/')}"
+    return address_links({"zh": page, "en": f"{page}?lang=en"}, lang)
 
 
 @router.api_route(

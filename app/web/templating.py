@@ -132,6 +132,14 @@ def language_links(request: Request, lang: str) -> dict[str, Any]:
         "other_lang": other,
         "other_html_lang": i18n.HTML_LANG[other],
         "switch_url": page_url(request, lang=other),
+        **address_links(versions, lang),
+    }
+
+
+def address_links(versions: Mapping[str, str], lang: str) -> dict[str, Any]:
+    """A page's canonical URL in ``lang`` and its ``hreflang`` alternates, from its address
+    in each language (the Chinese one is also ``x-default``)."""
+    return {
         "canonical_url": versions[lang],
         "alternates": [
             (i18n.HTML_LANG["zh"], versions["zh"]),

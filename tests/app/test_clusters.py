@@ -324,6 +324,27 @@ def test_the_course_page_lists_the_other_records(
     assert english.text.count(f'href="/courses/{own}"') == 1, "listed once, not as related"
 
 
+def test_every_record_of_a_course_names_the_canonical_page_to_search_engines(
+    client: TestClient, live_engine: Engine, live: Settings
+) -> None:
+    ids = _sources(live_engine)
+    own = _course(live_engine, ids, "college", 1, url=PAGE, description={"zh": "线性表"})
+    copy = _course(live_engine, ids, "aggregator", 1, url=PAGE)
+    assert _resource(client, copy)["duplicates_of"] == own
+    base = live.resolved_public_url
+    for shown in (own, copy):
+        zh = client.get(f"/courses/{shown}", params={"lang": "zh"}).text
+        assert f'<link rel="canonical" href="{base}/courses/{own}">' in zh
+        assert f'hreflang="en" href="{base}/courses/{own}?lang=en"' in zh
+        en = client.get(f"/courses/{shown}", params={"lang": "en"}).text
+        assert f'<link rel="canonical" href="{base}/courses/{own}?lang=en">' in en
+
+    with session_scope(live_engine) as session:
+        catalogue.delete(session, own)
+    alone = client.get(f"/courses/{copy}", params={"lang": "zh"}).text
+    assert f'<link rel="canonical" href="{base}/courses/{copy}">' in alone
+
+
 def test_oai_and_the_change_feed_keep_every_record(client: TestClient, live_engine: Engine) -> None:
     ids = _sources(live_engine)
     own = _course(live_engine, ids, "college", 1, url=PAGE)
