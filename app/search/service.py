@@ -68,6 +68,7 @@ def search_params(
             *(field.attribute for field in FILTERS.values() if field.facet),
             _OPEN_ATTRIBUTE,
         ],
+        "attributesToRetrieve": HIT_ATTRIBUTES,
         "attributesToCrop": ["descriptions"],
         "cropLength": 40,
         "attributesToHighlight": ["descriptions", "title_zh", "title_en"],
@@ -395,7 +396,12 @@ def overview(
     # hit counts stop at the index's maxTotalHits: its two counts add up to the catalogue.
     attributes = [FILTERS[name].attribute for name in facets]
     counts = {"q": "", "limit": 0, "facets": [*attributes, "has_objects"]}
-    latest = {"q": "", "limit": newest, "sort": sort_expression("newest")}
+    latest = {
+        "q": "",
+        "limit": newest,
+        "sort": sort_expression("newest"),
+        "attributesToRetrieve": HIT_ATTRIBUTES,
+    }
     try:
         summary, recent = index.multi_search(uid, [counts, latest])
     except IndexNotFound:
@@ -584,7 +590,12 @@ def courses(
     excluded = none_of("id", exclude)
     if excluded:
         expression.append(excluded)
-    params: dict[str, Any] = {"q": q, "limit": limit, "matchingStrategy": "last"}
+    params: dict[str, Any] = {
+        "q": q,
+        "limit": limit,
+        "matchingStrategy": "last",
+        "attributesToRetrieve": HIT_ATTRIBUTES,
+    }
     if expression:
         params["filter"] = expression
     try:
@@ -655,6 +666,34 @@ def _marked(text: str) -> str:
     marked = html.escape(text).replace("\x02", "<mark>").replace("\x03", "</mark>")
     # Chinese words are highlighted token by token; join neighbouring marks into one.
     return marked.replace("</mark><mark>", "")
+
+
+HIT_ATTRIBUTES = [
+    "id",
+    "title",
+    "title_zh",
+    "title_en",
+    "descriptions",
+    "description_languages",
+    "institution",
+    "institution_id",
+    "institution_zh",
+    "institution_en",
+    "teachers",
+    "subjects",
+    "subject_codes",
+    "level",
+    "languages",
+    "license",
+    "license_open",
+    "type",
+    "has_objects",
+    "url",
+    "provenances",
+]
+"""What a hit is made of (``_hit``): Meilisearch sends these alone, not the documents'
+search-only fields (pinyin, identifiers, keywords), which would make each answer several
+times larger to send and to parse."""
 
 
 def _hit(raw: dict[str, Any]) -> Hit:
