@@ -156,6 +156,13 @@ def update(
         session, {rid: cluster for rid, cluster in cluster_of.items() if before[rid] != cluster}
     )
     old, new = _membership(before), _membership(cluster_of)
+    # A cluster's document is its canonical member's (``app.search.indexer``): a record
+    # whose cluster changed is journalled, and so is the canonical member of a cluster
+    # that gained or lost one, never all its members (a repository listing one course a
+    # thousand times would journal it a million times).
+    regrouped = {
+        cluster for cluster in old.keys() | new.keys() if old.get(cluster) != new.get(cluster)
+    }
     skip = set(journalled)
     now = utcnow()
     entries = [
@@ -164,8 +171,7 @@ def update(
         for rid, state in sorted(states.items())
         if state[2]
         and rid not in skip
-        and (before[rid], old.get(before[rid] or ""))
-        != (cluster_of[rid], new.get(cluster_of[rid] or ""))
+        and (before[rid] != cluster_of[rid] or (rid == cluster_of[rid] and rid in regrouped))
     ]
     if entries:
         repository.append_journal_entries(session, entries)

@@ -24,11 +24,11 @@ from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
 from metadata.urls import http_url
 
-DOCUMENT_VERSION = 5
+DOCUMENT_VERSION = 6
 """The version of this mapping.  Raise it when a field is added or its meaning changes: the
 indexer then rebuilds an index whose documents an older version made (2: ``added_month``
 and ``discipline_codes``; 3: ``title_pinyin``; 4: ``course_codes``; 5: ``provenances``, one
-document per course cluster)."""
+document per course cluster; 6: ``source``, every source of the course)."""
 
 OTHER_LICENCE = "other"
 """``license`` of a record whose statement names no licence we recognise."""
@@ -219,7 +219,9 @@ def to_document(
         "license_open": bool(licence and licence.open),
         "type": record.resource_type,
         "types": record.resource_types,
-        "source": source,
+        # Every source the course comes from: a college filtering by its own source finds
+        # its courses even where an aggregator's record is the one search shows.
+        "source": list(dict.fromkeys([source, *(d.source for d in duplicates or [])])),
         "url": http_url(record.url),
         "has_objects": bool(record.objects),
         "identifiers": list(

@@ -82,6 +82,11 @@ def _provenance(session: Any, resource: Resource, slugs: dict[int, str]) -> Prov
     )
 
 
+MAX_PROVENANCES = 50
+"""Records a course's document lists at most (the canonical one first): a repository
+listing one course thousands of times makes one hit, not a document of thousands."""
+
+
 def documents_for(
     session: Any, resources: list[Resource], slugs: dict[int, str]
 ) -> list[dict[str, Any]]:
@@ -98,7 +103,7 @@ def documents_for(
                 _provenance(session, other, slugs)
                 for other in members.get(r.id, [])
                 if other.id != r.id and is_searchable(other)
-            ],
+            ][: MAX_PROVENANCES - 1],
         )
         for r in resources
     ]

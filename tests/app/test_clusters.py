@@ -189,6 +189,11 @@ def test_two_sources_sharing_a_course_page_are_one_hit_with_two_provenances(
     assert sum(v["count"] for v in everything["facets"]["institution"]) == 2
     (school,) = client.get("/api/v1/institutions").json()["institutions"]
     assert school["count"] == 2, "the institution API counts courses too"
+    by_source = {v["value"]: v["count"] for v in everything["facets"]["source"]}
+    assert by_source == {"college": 2, "aggregator": 1}, "each source counts its courses"
+    assert [h["id"] for h in _search(client, source="aggregator")["hits"]] == [own], (
+        "a source's filter finds its courses where another source's record stands for them"
+    )
 
     canonical, duplicate = _resource(client, own), _resource(client, copy)
     assert canonical["duplicates_of"] is None
