@@ -26,6 +26,7 @@ from app.main import create_app
 from app.objects.store import ObjectStore, content_key
 from app.settings import Settings
 from app.sources.models import Source
+from tests.app.environment import env_of
 from tests.app.records import store_record
 from tests.app.test_objects_api import new_source, sha, upload
 from tests.app.test_objects_store import bucket_keys, remove_bucket
@@ -53,28 +54,12 @@ def run(
     settings: Settings, *args: str, path: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``coursefed`` in a process of its own, configured by the environment as in a deployment."""
-    env = {**os.environ, **environment(settings)}
+    env = {**os.environ, **env_of(settings)}
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
         [COURSEFED, *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    redis = {"COURSEFED_REDIS_URL": settings.redis_url} if settings.redis_url else {}
-    return {
-        **redis,
-        "COURSEFED_DATA_DIR": str(settings.data_dir),
-        "COURSEFED_DATABASE_URL": settings.resolved_database_url,
-        "COURSEFED_MEILI_URL": settings.resolved_meili_url,
-        "COURSEFED_MEILI_KEY": settings.meili_key.get_secret_value(),
-        "COURSEFED_MEILI_INDEX": settings.meili_index,
-        "COURSEFED_S3_ENDPOINT": settings.resolved_s3_endpoint,
-        "COURSEFED_S3_BUCKET": settings.s3_bucket,
-        "COURSEFED_S3_ACCESS_KEY": settings.s3_access_key,
-        "COURSEFED_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-    }
 
 
 @pytest.fixture

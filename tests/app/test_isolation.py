@@ -37,6 +37,7 @@ from app.sources import registration
 from app.sources import service as sources
 from app.sources.harvest import harvest
 from app.sources.models import HarvestRun, Source
+from tests.app.environment import env_of
 from tests.hostile import HostileProvider
 from tests.services_plugin import free_port, serving
 
@@ -292,22 +293,13 @@ def test_serve_harvests_and_indexes_a_later_source_while_others_trickle_and_neve
 
 def _serve_env(settings: Settings, port: int) -> dict[str, str]:
     values = {
-        "DATA_DIR": str(settings.data_dir),
-        "DATABASE_URL": settings.resolved_database_url,
-        "MEILI_URL": settings.resolved_meili_url,
-        "MEILI_KEY": settings.meili_key.get_secret_value(),
-        "MEILI_INDEX": settings.meili_index,
-        "S3_ENDPOINT": settings.resolved_s3_endpoint,
-        "S3_BUCKET": settings.s3_bucket,
-        "S3_ACCESS_KEY": settings.s3_access_key,
-        "S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "SCHEDULER_INTERVAL": "0.5",
         "INDEX_INTERVAL": "0.5",
         "OBJECTS_FETCH": "false",
     }
-    return {**os.environ, **{f"COURSEFED_{name}": value for name, value in values.items()}}
+    return {**os.environ, **env_of(settings, **values)}
 
 
 @pytest.mark.services

@@ -30,6 +30,7 @@ from app.main import create_app
 from app.objects.store import ObjectStore
 from app.services.ports import free_port
 from app.settings import Settings
+from tests.app.environment import env_of
 from tests.app.object_server import GeneratedPdf, ObjectServer, Reply
 from tests.app.test_objects_store import put_data
 
@@ -66,22 +67,6 @@ def files() -> Iterator[ObjectServer]:
             reply = file.reply
             server.serve(file.path, reply)
         yield server
-
-
-def env_of(settings: Settings, **overrides: str) -> dict[str, str]:
-    """The environment an operator would set for these settings."""
-    return {
-        "COURSEFED_DATA_DIR": str(settings.data_dir),
-        "COURSEFED_DATABASE_URL": settings.resolved_database_url,
-        "COURSEFED_MEILI_URL": settings.resolved_meili_url,
-        "COURSEFED_MEILI_KEY": settings.meili_key.get_secret_value(),
-        "COURSEFED_MEILI_INDEX": settings.meili_index,
-        "COURSEFED_S3_ENDPOINT": settings.resolved_s3_endpoint,
-        "COURSEFED_S3_BUCKET": settings.s3_bucket,
-        "COURSEFED_S3_ACCESS_KEY": settings.s3_access_key,
-        "COURSEFED_S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-        **overrides,
-    }
 
 
 def coursefed(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -137,7 +122,7 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
         assert "SUCCEEDED" in ok(env, "harvest", "college")
 
     # S3 unreachable: one line on stderr, exit 1, every object still waiting.
-    closed = env_of(objects_settings, COURSEFED_S3_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    closed = env_of(objects_settings, S3_ENDPOINT=f"http://127.0.0.1:{free_port()}")
     down = coursefed(closed, "objects", "fetch")
     assert down.returncode == 1
     assert "Traceback" not in down.stderr + down.stdout
@@ -192,7 +177,7 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
     # The college deletes a file: the link check marks it broken; our copy stays stored.
     files.serve(MOVED.path, Reply(status=404, prefix=b"not found", content_type="text/plain"))
     checked = ok(
-        env_of(objects_settings, COURSEFED_OBJECTS_CHECK_DAYS="0"),
+        env_of(objects_settings, OBJECTS_CHECK_DAYS="0"),
         *("objects", "check-links", "--sample", "10"),
     )
     assert checked.splitlines() == [
@@ -213,7 +198,7 @@ def test_loopback_files_are_not_allowed_without_the_flag(
 ) -> None:
     # The repository stands on a network the deployment allows (127.0.0.2); the source is
     # not allowed private addresses, so its files on 127.0.0.1 are refused.
-    env = env_of(objects_settings, COURSEFED_OUTBOUND_ALLOW_NETWORKS="127.0.0.2/32")
+    env = env_of(objects_settings, OUTBOUND_ALLOW_NETWORKS="127.0.0.2/32")
     with DemoRepositoryServer(naming(demo_records(), files), host="127.0.0.2") as server:
         ok(env, "sources", "add", server.base_url, "--slug", "strict")
         assert "SUCCEEDED" in ok(env, "harvest", "strict")

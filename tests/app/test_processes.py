@@ -37,6 +37,7 @@ from app.search.indexer import is_indexed
 from app.settings import Settings
 from app.sources import registration
 from app.sources.models import HarvestRun, Source
+from tests.app.environment import env_of
 from tests.hostile import HostileProvider
 from tests.services_plugin import free_port
 
@@ -129,15 +130,6 @@ class Process:
 
 def _env(settings: Settings, port: int) -> dict[str, str]:
     values = {
-        "DATA_DIR": str(settings.data_dir),
-        "DATABASE_URL": settings.resolved_database_url,
-        "MEILI_URL": settings.resolved_meili_url,
-        "MEILI_KEY": settings.meili_key.get_secret_value(),
-        "MEILI_INDEX": settings.meili_index,
-        "S3_ENDPOINT": settings.resolved_s3_endpoint,
-        "S3_BUCKET": settings.s3_bucket,
-        "S3_ACCESS_KEY": settings.s3_access_key,
-        "S3_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "SCHEDULER_INTERVAL": "0.5",
@@ -146,7 +138,7 @@ def _env(settings: Settings, port: int) -> dict[str, str]:
         "HARVEST_LEASE_SECONDS": str(LEASE_SECONDS),
         "OBJECTS_FETCH": "false",
     }
-    return {**os.environ, **{f"COURSEFED_{name}": value for name, value in values.items()}}
+    return {**os.environ, **env_of(settings, **values)}
 
 
 @pytest.fixture
