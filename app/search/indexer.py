@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -101,9 +102,11 @@ def documents_for(
             schools.get(r.institution_id) if r.institution_id else None,
             [
                 _provenance(session, other, slugs)
-                for other in members.get(r.id, [])
-                if other.id != r.id and is_searchable(other)
-            ][: MAX_PROVENANCES - 1],
+                for other in islice(
+                    (o for o in members.get(r.id, []) if o.id != r.id and is_searchable(o)),
+                    MAX_PROVENANCES - 1,
+                )
+            ],
         )
         for r in resources
     ]
