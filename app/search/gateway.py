@@ -16,11 +16,13 @@ from typing import Any
 
 import meilisearch
 import requests
+from meilisearch._httprequests import HttpRequests
 from meilisearch.errors import (
     MeilisearchApiError,
     MeilisearchCommunicationError,
     MeilisearchTimeoutError,
 )
+from meilisearch.index import Index
 from meilisearch.models.task import TaskInfo
 
 from app.settings import Settings
@@ -43,6 +45,44 @@ def _covers(current: Any, wanted: Any) -> bool:
     return bool(current == wanted)
 
 
+class _KeptAlive(HttpRequests):
+    """The SDK's requests over one keep-alive ``requests.Session``.
+
+    The SDK sends each request with ``requests.post`` and the like, which opens and closes
+    a connection every time; under load that was half of a search's time in our process.
+    Everything else (bodies, headers, errors, models) stays the SDK's.  The session trusts
+    no environment: Meilisearch is reached directly, not through ``HTTP_PROXY``.
+    """
+
+    def __init__(self, http: HttpRequests, session: requests.Session) -> None:
+        self.config, self.headers, self.session = http.config, http.headers, session
+
+    def get(self, path: str) -> Any:
+        return self.send_request(self.session.get, path)
+
+    def post(self, path: str, body: Any = None, content_type: str | None = "application/json",
+             *, serializer: type[json.JSONEncoder] | None = None) -> Any:  # fmt: skip
+        return self.send_request(self.session.post, path, body, content_type, serializer=serializer)
+
+    def put(self, path: str, body: Any = None, content_type: str | None = "application/json",
+            *, serializer: type[json.JSONEncoder] | None = None) -> Any:  # fmt: skip
+        return self.send_request(self.session.put, path, body, content_type, serializer=serializer)
+
+    def patch(
+        self, path: str, body: Any = None, content_type: str | None = "application/json"
+    ) -> Any:
+        return self.send_request(self.session.patch, path, body, content_type)
+
+    def delete(self, path: str, body: Any = None) -> Any:
+        return self.send_request(self.session.delete, path, body)
+
+
+def _kept_alive(sdk: meilisearch.Client | Index, session: requests.Session) -> None:
+    """Send ``sdk``'s requests, and its task handler's, over ``session``."""
+    sdk.http = _KeptAlive(sdk.http, session)
+    sdk.task_handler.http = _KeptAlive(sdk.task_handler.http, session)
+
+
 class SearchError(Exception):
     """Meilisearch answered, but refused or failed the request."""
 
@@ -63,7 +103,8 @@ class SearchIndex:
         self.timeout = timeout
         self._api_key = api_key
         # The SDK keeps its request headers in one dict that it edits per request, so a
-        # client is never shared between threads: each thread gets its own.
+        # client is never shared between threads: each thread gets its own, with its own
+        # keep-alive session and its index handles.
         self._local = threading.local()
 
     @classmethod
@@ -85,12 +126,29 @@ class SearchIndex:
                 client_agents=(CLIENT_AGENT,),
                 custom_headers=HEADERS,
             )
-            self._local.client = client
+            session = requests.Session()
+            session.trust_env = False
+            _kept_alive(client, session)
+            self._local.client, self._local.session, self._local.indexes = client, session, {}
         return client
 
+    def index(self, uid: str) -> Index:
+        """This thread's SDK handle of index ``uid`` (no request is sent)."""
+        client = self.client
+        indexes: dict[str, Index] = self._local.indexes
+        handle = indexes.get(uid)
+        if handle is None:
+            handle = indexes[uid] = client.index(uid)
+            _kept_alive(handle, self._local.session)
+        return handle
+
     def close(self) -> None:
-        """Forget this thread's client (the SDK opens a connection per request)."""
+        """Close this thread's connection and forget its client."""
+        session = self._local.__dict__.pop("session", None)
+        if session is not None:
+            session.close()
         self._local.__dict__.pop("client", None)
+        self._local.__dict__.pop("indexes", None)
 
     def __enter__(self) -> SearchIndex:
         return self
@@ -152,12 +210,12 @@ class SearchIndex:
             self.rename_index(staging, uid)
             return
         with self._translated():
-            current = self.client.index(uid).get_settings()
+            current = self.index(uid).get_settings()
         # Synonyms exactly: one an admin removed from the file must go from the index too.
         synonyms_differ = "synonyms" in settings and current.get("synonyms") != settings["synonyms"]
         if synonyms_differ or not _covers(current, settings):
             with self._translated():
-                task = self.client.index(uid).update_settings(settings)
+                task = self.index(uid).update_settings(settings)
             self.wait_for_task(task)
 
     def create_index(self, uid: str, settings: dict[str, Any]) -> None:
@@ -165,7 +223,7 @@ class SearchIndex:
             created = self.client.create_index(uid, {"primaryKey": "id"})
         self.wait_for_task(created)
         with self._translated():
-            task = self.client.index(uid).update_settings(settings)
+            task = self.index(uid).update_settings(settings)
         self.wait_for_task(task)
 
     def rename_index(self, uid: str, new_uid: str) -> None:
@@ -197,18 +255,18 @@ class SearchIndex:
 
     def add_documents(self, uid: str, documents: list[dict[str, Any]]) -> TaskInfo:
         with self._translated():
-            return self.client.index(uid).add_documents(documents, primary_key="id")
+            return self.index(uid).add_documents(documents, primary_key="id")
 
     def delete_documents(self, uid: str, ids: list[str]) -> TaskInfo:
         expression = f"id IN {json.dumps(ids, ensure_ascii=False)}"
         with self._translated():
-            return self.client.index(uid).delete_documents(filter=expression)
+            return self.index(uid).delete_documents(filter=expression)
 
     def search(self, uid: str, params: dict[str, Any]) -> dict[str, Any]:
         query = params.get("q") or ""
         options = {key: value for key, value in params.items() if key != "q"}
         with self._translated():
-            return dict(self.client.index(uid).search(query, options))
+            return dict(self.index(uid).search(query, options))
 
     def multi_search(self, uid: str, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Several searches of one index in one request; their answers in the same order."""
@@ -223,7 +281,7 @@ class SearchIndex:
         offset = 0
         while True:
             with self._translated():
-                page = self.client.index(uid).get_documents(
+                page = self.index(uid).get_documents(
                     {"limit": batch, "offset": offset, "fields": fields}
                 )
             for document in page.results:
@@ -242,4 +300,4 @@ class SearchIndex:
 
     def document_count(self, uid: str) -> int:
         with self._translated():
-            return int(self.client.index(uid).get_stats().number_of_documents)
+            return int(self.index(uid).get_stats().number_of_documents)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,23 +24,42 @@ from app.settings import Settings
 pytestmark = pytest.mark.services
 
 
+def messages(stream: bytes) -> list[tuple[dict[str, str], bytes, bytes]]:
+    """The HTTP/1.1 messages of one direction of a connection: (headers, head line, body);
+    bodies by Content-Length (what Meilisearch and the SDK send)."""
+    found = []
+    while stream:
+        head, _, rest = stream.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        pairs = (line.split(":", 1) for line in lines[1:] if ":" in line)
+        headers = {name.strip().lower(): value.strip() for name, value in pairs}
+        size = int(headers.get("content-length", "0"))
+        found.append((headers, lines[0].encode("latin-1"), rest[:size]))
+        stream = rest[size:]
+    return found
+
+
 @dataclass
 class Exchange:
+    """One request and its answer."""
+
+    request_headers: dict[str, str]
+    request_line: str
+    response_headers: dict[str, str]
+    body_size: int
+
+
+@dataclass
+class Connection:
     request: bytes = b""
     response: bytes = b""
 
-    def headers(self, raw: bytes) -> dict[str, str]:
-        head = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
-        pairs = (line.split(":", 1) for line in head if ":" in line)
-        return {name.strip().lower(): value.strip() for name, value in pairs}
-
-    @property
-    def request_line(self) -> str:
-        return self.request.split(b"\r\n", 1)[0].decode("latin-1")
-
-    @property
-    def body_size(self) -> int:
-        return len(self.response.split(b"\r\n\r\n", 1)[1])
+    def exchanges(self) -> list[Exchange]:
+        requests, responses = messages(self.request), messages(self.response)
+        return [
+            Exchange(sent, line.decode("latin-1"), received, len(body))
+            for (sent, line, _), (received, _, body) in zip(requests, responses, strict=False)
+        ]
 
 
 @dataclass
@@ -47,9 +67,14 @@ class Relay:
     """Forwards loopback TCP connections to Meilisearch and keeps a copy of each one."""
 
     upstream: tuple[str, int]
-    exchanges: list[Exchange] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return [exchange for c in self.connections for exchange in c.exchanges()]
 
     def __post_init__(self) -> None:
+        self.sockets: list[socket.socket] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
@@ -63,8 +88,9 @@ class Relay:
             threading.Thread(target=self._relay, args=(downstream,), daemon=True).start()
 
     def _relay(self, downstream: socket.socket) -> None:
-        exchange = Exchange()
-        self.exchanges.append(exchange)
+        exchange = Connection()
+        self.connections.append(exchange)
+        self.sockets.append(downstream)
         with downstream, socket.create_connection(self.upstream, timeout=10) as upstream:
             answer = threading.Thread(
                 target=self._pipe, args=(upstream, downstream, exchange, "response")
@@ -74,7 +100,7 @@ class Relay:
             answer.join(timeout=10)
 
     @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket, exchange: Exchange, side: str) -> None:
+    def _pipe(source: socket.socket, sink: socket.socket, exchange: Connection, side: str) -> None:
         try:
             while chunk := source.recv(65536):
                 setattr(exchange, side, getattr(exchange, side) + chunk)
@@ -85,6 +111,12 @@ class Relay:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    def drop(self) -> None:
+        """Close every connection, as a restarted Meilisearch would."""
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.listener.close()
@@ -114,16 +146,17 @@ def test_every_answer_size_comes_uncompressed(live: Settings, relay: Relay) -> N
     gateway = SearchIndex(relay.url, live.meili_key.get_secret_value())
     sizes = []
     for hits in (1, 2, 4, 8, 16, 32, 44):
-        relay.exchanges.clear()
         answer = gateway.search(uid, {"q": "course", "limit": hits})
         assert len(answer["hits"]) == hits
-        [exchange] = [e for e in relay.exchanges if "/search" in e.request_line]
-        sent, received = exchange.headers(exchange.request), exchange.headers(exchange.response)
+        exchange = [e for e in relay.exchanges if "/search" in e.request_line][-1]
+        sent, received = exchange.request_headers, exchange.response_headers
         assert sent["accept-encoding"] == "identity", sent
         assert "content-encoding" not in received, received
         assert exchange.body_size == int(received["content-length"])
         sizes.append(exchange.body_size)
     assert min(sizes) <= 512 and max(sizes) >= 16 * 1024, sizes
+    # One kept-alive connection carried them all: no connection set up per search.
+    assert len(relay.connections) == 1
     direct.delete_index(uid)
 
 
@@ -139,8 +172,23 @@ def test_every_call_of_the_gateway_asks_for_identity(live: Settings, relay: Rela
     gateway.delete_index(uid)
     assert len(relay.exchanges) >= 10
     for exchange in relay.exchanges:
-        assert exchange.headers(exchange.request)["accept-encoding"] == "identity"
-        assert exchange.headers(exchange.request)["user-agent"].count("coursefed") == 1
+        assert exchange.request_headers["accept-encoding"] == "identity"
+        assert exchange.request_headers["user-agent"].count("coursefed") == 1
+
+
+def test_a_closed_connection_is_opened_again(live: Settings, relay: Relay) -> None:
+    """Meilisearch restarted (or closed an idle connection): the next search still works."""
+    uid = live.meili_index
+    gateway = SearchIndex(relay.url, live.meili_key.get_secret_value())
+    gateway.ensure_index(uid, {"filterableAttributes": ["id"]})
+    gateway.wait_for_task(gateway.add_documents(uid, [{"id": "a", "text": "course"}]))
+    assert gateway.search(uid, {"q": "course"})["hits"]
+    opened = len(relay.connections)
+    relay.drop()
+    time.sleep(0.2)
+    assert gateway.search(uid, {"q": "course"})["hits"]
+    assert len(relay.connections) == opened + 1
+    gateway.delete_index(uid)
 
 
 def test_a_garbled_answer_is_unavailable_not_a_traceback() -> None:
