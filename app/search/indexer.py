@@ -1,10 +1,14 @@
 """Follow the change journal into Meilisearch.
 
 The indexer reads journal entries after the last indexed serial (kept in the database,
-cursor ``search``), applies them as batched additions and deletions, waits for
-Meilisearch to report success, and only then advances the cursor.  A crash or an
-outage anywhere in between just means the same entries are applied again later, which
-is harmless: documents are keyed by resource id.
+cursor ``search``), sends them as batched additions and deletions, waits for Meilisearch
+to report success, and only then advances the cursor.  A crash or an outage anywhere in
+between just means the same entries are applied again later, which is harmless:
+documents are keyed by resource id.
+
+Batches are sent without waiting for each (up to ``WINDOW_DOCUMENTS`` ahead): Meilisearch
+then indexes consecutive batches together, and our process reads and maps the next batch
+while Meilisearch indexes the last.
 
 A course with several records (``app.catalogue.clusters``) is one document: its canonical
 member's, listing every record in ``provenances``; the other members are not indexed.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -29,7 +34,7 @@ from app.institutions import service as institutions
 from app.institutions.models import Institution
 from app.search import suggest
 from app.search.documents import DOCUMENT_VERSION, InstitutionEntry, Provenance, to_document
-from app.search.gateway import SearchError, SearchIndex
+from app.search.gateway import SearchError, SearchIndex, TaskInfo
 from app.search.index_settings import index_settings
 from app.sources.models import Source
 from metadata.abbreviations import BUILT_IN, Vocabulary
@@ -40,6 +45,49 @@ log = logging.getLogger(__name__)
 CURSOR = "search"
 MAPPING_CURSOR = "search-documents"
 """Not a serial: the ``DOCUMENT_VERSION`` the index's documents were made by."""
+
+
+WINDOW_DOCUMENTS = 20_000
+"""Documents sent and not yet confirmed, at most: how far the index may run ahead of the
+cursor, and how much Meilisearch may queue from one indexer."""
+
+
+class _Window:
+    """Tasks sent and not yet waited for, each with the journal serial it brings the
+    index to; ``settle`` waits for them in order and returns the serial all reached."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self.tasks: list[tuple[TaskInfo | None, int]] = []
+        self.documents = 0
+
+    def send(self, task: TaskInfo | None, serial: int, documents: int) -> None:
+        """Note a task sent (None: entries that needed none, confirmed in their turn)."""
+        self.tasks.append((task, serial))
+        self.documents += documents
+
+    @property
+    def full(self) -> bool:
+        return self.documents >= WINDOW_DOCUMENTS
+
+    def settle(self, confirmed: Callable[[int], None]) -> None:
+        """Wait for every task sent; ``confirmed(serial)`` once all up to a serial succeeded
+        (also when a later one fails, before its ``SearchError`` is raised)."""
+        reached = None
+        try:
+            for task, serial in self.tasks:
+                if task is not None:
+                    self.index.wait_for_task(task, timeout=TASK_TIMEOUT)
+                reached = serial
+        finally:
+            self.tasks, self.documents = [], 0
+            if reached is not None:
+                confirmed(reached)
+
+
+TASK_TIMEOUT = 600.0
+"""Seconds one sent batch may take to be indexed, counted from the wait for it (the
+batches before it in the window are indexed by then)."""
 
 
 @dataclass
@@ -160,9 +208,21 @@ def _sync_index(
         made_by = DOCUMENT_VERSION
     result = SyncResult(applied_serial=serial)
     slugs: dict[int, str] = {}
+    window = _Window(index)
+
+    def confirmed(serial: int) -> None:
+        nonlocal made_by
+        with session_scope(engine) as session:
+            repository.set_cursor(session, CURSOR, serial)
+            if made_by != DOCUMENT_VERSION:
+                # The index's first documents (the cursor was at 0): made by this mapping.
+                repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
+                made_by = DOCUMENT_VERSION
+
+    read = serial  # the journal is read ahead of what the index has confirmed
     while True:
         with session_scope(engine) as session:
-            entries = repository.journal_since(session, result.applied_serial, batch_size)
+            entries = repository.journal_since(session, read, batch_size)
             if not entries:
                 break
             # Only the newest state of each resource matters; read it from the store.
@@ -179,18 +239,18 @@ def _sync_index(
             last = entries[-1].serial
         assert last is not None  # noqa: S101 - journal rows always have a serial
         if documents:
-            index.wait_for_task(index.add_documents(uid, documents))
+            window.send(index.add_documents(uid, documents), last, len(documents))
         if removals:
-            index.wait_for_task(index.delete_documents(uid, removals))
-        with session_scope(engine) as session:
-            repository.set_cursor(session, CURSOR, last)
-            if made_by != DOCUMENT_VERSION:
-                # The index's first documents (the cursor was at 0): made by this mapping.
-                repository.set_cursor(session, MAPPING_CURSOR, DOCUMENT_VERSION)
-                made_by = DOCUMENT_VERSION
-        result.applied_serial = last
+            window.send(index.delete_documents(uid, removals), last, len(removals))
+        if not documents and not removals:
+            window.send(None, last, 0)  # nothing to index in these entries
+        read = last
         result.upserted += len(documents)
         result.removed += len(removals)
+        if window.full:
+            window.settle(confirmed)
+    window.settle(confirmed)
+    result.applied_serial = read
     if result.upserted or result.removed:
         suggest.changed(index.url, uid)
     return result
@@ -233,6 +293,7 @@ def _reindex(
     count = 0
     slugs: dict[int, str] = {}
     after = ""
+    window = _Window(index)
     try:
         while True:
             with session_scope(engine) as session:
@@ -241,9 +302,12 @@ def _reindex(
             if not rows:
                 break
             if documents:
-                index.wait_for_task(index.add_documents(staging, documents))
+                window.send(index.add_documents(staging, documents), 0, len(documents))
             count += len(documents)
             after = rows[-1].id
+            if window.full:
+                window.settle(lambda _serial: None)
+        window.settle(lambda _serial: None)
         if index.index_exists(uid):
             index.swap_indexes(uid, staging)
             index.delete_index(staging)  # now holds the old contents

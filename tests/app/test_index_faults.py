@@ -10,14 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from app.catalogue import repository
 from app.catalogue.models import Resource
 from app.db import session_scope
 from app.demo.corpus import generate_corpus
 from app.demo.server import DemoRepositoryServer
 from app.jobs import rebuild_search, run_harvest, sync_search
 from app.main import create_app
-from app.search.gateway import SearchIndex
-from app.search.indexer import index_lag
+from app.search.gateway import SearchError, SearchIndex, TaskInfo
+from app.search.indexer import CURSOR, forget_index, index_lag, sync_index
 from app.services.manager import services_down, services_up
 from app.settings import Settings
 from app.sources import service as sources
@@ -114,3 +115,47 @@ def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
     with SearchIndex.from_settings(live) as index:
         leftovers = [uid for uid in index.index_uids() if uid.startswith(f"{live.meili_index}-")]
     assert leftovers == [], "the staging index is gone after the swap"
+
+
+class _FailingOnce(SearchIndex):
+    """A real index whose ``nth`` batch of documents Meilisearch refuses (a bad id)."""
+
+    def __init__(self, settings: Settings, nth: int) -> None:
+        index = SearchIndex.from_settings(settings)
+        super().__init__(index.url, settings.meili_key.get_secret_value())
+        self.nth, self.batches = nth, 0
+
+    def add_documents(self, uid: str, documents: list[dict[str, object]]) -> TaskInfo:
+        self.batches += 1
+        if self.batches == self.nth:
+            documents = [*documents, {"id": "not a valid id!"}]
+        return super().add_documents(uid, documents)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_failed_batch_among_batches_sent_ahead_keeps_the_cursor_before_it(
+    live: Settings, live_engine: Engine
+) -> None:
+    """Batches are sent without waiting for each; when one fails, the cursor stays after
+    the last one that succeeded, and the next sync applies the rest."""
+    with DemoRepositoryServer(generate_corpus(300)) as server:
+        with session_scope(live_engine) as session:
+            source_id = sources.add_source(
+                session, base_url=server.base_url, slug="demo", allow_private_network=True
+            ).id
+        assert source_id is not None
+        assert run_harvest(live_engine, live, source_id).status == "succeeded"
+    forget_index(live_engine)
+    with SearchIndex.from_settings(live) as index:
+        index.delete_index(live.meili_index)
+    failing = _FailingOnce(live, nth=3)
+    with pytest.raises(SearchError):
+        sync_index(live_engine, failing, live.meili_index, batch_size=50)
+    with session_scope(live_engine) as session:
+        cursor = repository.get_cursor(session, CURSOR)
+        serials = [e.serial for e in repository.journal_since(session, 0, 100)]
+    assert cursor == serials[99], "two batches of 50 entries were confirmed, not the third"
+    assert failing.batches > 3, "later batches had been sent ahead"
+    sync_search(live_engine, live)
+    assert index_lag(live_engine) == 0
+    assert _indexed(live) == _expected(live_engine)
