@@ -32,6 +32,9 @@ class Authority:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._ids: dict[str, str | None] = {}
+        # What ``_learn`` has already taken in: a page names the same school hundreds of
+        # times, and learning it again would read the school's row again for nothing.
+        self._learned: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
 
     def lookup(self, names: list[str]) -> dict[str, str | None]:
         """Matching key → institution id (None: no alias) for ``names``."""
@@ -70,6 +73,10 @@ class Authority:
         """Names given together with a known one join its school (unless taken)."""
         if not paired:
             return
+        learned = (institution_id, primary, tuple(sorted(paired.items())))
+        if learned in self._learned:
+            return
+        self._learned.add(learned)
         known = self.lookup([primary, *paired.values()])
         if known.get(match_key(primary)) not in (None, institution_id):
             return  # the record's own name leads elsewhere: the pair is not evidence here
