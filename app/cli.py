@@ -7,6 +7,7 @@ traceback is only shown with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import signal
@@ -228,18 +229,30 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     migrate.require_head(settings)
     engine = make_engine(settings)
     worst = 0
-    for source_id, slug in _source_ids(settings, args.sources, args.all):
-        progress = _Progress()
-        try:
-            run = jobs.run_harvest(engine, settings, source_id, full=args.full, progress=progress)
-        except SourceBusy:
-            _print(f"{slug}: skipped, another worker is harvesting it")
-            worst = max(worst, 1)
-            continue
-        finally:
-            progress.done()
-        _report(settings, run)
-        worst = max(worst, EXIT_CODES.get(run.status, 1))
+    chosen = _source_ids(settings, args.sources, args.all)
+    # Several sources: indexed alongside, while the next one is harvested.
+    several = len(chosen) > 1
+    alongside = jobs.indexing_alongside(engine, settings) if several else contextlib.nullcontext()
+    with alongside:
+        for source_id, slug in chosen:
+            progress = _Progress()
+            try:
+                run = jobs.run_harvest(
+                    engine,
+                    settings,
+                    source_id,
+                    full=args.full,
+                    progress=progress,
+                    index=not several,
+                )
+            except SourceBusy:
+                _print(f"{slug}: skipped, another worker is harvesting it")
+                worst = max(worst, 1)
+                continue
+            finally:
+                progress.done()
+            _report(settings, run)
+            worst = max(worst, EXIT_CODES.get(run.status, 1))
     return worst
 
 

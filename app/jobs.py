@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -56,8 +56,10 @@ def run_harvest(
     *,
     full: bool = False,
     progress: ProgressHook | None = None,
+    index: bool = True,
 ) -> HarvestRun:
-    """Harvest one source now, schedule its next harvest, then bring the index up to date.
+    """Harvest one source now, schedule its next harvest, then (``index``) bring the index
+    up to date.
 
     Raises ``SourceBusy`` when another worker is harvesting the source.
     """
@@ -65,8 +67,41 @@ def run_harvest(
     run = run_sync(harvest(engine, source_id, full=full, options=options, progress=progress))
     with session_scope(engine) as session:
         sources.schedule_next(session, source_id)
-    sync_search_quietly(engine, settings)
+    if index:
+        sync_search_quietly(engine, settings)
     return run
+
+
+@contextlib.contextmanager
+def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
+    """Follow the journal into Meilisearch in a thread of its own while the block runs
+    (harvests one after another), every ``index_interval`` seconds; then to its end.
+
+    Meilisearch indexes one source's records while the next source is harvested, instead
+    of the harvests waiting for it in turn.
+    """
+    stop = threading.Event()
+
+    def follow() -> None:
+        with SearchIndex.from_settings(settings) as index:
+            while not stop.wait(settings.index_interval):
+                try:
+                    sync_index(
+                        engine, index, settings.meili_index, vocabulary=settings.search_vocabulary()
+                    )
+                except SearchError as exc:
+                    log.warning("search index not updated, will retry: %s", exc)
+                except Exception:  # the harvests go on; the last sync tries again
+                    log.exception("indexing alongside the harvests failed")
+
+    thread = threading.Thread(target=follow, name="coursefed-indexer", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        sync_search_quietly(engine, settings)
 
 
 def run_reconcile(

@@ -170,13 +170,16 @@ class SearchIndex:
         except requests.RequestException as exc:  # a broken answer the SDK passes through
             raise SearchUnavailable(f"Meilisearch at {self.url} answered badly") from exc
 
-    def wait_for_task(self, task: TaskInfo, timeout: float = 120.0) -> None:
-        """Block until a task has finished; raise ``SearchError`` if it failed."""
+    def wait_for_task(
+        self, task: TaskInfo, timeout: float = 120.0, *, poll_ms: int = TASK_POLL_MS
+    ) -> None:
+        """Block until a task has finished, asking every ``poll_ms``; raise ``SearchError``
+        if it failed."""
         uid = task.task_uid
         with self._translated():
             try:
                 done = self.client.wait_for_task(
-                    uid, timeout_in_ms=int(timeout * 1000), interval_in_ms=TASK_POLL_MS
+                    uid, timeout_in_ms=int(timeout * 1000), interval_in_ms=poll_ms
                 )
             except MeilisearchTimeoutError as exc:
                 raise SearchUnavailable(f"task {uid} still running after {timeout:.0f} s") from exc

@@ -77,7 +77,7 @@ class _Window:
         try:
             for task, serial in self.tasks:
                 if task is not None:
-                    self.index.wait_for_task(task, timeout=TASK_TIMEOUT)
+                    self.index.wait_for_task(task, timeout=TASK_TIMEOUT, poll_ms=POLL_MS)
                 reached = serial
         finally:
             self.tasks, self.documents = [], 0
@@ -85,6 +85,9 @@ class _Window:
                 confirmed(reached)
 
 
+POLL_MS = 50
+"""How often a window's tasks are asked after: each ask costs both processes CPU, and a
+window of thousands of documents takes seconds."""
 TASK_TIMEOUT = 600.0
 """Seconds one sent batch may take to be indexed, counted from the wait for it (the
 batches before it in the window are indexed by then)."""

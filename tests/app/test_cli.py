@@ -97,6 +97,38 @@ def test_sources_add_harvest_and_index_from_the_command_line(
     assert "0 documents added" in synced.stdout, "the harvest already indexed everything"
 
 
+@pytest.mark.services
+def test_harvest_all_indexes_alongside_and_leaves_nothing_to_index(
+    env: dict[str, str], live_services: Settings
+) -> None:
+    """Several sources: each is indexed while the next is harvested, and all of them by
+    the time the command ends."""
+    env = {
+        **env,
+        "COURSEFED_MEILI_URL": live_services.resolved_meili_url,
+        "COURSEFED_MEILI_INDEX": f"cli-{free_port()}",
+        "COURSEFED_S3_ENDPOINT": live_services.resolved_s3_endpoint,
+        "COURSEFED_INDEX_INTERVAL": "0.2",
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    corpus = generate_corpus(300)
+    with (
+        DemoRepositoryServer(corpus[:150], page_size=30) as first,
+        DemoRepositoryServer(corpus[150:], page_size=30) as second,
+    ):
+        for slug, server in (("first", first), ("second", second)):
+            added = run(env, "sources", "add", server.base_url, "--slug", slug,
+                        "--name", slug, "--allow-private-network")  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        harvested = run(env, "harvest", "--all")
+    assert harvested.returncode == 0, harvested.stdout + harvested.stderr
+    assert "harvest of first (lom): SUCCEEDED" in harvested.stdout
+    assert "harvest of second (lom): SUCCEEDED" in harvested.stdout
+    synced = run(env, "index", "sync")
+    assert synced.returncode == 0
+    assert "0 documents added" in synced.stdout, "the harvest indexed everything"
+
+
 def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(env: dict[str, str]) -> None:
     assert run(env, "db", "upgrade").returncode == 0
     result = run(
