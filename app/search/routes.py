@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import Field, JsonValue
 
 from app.auth import rate_limited
@@ -39,7 +39,7 @@ class SearchParams(SearchFilters):
 
 
 @router.get("/search", response_model=SearchResponse, dependencies=[rate_limited("search")])
-def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchResponse:
+def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> Response:
     """Search the catalogue: typo-tolerant, Chinese and English, with facets.
 
     Repeat a filter to accept any of its values (OR); different filters must all hold (AND).
@@ -49,7 +49,9 @@ def search(state: StateDep, params: Annotated[SearchParams, Query()]) -> SearchR
         raise InvalidParameter([{"parameter": "page", "message": message}])
     filters = {name: getattr(params, name) for name in FILTERS if getattr(params, name)}
     with metrics.SEARCH_API.time():
-        return _search(state, params, filters)
+        # Built and checked by its model already: written out once, not validated again.
+        body = _search(state, params, filters).model_dump_json()
+    return Response(body, media_type="application/json")
 
 
 def _search(state: StateDep, params: SearchParams, filters: dict[str, list[str]]) -> SearchResponse:
