@@ -24,6 +24,7 @@ from meilisearch.errors import (
 )
 from meilisearch.index import Index
 from meilisearch.models.task import TaskInfo
+from requests.adapters import HTTPAdapter, Retry
 
 from app.settings import Settings
 
@@ -74,7 +75,32 @@ class _KeptAlive(HttpRequests):
         return self.send_request(self.session.patch, path, body, content_type)
 
     def delete(self, path: str, body: Any = None) -> Any:
+        if body is None:  # the SDK would send "null", which Meilisearch leaves unread
+            return self.send_request(self._delete_without_body, path)
         return self.send_request(self.session.delete, path, body)
+
+    def _delete_without_body(self, url: str, *, data: str, **options: Any) -> requests.Response:
+        """A DELETE without the SDK's ``null`` body.  Meilisearch answers such a request
+        before the body is read, then closes the connection, which the next request on it
+        would find closed."""
+        return self.session.delete(url, **options)
+
+
+def _session() -> requests.Session:
+    """A keep-alive session to Meilisearch.
+
+    A GET on a connection Meilisearch has just closed (it closes idle ones after a few
+    seconds) is sent again once, on a new connection; other methods are not, as their
+    request may have been received.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    retry = Retry(
+        total=1, connect=1, read=1, status=0, other=0, redirect=0, allowed_methods={"GET"}
+    )
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
 
 
 def _kept_alive(sdk: meilisearch.Client | Index, session: requests.Session) -> None:
@@ -126,8 +152,7 @@ class SearchIndex:
                 client_agents=(CLIENT_AGENT,),
                 custom_headers=HEADERS,
             )
-            session = requests.Session()
-            session.trust_env = False
+            session = _session()
             _kept_alive(client, session)
             self._local.client, self._local.session, self._local.indexes = client, session, {}
         return client
