@@ -4,10 +4,11 @@ correction shown with "search instead for", and on no result the nearest discipl
 Meilisearch forgives typos in Latin words but not in Chinese ones (each character is a
 word to it), so 操做系统 found nothing.  A ``Lexicon`` of the catalogue's names (course
 titles and their parts, subjects; keywords, teachers and schools only as known words) is
-made from the index's documents and kept in memory (``lexicon``), made again when the
-index changes.  Whether a query needs help is decided in memory (``plan``): a query whose
-every word the lexicon knows, or whose typo Meilisearch forgives itself, needs none and
-is searched as it is.  Otherwise its close alternatives are counted in the same
+made from the index's documents and kept in memory (``lexicon``), in the background, one
+build per index at a time: at start-up (``warm``) and again when the index changes.
+Whether a query needs help is decided in memory (``plan``): a query whose every word the
+lexicon knows, or whose typo Meilisearch forgives itself, needs none and is searched as
+it is.  Otherwise its close alternatives are counted in the same
 multi-search as the query, and ``Plan.outcome`` chooses what to offer.
 """
 
@@ -422,34 +423,68 @@ def nearest_disciplines(q: str, lexicon: Lexicon, limit: int = MAX_DISCIPLINES) 
 # -- the lexicon of each index, kept in memory ----------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Held:
-    lexicon: Lexicon
-    checked: float
-    refreshing: bool = False
+    """What is kept of one index: its lexicon (None until the first is made), when the
+    index was last asked, and the one build under way, if any."""
+
+    lexicon: Lexicon | None = None
+    checked: float = float("-inf")
+    building: threading.Event | None = None  # set when the build under way ends
+    waited_out: bool = False  # a search waited ``WAIT_SECONDS`` for this build in vain
+    changes: int = 0  # how often ``changed`` was called
 
 
 _lock = threading.Lock()
 _held: dict[tuple[str, str], _Held] = {}
 MAX_HELD = 8
 """Indexes whose lexicons are kept (one in production; tests make many)."""
+WAIT_SECONDS = 1.0
+"""How long a search waits for a lexicon being made when it has none to use; past that it
+is answered without help, and later searches do not wait for the same build."""
 
 
-def lexicon(index: SearchIndex, uid: str) -> Lexicon:
-    """The lexicon of index ``uid``, from memory.  The first time, or while it is empty, it
-    is made now; later, once ``MAX_AGE_SECONDS`` have passed or ``changed`` was called, a
-    background thread asks the index whether it changed and makes it again if so, while
-    searches go on with the one held."""
+def lexicon(index: SearchIndex, uid: str, *, wait: float = WAIT_SECONDS) -> Lexicon:
+    """The lexicon of index ``uid``, from memory, made in the background.
+
+    One build at a time per index: when none is held yet (or the one held is empty and
+    stale) a build starts, or the one under way is joined, and the search waits for it at
+    most ``wait`` seconds; a catalogue of a million courses takes longer, so until it is
+    made searches get an empty lexicon (no help), and once one search has waited in vain
+    the next ones do not wait.  A lexicon held and used is made again in the background
+    once ``MAX_AGE_SECONDS`` have passed or ``changed`` was called, if the index changed,
+    while searches go on with it.
+    """
     key = (index.url, uid)
     with _lock:
         held = _held.get(key)
-        stale = held is not None and time.monotonic() - held.checked > MAX_AGE_SECONDS
-        if held is not None and stale and held.lexicon.courses and not held.refreshing:
-            held.refreshing = True
-            threading.Thread(target=_refresh, args=(index, uid), daemon=True).start()
-    if held is None or (stale and not held.lexicon.courses):
-        return _refresh(index, uid)
-    return held.lexicon
+        if held is None:
+            held = _held[key] = _Held()
+            _forget_oldest(key)
+        if time.monotonic() - held.checked > MAX_AGE_SECONDS:
+            _build(index, uid, held)
+        current, building = held.lexicon, held.building
+        if (current is not None and current.courses) or building is None or held.waited_out:
+            return current if current is not None else Lexicon()
+    if not building.wait(wait):
+        with _lock:
+            if held.building is building:
+                held.waited_out = True
+    with _lock:
+        return held.lexicon if held.lexicon is not None else Lexicon()
+
+
+def warm(index: SearchIndex, uid: str) -> None:
+    """Start making the lexicon of ``uid`` in the background unless one is held or under
+    way (at start-up, so the first learner's search does not pay for it)."""
+    key = (index.url, uid)
+    with _lock:
+        held = _held.get(key)
+        if held is None:
+            held = _held[key] = _Held()
+            _forget_oldest(key)
+        if held.lexicon is None:
+            _build(index, uid, held)
 
 
 def changed(url: str, uid: str) -> None:
@@ -457,27 +492,56 @@ def changed(url: str, uid: str) -> None:
     with _lock:
         held = _held.get((url.rstrip("/"), uid))
         if held is not None:
+            held.changes += 1
             held.checked = float("-inf")
-            held.lexicon.marker = ""
+            if held.lexicon is not None:
+                held.lexicon.marker = ""
 
 
-def _refresh(index: SearchIndex, uid: str) -> Lexicon:
-    key = (index.url, uid)
-    with _lock:
-        current = _held.get(key)
+def _forget_oldest(kept: tuple[str, str]) -> None:
+    """Keep ``MAX_HELD`` indexes at most, the oldest forgotten first, but never ``kept``
+    nor one whose build is under way (its lexicon would be lost); called under ``_lock``."""
+    for key in [key for key, held in _held.items() if held.building is None and key != kept]:
+        if len(_held) <= MAX_HELD:
+            return
+        del _held[key]
+
+
+def _build(index: SearchIndex, uid: str, held: _Held) -> None:
+    """Start a build of ``held``'s lexicon in a thread of its own, unless one is under way;
+    called under ``_lock``."""
+    if held.building is not None:
+        return
+    held.building, held.waited_out = threading.Event(), False
+    args = (index, uid, held, held.lexicon, held.changes)
+    threading.Thread(target=_make, args=args, name=f"lexicon {uid}", daemon=True).start()
+
+
+def _make(index: SearchIndex, uid: str, held: _Held, current: Lexicon | None, changes: int) -> None:
+    """Make ``held``'s lexicon again if the index changed (the build's own thread)."""
+    made: Lexicon | None = None
+    try:
+        made = _made(index, uid, current)
+    finally:
+        index.close()  # this thread's connection
+        with _lock:
+            if made is not None:
+                held.lexicon = made
+            # Written to while it was read: ask the index again at the next search.
+            held.checked = time.monotonic() if held.changes == changes else float("-inf")
+            building, held.building = held.building, None
+        if building is not None:
+            building.set()
+
+
+def _made(index: SearchIndex, uid: str, current: Lexicon | None) -> Lexicon:
     try:
         marker = index.index_marker(uid)
-        if current is not None and current.lexicon.marker and current.lexicon.marker == marker:
-            made = current.lexicon
-        else:
-            made = Lexicon.of(index.iter_documents(uid, FIELDS), marker)
+        if current is not None and current.marker and current.marker == marker:
+            return current
+        return Lexicon.of(index.iter_documents(uid, FIELDS), marker)
     except IndexNotFound:
-        made = Lexicon()
+        return Lexicon()
     except SearchError:
         log.warning("the suggestions lexicon of %s could not be made", uid, exc_info=True)
-        made = current.lexicon if current is not None else Lexicon()
-    with _lock:
-        _held[key] = _Held(made, time.monotonic())
-        while len(_held) > MAX_HELD:
-            del _held[next(iter(_held))]
-    return made
+        return current if current is not None else Lexicon()
