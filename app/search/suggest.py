@@ -92,14 +92,15 @@ class Lexicon:
     def of(cls, documents: Iterable[Mapping[str, Any]], marker: str = "") -> Lexicon:
         """A lexicon of search documents (``app.search.documents`` fields ``FIELDS``)."""
         lexicon = cls(marker=marker)
+        read = _Read()
         for document in documents:
-            lexicon._add(document)
+            lexicon._add(document, read)
         lexicon._han = [key for key in lexicon.names if _HAN_RUN.search(key)]
         lexicon._latin = list(lexicon.words)
         lexicon._sorted = sorted(lexicon.known)
         return lexicon
 
-    def _add(self, document: Mapping[str, Any]) -> None:
+    def _add(self, document: Mapping[str, Any], read: _Read) -> None:
         self.courses += 1
         # One string per code for every name's counter, not one per document read.
         codes = [sys.intern(str(code)) for code in document.get("discipline_codes") or []]
@@ -108,7 +109,7 @@ class Lexicon:
         seen: set[str] = set()
         words: set[str] = set()
         for text in [*(document.get("titles") or []), *(document.get("subjects") or [])]:
-            for name in _names_in(str(text)):
+            for name in read.names_in(str(text)):
                 key = name.casefold()
                 entry = self.names.get(key)
                 if entry is None:  # one string for both when casing changes nothing (Chinese)
@@ -127,6 +128,8 @@ class Lexicon:
         for attribute in FIELDS[:7]:
             for value in document.get(attribute) or []:
                 text = str(value)
+                if read.known(text):
+                    continue  # its pairs and words are known already
                 for run in _HAN_RUN.findall(text):
                     self.bigrams.update(map(_pair, run, run[1:]))
                 self.known.update(_LATIN_WORD.findall(text.casefold()))
@@ -141,6 +144,33 @@ class Lexicon:
         if prefix:  # Meilisearch matches the last word of a query as a prefix
             at = bisect.bisect_left(self._sorted, word)
             return at < len(self._sorted) and self._sorted[at].startswith(word)
+        return False
+
+
+class _Read:
+    """What one build has read already, for the texts many courses share (subjects, schools,
+    keywords, common titles): each is taken apart once.  Bounded: it is dropped afterwards."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._known: set[str] = set()
+
+    def names_in(self, text: str) -> tuple[str, ...]:
+        names = self._names.get(text)
+        if names is None:
+            names = tuple(_names_in(text))
+            if len(self._names) < self.LIMIT:
+                self._names[text] = names
+        return names
+
+    def known(self, text: str) -> bool:
+        """Whether ``text``'s words were added already (and remember it from now on)."""
+        if text in self._known:
+            return True
+        if len(self._known) < self.LIMIT:
+            self._known.add(text)
         return False
 
 
