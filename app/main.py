@@ -26,6 +26,7 @@ from app.observability import routes as observability_routes
 from app.observability.requests import RequestIdMiddleware
 from app.publication import routes as publication_routes
 from app.search import routes as search_routes
+from app.search import suggest
 from app.search.gateway import SearchIndex
 from app.security import EdgeMiddleware, single_valued_query
 from app.settings import Settings, get_settings
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 scheduler = Scheduler(engine, settings)
                 scheduler.start()
                 opened.callback(scheduler.stop)
+            # Serving starts: the lexicon of suggestions is made in the background before
+            # the first search needs it (at a million courses it takes a while).
+            suggest.warm(search, settings.meili_index)
             yield
 
     app = FastAPI(

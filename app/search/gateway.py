@@ -35,6 +35,9 @@ HEADERS = {"Accept-Encoding": "identity"}
 CLIENT_AGENT = "coursefed"
 # How often a waited-for task is polled: indexing a harvest page takes tens of ms.
 TASK_POLL_MS = 10
+# Documents read per request when a whole index is read: a million courses in 100 requests
+# of a few MB each (the lexicon's fields only).
+DOCUMENTS_PAGE = 10_000
 
 
 def _covers(current: Any, wanted: Any) -> bool:
@@ -303,9 +306,17 @@ class SearchIndex:
         return [dict(result) for result in answer["results"]]
 
     def iter_documents(
-        self, uid: str, fields: list[str], *, batch: int = 1000
+        self, uid: str, fields: list[str], *, batch: int = DOCUMENTS_PAGE
     ) -> Iterator[dict[str, Any]]:
-        """Every document of an index (for checks: paging a changing index is not an export)."""
+        """Every document of an index, ``fields`` only, read ``batch`` at a time (for the
+        lexicon of suggestions and checks: paging a changing index is not an export).
+
+        The SDK asks ``POST /indexes/{uid}/documents/fetch``.  Unsorted, Meilisearch walks
+        its internal document ids and skips ``offset`` of them without reading those
+        documents, so a late page costs little more than an early one; its ``sort`` of
+        documents (since 1.16) would sort them all for every page, and the primary key is
+        not sortable.  Large pages keep the requests few instead.
+        """
         offset = 0
         while True:
             with self._translated():
@@ -315,7 +326,7 @@ class SearchIndex:
             for document in page.results:
                 yield dict(document)
             offset += batch
-            if offset >= page.total:
+            if offset >= page.total or len(page.results) < batch:
                 return
 
     def settings_updates(self, uid: str) -> int:

@@ -4,10 +4,11 @@ correction shown with "search instead for", and on no result the nearest discipl
 Meilisearch forgives typos in Latin words but not in Chinese ones (each character is a
 word to it), so 操做系统 found nothing.  A ``Lexicon`` of the catalogue's names (course
 titles and their parts, subjects; keywords, teachers and schools only as known words) is
-made from the index's documents and kept in memory (``lexicon``), made again when the
-index changes.  Whether a query needs help is decided in memory (``plan``): a query whose
-every word the lexicon knows, or whose typo Meilisearch forgives itself, needs none and
-is searched as it is.  Otherwise its close alternatives are counted in the same
+made from the index's documents and kept in memory (``lexicon``), in the background, one
+build per index at a time: at start-up (``warm``) and again when the index changes.
+Whether a query needs help is decided in memory (``plan``): a query whose every word the
+lexicon knows, or whose typo Meilisearch forgives itself, needs none and is searched as
+it is.  Otherwise its close alternatives are counted in the same
 multi-search as the query, and ``Plan.outcome`` chooses what to offer.
 """
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import logging
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -60,7 +63,7 @@ _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*")
 _JOINS = re.compile("[与和及、]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Name:
     """A name courses carry (a title, a part of one, a subject), as first seen."""
 
@@ -76,7 +79,7 @@ class Lexicon:
 
     names: dict[str, Name] = field(default_factory=dict)
     words: dict[str, Name] = field(default_factory=dict)  # Latin words of the names
-    bigrams: set[str] = field(default_factory=set)  # every pair of Chinese characters known
+    bigrams: set[int] = field(default_factory=set)  # every pair of Chinese characters known
     known: set[str] = field(default_factory=set)  # every Latin word known
     disciplines: Counter[str] = field(default_factory=Counter)  # 2- and 4-digit codes
     courses: int = 0
@@ -89,24 +92,28 @@ class Lexicon:
     def of(cls, documents: Iterable[Mapping[str, Any]], marker: str = "") -> Lexicon:
         """A lexicon of search documents (``app.search.documents`` fields ``FIELDS``)."""
         lexicon = cls(marker=marker)
+        read = _Read()
         for document in documents:
-            lexicon._add(document)
+            lexicon._add(document, read)
         lexicon._han = [key for key in lexicon.names if _HAN_RUN.search(key)]
         lexicon._latin = list(lexicon.words)
         lexicon._sorted = sorted(lexicon.known)
         return lexicon
 
-    def _add(self, document: Mapping[str, Any]) -> None:
+    def _add(self, document: Mapping[str, Any], read: _Read) -> None:
         self.courses += 1
-        codes = [str(code) for code in document.get("discipline_codes") or []]
+        # One string per code for every name's counter, not one per document read.
+        codes = [sys.intern(str(code)) for code in document.get("discipline_codes") or []]
         self.disciplines.update(codes)
         specific = [code for code in codes if len(code) == 4] or codes
         seen: set[str] = set()
         words: set[str] = set()
         for text in [*(document.get("titles") or []), *(document.get("subjects") or [])]:
-            for name in _names_in(str(text)):
+            for name in read.names_in(str(text)):
                 key = name.casefold()
-                entry = self.names.setdefault(key, Name(name))
+                entry = self.names.get(key)
+                if entry is None:  # one string for both when casing changes nothing (Chinese)
+                    entry = self.names[key] = Name(key if key == name else name)
                 if key not in seen:
                     seen.add(key)
                     entry.courses += 1
@@ -114,17 +121,22 @@ class Lexicon:
                 for word in _LATIN_WORD.findall(key):
                     if len(word) >= 3 and word not in words:
                         words.add(word)
-                        self.words.setdefault(word, Name(_shown(word, name))).courses += 1
+                        known = self.words.get(word)
+                        if known is None:
+                            known = self.words[word] = Name(_shown(word, name))
+                        known.courses += 1
         for attribute in FIELDS[:7]:
             for value in document.get(attribute) or []:
                 text = str(value)
+                if read.known(text):
+                    continue  # its pairs and words are known already
                 for run in _HAN_RUN.findall(text):
-                    self.bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
+                    self.bigrams.update(map(_pair, run, run[1:]))
                 self.known.update(_LATIN_WORD.findall(text.casefold()))
 
     def knows_han(self, run: str) -> bool:
         """Every pair of characters of ``run`` appears in some name (so it can match one)."""
-        return all(run[i : i + 2] in self.bigrams for i in range(len(run) - 1))
+        return all(_pair(a, b) in self.bigrams for a, b in itertools.pairwise(run))
 
     def knows_latin(self, word: str, *, prefix: bool) -> bool:
         if word in self.known:
@@ -133,6 +145,39 @@ class Lexicon:
             at = bisect.bisect_left(self._sorted, word)
             return at < len(self._sorted) and self._sorted[at].startswith(word)
         return False
+
+
+class _Read:
+    """What one build has read already, for the texts many courses share (subjects, schools,
+    keywords, common titles): each is taken apart once.  Bounded: it is dropped afterwards."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._known: set[str] = set()
+
+    def names_in(self, text: str) -> tuple[str, ...]:
+        names = self._names.get(text)
+        if names is None:
+            names = tuple(_names_in(text))
+            if len(self._names) < self.LIMIT:
+                self._names[text] = names
+        return names
+
+    def known(self, text: str) -> bool:
+        """Whether ``text``'s words were added already (and remember it from now on)."""
+        if text in self._known:
+            return True
+        if len(self._known) < self.LIMIT:
+            self._known.add(text)
+        return False
+
+
+def _pair(first: str, second: str) -> int:
+    """Two characters as one number: a set of them takes less than half the memory of a set
+    of two-character strings."""
+    return ord(first) << 21 | ord(second)
 
 
 def _names_in(text: str) -> Iterator[str]:
@@ -422,34 +467,68 @@ def nearest_disciplines(q: str, lexicon: Lexicon, limit: int = MAX_DISCIPLINES) 
 # -- the lexicon of each index, kept in memory ----------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Held:
-    lexicon: Lexicon
-    checked: float
-    refreshing: bool = False
+    """What is kept of one index: its lexicon (None until the first is made), when the
+    index was last asked, and the one build under way, if any."""
+
+    lexicon: Lexicon | None = None
+    checked: float = float("-inf")
+    building: threading.Event | None = None  # set when the build under way ends
+    waited_out: bool = False  # a search waited ``WAIT_SECONDS`` for this build in vain
+    changes: int = 0  # how often ``changed`` was called
 
 
 _lock = threading.Lock()
 _held: dict[tuple[str, str], _Held] = {}
 MAX_HELD = 8
 """Indexes whose lexicons are kept (one in production; tests make many)."""
+WAIT_SECONDS = 1.0
+"""How long a search waits for a lexicon being made when it has none to use; past that it
+is answered without help, and later searches do not wait for the same build."""
 
 
-def lexicon(index: SearchIndex, uid: str) -> Lexicon:
-    """The lexicon of index ``uid``, from memory.  The first time, or while it is empty, it
-    is made now; later, once ``MAX_AGE_SECONDS`` have passed or ``changed`` was called, a
-    background thread asks the index whether it changed and makes it again if so, while
-    searches go on with the one held."""
+def lexicon(index: SearchIndex, uid: str, *, wait: float = WAIT_SECONDS) -> Lexicon:
+    """The lexicon of index ``uid``, from memory, made in the background.
+
+    One build at a time per index: when none is held yet (or the one held is empty and
+    stale) a build starts, or the one under way is joined, and the search waits for it at
+    most ``wait`` seconds; a catalogue of a million courses takes longer, so until it is
+    made searches get an empty lexicon (no help), and once one search has waited in vain
+    the next ones do not wait.  A lexicon held and used is made again in the background
+    once ``MAX_AGE_SECONDS`` have passed or ``changed`` was called, if the index changed,
+    while searches go on with it.
+    """
     key = (index.url, uid)
     with _lock:
         held = _held.get(key)
-        stale = held is not None and time.monotonic() - held.checked > MAX_AGE_SECONDS
-        if held is not None and stale and held.lexicon.courses and not held.refreshing:
-            held.refreshing = True
-            threading.Thread(target=_refresh, args=(index, uid), daemon=True).start()
-    if held is None or (stale and not held.lexicon.courses):
-        return _refresh(index, uid)
-    return held.lexicon
+        if held is None:
+            held = _held[key] = _Held()
+            _forget_oldest(key)
+        if time.monotonic() - held.checked > MAX_AGE_SECONDS:
+            _build(index, uid, held)
+        current, building = held.lexicon, held.building
+        if (current is not None and current.courses) or building is None or held.waited_out:
+            return current if current is not None else Lexicon()
+    if not building.wait(wait):
+        with _lock:
+            if held.building is building:
+                held.waited_out = True
+    with _lock:
+        return held.lexicon if held.lexicon is not None else Lexicon()
+
+
+def warm(index: SearchIndex, uid: str) -> None:
+    """Start making the lexicon of ``uid`` in the background unless one is held or under
+    way (at start-up, so the first learner's search does not pay for it)."""
+    key = (index.url, uid)
+    with _lock:
+        held = _held.get(key)
+        if held is None:
+            held = _held[key] = _Held()
+            _forget_oldest(key)
+        if held.lexicon is None:
+            _build(index, uid, held)
 
 
 def changed(url: str, uid: str) -> None:
@@ -457,27 +536,56 @@ def changed(url: str, uid: str) -> None:
     with _lock:
         held = _held.get((url.rstrip("/"), uid))
         if held is not None:
+            held.changes += 1
             held.checked = float("-inf")
-            held.lexicon.marker = ""
+            if held.lexicon is not None:
+                held.lexicon.marker = ""
 
 
-def _refresh(index: SearchIndex, uid: str) -> Lexicon:
-    key = (index.url, uid)
-    with _lock:
-        current = _held.get(key)
+def _forget_oldest(kept: tuple[str, str]) -> None:
+    """Keep ``MAX_HELD`` indexes at most, the oldest forgotten first, but never ``kept``
+    nor one whose build is under way (its lexicon would be lost); called under ``_lock``."""
+    for key in [key for key, held in _held.items() if held.building is None and key != kept]:
+        if len(_held) <= MAX_HELD:
+            return
+        del _held[key]
+
+
+def _build(index: SearchIndex, uid: str, held: _Held) -> None:
+    """Start a build of ``held``'s lexicon in a thread of its own, unless one is under way;
+    called under ``_lock``."""
+    if held.building is not None:
+        return
+    held.building, held.waited_out = threading.Event(), False
+    args = (index, uid, held, held.lexicon, held.changes)
+    threading.Thread(target=_make, args=args, name=f"lexicon {uid}", daemon=True).start()
+
+
+def _make(index: SearchIndex, uid: str, held: _Held, current: Lexicon | None, changes: int) -> None:
+    """Make ``held``'s lexicon again if the index changed (the build's own thread)."""
+    made: Lexicon | None = None
+    try:
+        made = _made(index, uid, current)
+    finally:
+        index.close()  # this thread's connection
+        with _lock:
+            if made is not None:
+                held.lexicon = made
+            # Written to while it was read: ask the index again at the next search.
+            held.checked = time.monotonic() if held.changes == changes else float("-inf")
+            building, held.building = held.building, None
+        if building is not None:
+            building.set()
+
+
+def _made(index: SearchIndex, uid: str, current: Lexicon | None) -> Lexicon:
     try:
         marker = index.index_marker(uid)
-        if current is not None and current.lexicon.marker and current.lexicon.marker == marker:
-            made = current.lexicon
-        else:
-            made = Lexicon.of(index.iter_documents(uid, FIELDS), marker)
+        if current is not None and current.marker and current.marker == marker:
+            return current
+        return Lexicon.of(index.iter_documents(uid, FIELDS), marker)
     except IndexNotFound:
-        made = Lexicon()
+        return Lexicon()
     except SearchError:
         log.warning("the suggestions lexicon of %s could not be made", uid, exc_info=True)
-        made = current.lexicon if current is not None else Lexicon()
-    with _lock:
-        _held[key] = _Held(made, time.monotonic())
-        while len(_held) > MAX_HELD:
-            del _held[next(iter(_held))]
-    return made
+        return current if current is not None else Lexicon()
