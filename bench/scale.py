@@ -106,6 +106,7 @@ class Watched:
             )
         self.peak = 0
         self.seconds = 0.0
+        self.cpu_s = 0.0  # user + system, from wait4 once it has ended
         self.returncode: int | None = None
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -129,6 +130,7 @@ class Watched:
         self.seconds = time.perf_counter() - self.started
         self._stop.set()
         self.peak = max(self.peak, usage.ru_maxrss * 1024)
+        self.cpu_s = usage.ru_utime + usage.ru_stime
         self.returncode = os.waitstatus_to_exitcode(status)
         self.process.returncode = self.returncode
         return self.returncode
@@ -150,6 +152,17 @@ class Watched:
         if self.returncode != 0:
             tail = self.log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{self.name} exited with {self.returncode}:\n{tail}")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system seconds the live processes ``pids`` have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def disk_size(path: Path) -> int:
@@ -208,6 +221,10 @@ def empty_node(folder: Path) -> Iterator[tuple[Settings, int]]:
         services_down(settings)
 
 
+SOURCE_PIDS: list[int] = []
+"""The processes serving the sources now (for their CPU time)."""
+
+
 @contextlib.contextmanager
 def serving_sources(files: list[SourceFile], logs: Path) -> Iterator[list[str]]:
     """Each file served over OAI-PMH by a process of its own; yields the base URLs."""
@@ -225,9 +242,11 @@ def serving_sources(files: list[SourceFile], logs: Path) -> Iterator[list[str]]:
                     text=True,
                 )
             processes.append(process)
+        SOURCE_PIDS[:] = [process.pid for process in processes]
         # Each prints its URL once it listens; they start side by side.
         yield [process.stdout.readline().strip() for process in processes if process.stdout]
     finally:
+        SOURCE_PIDS.clear()
         for process in processes:
             process.terminate()
         for process in processes:
@@ -444,6 +463,8 @@ class Result:
     export_s: float = 0.0
     mirror_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    # CPU seconds used during harvest -> searchable, by process.
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -473,7 +494,14 @@ def measure(records: int, seconds: float, *, phases: bool, via: str = "harvest")
             migrate.upgrade(settings)
             prefixes = register(settings, files, urls)
             with meili_client(settings) as meili:
-                (worker_step if via == "worker" else harvest_step)(result, settings, meili, folder)
+                step = worker_step if via == "worker" else harvest_step
+                before = {
+                    "meilisearch": cpu_seconds([meili_pid]),
+                    "sources": cpu_seconds(SOURCE_PIDS),
+                }
+                step(result, settings, meili, folder)
+                result.cpu["meilisearch"] = cpu_seconds([meili_pid]) - before["meilisearch"]
+                result.cpu["sources"] = cpu_seconds(SOURCE_PIDS) - before["sources"]
             database = settings.data_dir / "coursefed.db"
             result.database_bytes = sum(
                 disk_size(p) for p in database.parent.glob(database.name + "*")
@@ -511,6 +539,7 @@ def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder
     harvest.check()
     result.harvest_exit_s = harvest.seconds
     result.rss["harvest"] = harvest.peak
+    result.cpu["harvest"] = harvest.cpu_s
     result.runs_s = runs_seconds(settings)
     say(f"  harvest -> searchable in {result.harvest_s:.1f} s ({result.searchable:,})")
 
@@ -529,6 +558,7 @@ def worker_step(result: Result, settings: Settings, meili: httpx.Client, folder:
         result.harvest_s = time.perf_counter() - worker.started
         worker.stop()
     result.rss["worker"] = worker.peak
+    result.cpu["worker"] = worker.cpu_s
     result.runs_s = runs_seconds(settings)
     say(f"  worker: harvest -> searchable in {result.harvest_s:.1f} s ({result.searchable:,})")
 
@@ -735,12 +765,27 @@ def phase_lines(result: Result) -> list[str]:
     parts = [
         ("fetch pages (HTTP, gzip), alone", fetch),
         ("parse + normalise + validate, alone", normalise),
-        ("store + journal (harvest runs' rest)", max(result.runs_s - fetch - normalise, 0.0)),
-        ("index after each source, CLI start-up", max(result.harvest_exit_s - result.runs_s, 0.0)),
+        ("store + journal, indexing alongside", max(result.runs_s - fetch - normalise, 0.0)),
+        ("last index catch-up, CLI start-up", max(result.harvest_exit_s - result.runs_s, 0.0)),
         ("Meilisearch catching up after exit", max(total - result.harvest_exit_s, 0.0)),
     ]
     lines = [f"where harvest -> searchable at N={result.records:,} goes ({total:.1f} s):"]
     lines += [f"  {name:40} {seconds:8.1f} s  {seconds / total:5.0%}" for name, seconds in parts]
+    return lines
+
+
+def cpu_lines(result: Result) -> list[str]:
+    """CPU seconds each process used during harvest -> searchable, against what the
+    machine's cores could give in that time."""
+    if not result.cpu or not result.harvest_s:
+        return []
+    cores = os.cpu_count() or 1
+    capacity = cores * result.harvest_s
+    lines = [f"CPU during harvest -> searchable ({cores} cores x {result.harvest_s:.1f} s):"]
+    for name, seconds in sorted(result.cpu.items(), key=lambda item: -item[1]):
+        lines.append(f"  {name:40} {seconds:8.1f} s  {seconds / capacity:5.0%}")
+    used = sum(result.cpu.values())
+    lines.append(f"  {'all of these':40} {used:8.1f} s  {used / capacity:5.0%}")
     return lines
 
 
@@ -756,6 +801,7 @@ def report(results: Sequence[Result], seconds: float) -> list[str]:
             verdict = "n/a " if met is None else ("PASS" if met else "below")
             lines.append(f"  {verdict:5} {target}: {measured}")
         lines += ["  " + line for line in phase_lines(result)]
+        lines += ["  " + line for line in cpu_lines(result)]
     lines.append(
         f"\nwrk: {seconds:g} s per run, our API and raw Meilisearch in turns, {len(QUERIES)} "
         "queries in rotation; ratios are ours/raw (latency: lower is better, req/s: higher)."

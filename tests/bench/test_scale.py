@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bench.scale import (
     MB,
     Load,
     Result,
+    cpu_lines,
     format_table,
     parse_records,
     phase_lines,
@@ -150,6 +152,19 @@ def test_phases_split_the_harvest_time() -> None:
         ["38.6", "s", "39%"],  # indexing between runs: 98.0 - 59.4
         ["1.0", "s", "1%"],  # Meilisearch after the exit: 99.0 - 98.0
     ]
+
+
+def test_cpu_lines_set_each_process_against_the_cores() -> None:
+    measured = result()
+    assert cpu_lines(measured) == []
+    measured.cpu = {"harvest": 79.2, "meilisearch": 39.6, "sources": 19.8}
+    cores = os.cpu_count() or 1
+    lines = cpu_lines(measured)
+    assert f"({cores} cores x 99.0 s)" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["harvest", "meilisearch", "sources", "all"]
+    capacity = cores * 99.0
+    assert lines[1].endswith(f"79.2 s  {79.2 / capacity:5.0%}")
+    assert lines[-1].endswith(f"138.6 s  {138.6 / capacity:5.0%}")
 
 
 def test_records_given_as_lists_or_repeated() -> None:
