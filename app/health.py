@@ -20,6 +20,7 @@ from app.db import session_scope
 from app.deps import StateDep
 from app.errors import public_reason
 from app.objects.store import ObjectStoreError
+from app.search import suggest
 from app.search.gateway import SearchError
 from app.search.indexer import index_lag
 from app.settings import Settings
@@ -61,6 +62,8 @@ def readyz(state: StateDep) -> JSONResponse:
         checks["s3"] = _down("s3", exc)
     ready = all(value == "ok" for value in checks.values())
     body: dict[str, Any] = {"status": "ok" if ready else "unavailable", "checks": checks}
+    # Search works without it; its help ("did you mean") starts once it is ready.
+    body["suggestions"] = suggest.state(state.search, state.settings.meili_index)
     if checks["database"] == "ok":
         body["index_lag"] = index_lag(state.engine)
         reasons = degraded_reasons(state.engine, state.settings, body["index_lag"])

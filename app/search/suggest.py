@@ -531,6 +531,16 @@ def warm(index: SearchIndex, uid: str) -> None:
             _build(index, uid, held)
 
 
+def state(index: SearchIndex, uid: str) -> str:
+    """``ready`` once a lexicon of ``uid`` is held, ``building`` while the first is made,
+    ``not started`` before (for ``/readyz``: searches get no help until it is ready)."""
+    with _lock:
+        held = _held.get((index.url, uid))
+        if held is not None and held.lexicon is not None:
+            return "ready"
+        return "building" if held is not None and held.building is not None else "not started"
+
+
 def changed(url: str, uid: str) -> None:
     """The index was written to: its lexicon is made again before long."""
     with _lock:
