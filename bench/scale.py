@@ -44,9 +44,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
-from sqlmodel import select
+from sqlalchemy import func, or_
+from sqlmodel import col, select
 
 from app import migrate
+from app.catalogue.models import Resource
 from app.db import make_engine, session_scope
 from app.search import service as search
 from app.search.gateway import HEADERS
@@ -282,8 +284,9 @@ def meili_client(settings: Settings) -> httpx.Client:
 
 
 def searchable(meili: httpx.Client, uid: str) -> int:
-    response = meili.post(f"/indexes/{uid}/search", json={"q": "", "limit": 0})
-    return int(response.json().get("estimatedTotalHits", 0)) if response.is_success else 0
+    """Documents in the index now (a search's hit count stops at ``maxTotalHits``)."""
+    response = meili.get(f"/indexes/{uid}/stats")
+    return int(response.json().get("numberOfDocuments", 0)) if response.is_success else 0
 
 
 def meili_idle(meili: httpx.Client) -> bool:
@@ -291,21 +294,49 @@ def meili_idle(meili: httpx.Client) -> bool:
     return not tasks.get("results")
 
 
-def wait_searchable(meili: httpx.Client, uid: str, live: int, harvested: Callable[[], bool]) -> int:
-    """Poll until the index answers ``live`` hits, or the harvest is over, Meilisearch idle
-    and the count no longer moves (some records did not make it); the count reached."""
-    deadline = time.monotonic() + timeout_for(live)
+def indexable(settings: Settings) -> int:
+    """Search documents the database makes: live, published records, a course of several
+    records once (``app.search.indexer.is_indexed``)."""
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            return int(
+                session.exec(
+                    select(func.count())
+                    .where(col(Resource.deleted).is_(False), col(Resource.publishable).is_(True))
+                    .where(
+                        or_(
+                            col(Resource.cluster_id).is_(None),
+                            col(Resource.cluster_id) == col(Resource.id),
+                        )
+                    )
+                ).one()
+            )
+    finally:
+        engine.dispose()
+
+
+def wait_searchable(
+    meili: httpx.Client, uid: str, settings: Settings, harvested: Callable[[], bool]
+) -> int:
+    """Poll until the harvest has ended and the index holds every document the database
+    makes (or, should some never arrive, Meilisearch is idle and the count has stopped
+    moving); the count reached."""
+    deadline = time.monotonic() + timeout_for(10_000_000)
+    expected: int | None = None
     last, still = -1, 0
     while time.monotonic() < deadline:
         count = searchable(meili, uid)
-        if count >= live:
+        if expected is None and harvested():
+            expected = indexable(settings)
+        if expected is not None and count >= expected:
             return count
-        settled = count == last and meili_idle(meili)
-        still = still + 1 if settled and harvested() else 0
-        if still >= 20:
+        settled = expected is not None and count == last and meili_idle(meili)
+        still = still + 1 if settled else 0
+        if still >= 50:
             return count
         last = count
-        time.sleep(0.1 if live < 100_000 else 1.0)  # a tenth of a second in a minute or more
+        time.sleep(0.1)
     return last
 
 
@@ -532,7 +563,7 @@ def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder
         waiting = threading.Thread(target=harvest.wait, args=(step,), daemon=True)
         waiting.start()
         result.searchable = wait_searchable(
-            meili, settings.meili_index, result.live, lambda: harvest.returncode is not None
+            meili, settings.meili_index, settings, lambda: harvest.returncode is not None
         )
         result.harvest_s = time.perf_counter() - harvest.started
         waiting.join(step)
@@ -552,7 +583,7 @@ def worker_step(result: Result, settings: Settings, meili: httpx.Client, folder:
         result.searchable = wait_searchable(
             meili,
             settings.meili_index,
-            result.live,
+            settings,
             lambda: runs_finished(settings) >= result.sources or worker.process.poll() is not None,
         )
         result.harvest_s = time.perf_counter() - worker.started
@@ -595,6 +626,9 @@ def serving_steps(result: Result, settings: Settings, folder: Path, seconds: flo
     with Watched("serve", cli("serve", "--no-scheduler"), env, log) as serve:
         api_url = settings.resolved_public_url
         wait_http(f"{api_url}/healthz", 120)
+        # Measured once warm: the lexicon of suggestions is made after start.
+        warm = wait_suggestions(api_url, timeout_for(result.records))
+        say(f"  serve: suggestions ready {warm:.1f} s after it answered")
         if WRK:
             result.load = search_load(api_url, settings, folder, seconds)
             say("  search load done")
@@ -622,6 +656,17 @@ def run_step(
     process.check()
     say(f"  {name} in {process.seconds:.1f} s")
     return process
+
+
+def wait_suggestions(api_url: str, timeout: float) -> float:
+    """Seconds until ``/readyz`` says the suggestions are ready."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            if httpx.get(f"{api_url}/readyz", timeout=30).json().get("suggestions") == "ready":
+                break
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def wait_http(url: str, timeout: float) -> None:
