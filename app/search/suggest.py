@@ -499,12 +499,8 @@ def lexicon(index: SearchIndex, uid: str, *, wait: float = WAIT_SECONDS) -> Lexi
     once ``MAX_AGE_SECONDS`` have passed or ``changed`` was called, if the index changed,
     while searches go on with it.
     """
-    key = (index.url, uid)
     with _lock:
-        held = _held.get(key)
-        if held is None:
-            held = _held[key] = _Held()
-            _forget_oldest(key)
+        held = _holding((index.url, uid))
         if time.monotonic() - held.checked > MAX_AGE_SECONDS:
             _build(index, uid, held)
         current, building = held.lexicon, held.building
@@ -521,12 +517,8 @@ def lexicon(index: SearchIndex, uid: str, *, wait: float = WAIT_SECONDS) -> Lexi
 def warm(index: SearchIndex, uid: str) -> None:
     """Start making the lexicon of ``uid`` in the background unless one is held or under
     way (at start-up, so the first learner's search does not pay for it)."""
-    key = (index.url, uid)
     with _lock:
-        held = _held.get(key)
-        if held is None:
-            held = _held[key] = _Held()
-            _forget_oldest(key)
+        held = _holding((index.url, uid))
         if held.lexicon is None:
             _build(index, uid, held)
 
@@ -550,6 +542,15 @@ def changed(url: str, uid: str) -> None:
             held.checked = float("-inf")
             if held.lexicon is not None:
                 held.lexicon.marker = ""
+
+
+def _holding(key: tuple[str, str]) -> _Held:
+    """What is kept of index ``key``, kept from now on if it was not; under ``_lock``."""
+    held = _held.get(key)
+    if held is None:
+        held = _held[key] = _Held()
+        _forget_oldest(key)
+    return held
 
 
 def _forget_oldest(kept: tuple[str, str]) -> None:

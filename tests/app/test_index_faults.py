@@ -80,17 +80,22 @@ def test_meilisearch_stopped_during_harvest_catches_up_exactly(
         services_down(own)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
-    live: Settings, live_engine: Engine, client: TestClient
-) -> None:
+def _harvest_demo(live: Settings, live_engine: Engine) -> None:
+    """300 demo courses harvested from a source of their own, and indexed."""
     with DemoRepositoryServer(generate_corpus(300)) as server:
         with session_scope(live_engine) as session:
             source_id = sources.add_source(
                 session, base_url=server.base_url, slug="demo", allow_private_network=True
             ).id
         assert source_id is not None
-        run_harvest(live_engine, live, source_id)
+        assert run_harvest(live_engine, live, source_id).status == "succeeded"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reindex_swaps_in_a_rebuilt_index_while_search_keeps_answering(
+    live: Settings, live_engine: Engine, client: TestClient
+) -> None:
+    _harvest_demo(live, live_engine)
     before = client.get("/api/v1/search", params={"q": "计算机"}).json()["total"]
     assert before > 0
     failures: list[int] = []
@@ -138,13 +143,7 @@ def test_a_failed_batch_among_batches_sent_ahead_keeps_the_cursor_before_it(
 ) -> None:
     """Batches are sent without waiting for each; when one fails, the cursor stays after
     the last one that succeeded, and the next sync applies the rest."""
-    with DemoRepositoryServer(generate_corpus(300)) as server:
-        with session_scope(live_engine) as session:
-            source_id = sources.add_source(
-                session, base_url=server.base_url, slug="demo", allow_private_network=True
-            ).id
-        assert source_id is not None
-        assert run_harvest(live_engine, live, source_id).status == "succeeded"
+    _harvest_demo(live, live_engine)
     forget_index(live_engine)
     with SearchIndex.from_settings(live) as index:
         index.delete_index(live.meili_index)
