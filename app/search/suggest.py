@@ -597,6 +597,8 @@ def _made(index: SearchIndex, uid: str, current: Lexicon | None) -> Lexicon:
         return Lexicon.of(index.iter_documents(uid, FIELDS), marker)
     except IndexNotFound:
         return Lexicon()
-    except SearchError:
-        log.warning("the suggestions lexicon of %s could not be made", uid, exc_info=True)
+    except SearchError as exc:
+        # Meilisearch down or refusing: searches go on without help, and the next one
+        # tries again.  One line: the cause is the gateway's own words, not a traceback.
+        log.warning("the suggestions lexicon of %s could not be made: %s", uid, exc)
         return current if current is not None else Lexicon()

@@ -157,3 +157,18 @@ def test_the_app_starts_the_build_when_it_starts_serving(
     with TestClient(create_app(settings)) as client:
         state = client.app.state.coursefed  # type: ignore[attr-defined]
         assert warmed == [(state.search, settings.meili_index)]
+
+
+def test_an_unreachable_meilisearch_is_one_line_in_the_log_not_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = SearchIndex("http://127.0.0.1:9", "key", timeout=2)
+    with caplog.at_level("WARNING", logger="app.search.suggest"):
+        suggest.warm(down, UID)
+        deadline = time.monotonic() + 10
+        while suggest.state(down, UID) != "ready" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert suggest.state(down, UID) == "ready", "an empty lexicon: searches go on unhelped"
+    [record] = [r for r in caplog.records if "could not be made" in r.getMessage()]
+    assert "unreachable" in record.getMessage()
+    assert record.exc_info is None
