@@ -75,7 +75,8 @@ def run_harvest(
 @contextlib.contextmanager
 def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     """Follow the journal into Meilisearch in a thread of its own while the block runs
-    (harvests one after another), every ``index_interval`` seconds; then to its end.
+    (harvests one after another), every ``index_interval`` seconds; then, unless the block
+    was interrupted, to the journal's end.
 
     Meilisearch indexes one source's records while the next source is harvested, instead
     of the harvests waiting for it in turn.
@@ -101,7 +102,8 @@ def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
-        sync_search_quietly(engine, settings)
+    # Not after an interruption (Ctrl-C): the next sync catches up on what is left.
+    sync_search_quietly(engine, settings)
 
 
 def run_reconcile(
