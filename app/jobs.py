@@ -72,6 +72,32 @@ def run_harvest(
     return run
 
 
+class _Following:
+    """Rounds of following the journal into Meilisearch, one after another: an outage is
+    logged once, not every round, and its end once."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine, self.settings = engine, settings
+        self.failing = False
+
+    def round(self, index: SearchIndex) -> None:
+        try:
+            sync_index(
+                self.engine,
+                index,
+                self.settings.meili_index,
+                vocabulary=self.settings.search_vocabulary(),
+            )
+        except SearchError as exc:
+            if not self.failing:
+                log.warning("search index not updated, will retry: %s", exc)
+            self.failing = True
+            return
+        if self.failing:
+            log.info("search index reachable again, caught up")
+        self.failing = False
+
+
 @contextlib.contextmanager
 def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     """Follow the journal into Meilisearch in a thread of its own while the block runs
@@ -82,16 +108,13 @@ def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     of the harvests waiting for it in turn.
     """
     stop = threading.Event()
+    following = _Following(engine, settings)
 
     def follow() -> None:
         with SearchIndex.from_settings(settings) as index:
             while not stop.wait(settings.index_interval):
                 try:
-                    sync_index(
-                        engine, index, settings.meili_index, vocabulary=settings.search_vocabulary()
-                    )
-                except SearchError as exc:
-                    log.warning("search index not updated, will retry: %s", exc)
+                    following.round(index)
                 except Exception:  # the harvests go on; the last sync tries again
                     log.exception("indexing alongside the harvests failed")
 
@@ -357,7 +380,6 @@ class Scheduler:
         # scheduled by a complete one): it waits a round before it is tried again.
         self._not_before: dict[int, float] = {}
         self._store = ObjectStore(settings)  # one S3 client for every round, closed with the loop
-        self._search_failing = False
         self._loops = [
             threading.Thread(target=target, name=f"coursefed-{name}", daemon=True)
             for name, target in (
@@ -450,25 +472,9 @@ class Scheduler:
                     log.exception("reporting run %s failed", run.id)
 
     def _index_loop(self) -> None:
+        following = _Following(self.engine, self.settings)
         with SearchIndex.from_settings(self.settings) as index:
-            self._every(self.settings.index_interval, lambda: self._index(index), "indexing")
-
-    def _index(self, index: SearchIndex) -> None:
-        try:
-            sync_index(
-                self.engine,
-                index,
-                self.settings.meili_index,
-                vocabulary=self.settings.search_vocabulary(),
-            )
-        except SearchError as exc:
-            if not self._search_failing:  # once per outage, not every few seconds
-                log.warning("search index not updated, will retry: %s", exc)
-            self._search_failing = True
-            return
-        if self._search_failing:
-            log.info("search index reachable again, caught up")
-        self._search_failing = False
+            self._every(self.settings.index_interval, lambda: following.round(index), "indexing")
 
     def _objects_loop(self) -> None:
         with contextlib.closing(self._store):  # closed when the loop ends

@@ -54,7 +54,7 @@ cursor, and how much Meilisearch may queue from one indexer."""
 
 class _Window:
     """Tasks sent and not yet waited for, each with the journal serial it brings the
-    index to; ``settle`` waits for them in order and returns the serial all reached."""
+    index to; ``settle`` waits for them in order and confirms the serial all reached."""
 
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
