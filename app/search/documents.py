@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 from metadata.licences import LicenceInfo, normalise_license
 from metadata.profile import ResourceRecord
@@ -93,10 +94,17 @@ def pinyin_forms(title: str) -> list[str]:
     and its initials (``gdsx``); each also from every later syllable on (大学计算机基础 →
     ``jisuanjijichu``, ``jsjjc``), since Meilisearch matches the start of a word, not its middle.
     """
+    return list(_pinyin_forms(title))
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_forms(title: str) -> tuple[str, ...]:
+    """``pinyin_forms``, kept per title: every college teaches a 高等数学 of its own."""
     forms: dict[str, None] = {}
     for run in _HAN_RUN.findall(title):
         syllables = lazy_pinyin(run[:MAX_PINYIN_SYLLABLES])
-        initials = lazy_pinyin(run[:MAX_PINYIN_SYLLABLES], style=Style.FIRST_LETTER)
+        # Each syllable's first letter: what pypinyin's FIRST_LETTER style spells.
+        initials = [syllable[0] for syllable in syllables]
         for start in range(len(syllables)):
             if len(syllables) - start < 2:
                 break
@@ -105,7 +113,7 @@ def pinyin_forms(title: str) -> list[str]:
             forms["".join(initials)] = None
         for start in range(1, len(initials) - 2):  # later initials: 3 letters at least
             forms["".join(initials[start:])] = None
-    return list(forms)
+    return tuple(forms)
 
 
 def teachers(record: ResourceRecord) -> list[str]:
