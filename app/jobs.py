@@ -26,7 +26,7 @@ from app.objects.fetcher import FetchReport, fetch_due
 from app.objects.links import check_links
 from app.objects.store import ObjectStore, ObjectStoreError
 from app.search.gateway import SearchError, SearchIndex
-from app.search.indexer import SyncResult, reindex, sync_index
+from app.search.indexer import SyncResult, index_lag, reindex, sync_index
 from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import HarvestOptions, ProgressHook, SourceBusy, harvest
@@ -98,11 +98,38 @@ class _Following:
         self.failing = False
 
 
+ROUND_SHARE = 10
+"""While harvests run, a round of indexing waits for new entries making a tenth of what the
+index holds.  Part of Meilisearch's cost of a batch grows with the index, not with the
+batch, so larger rounds cost it less per course, the more so the larger the index.  The
+rounds are later than every ``index_interval``: the harvests' records become searchable
+up to ``ROUND_LONGEST_WAIT`` seconds later, and all of them when the harvests end."""
+ROUND_LEAST, ROUND_MOST = 1_000, 50_000
+ROUND_LONGEST_WAIT = 60.0
+"""Seconds after a round that the next one is due, however few entries are new."""
+
+
+class _Pacing:
+    """When the next round of indexing alongside harvests is due (see ``ROUND_SHARE``)."""
+
+    def __init__(self, now: float) -> None:
+        self.size, self.since = 0, now
+
+    def due(self, lag: int, now: float) -> bool:
+        return lag >= self.size or now - self.since >= ROUND_LONGEST_WAIT
+
+    def after_round(self, held: int | None, now: float) -> None:
+        """``held``: documents in the index now (None: unknown, the next check is a round)."""
+        share = 0 if held is None else held // ROUND_SHARE
+        self.size = 0 if held is None else max(ROUND_LEAST, min(ROUND_MOST, share))
+        self.since = now
+
+
 @contextlib.contextmanager
 def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     """Follow the journal into Meilisearch in a thread of its own while the block runs
-    (harvests one after another), every ``index_interval`` seconds; then, unless the block
-    was interrupted, to the journal's end.
+    (harvests one after another), in rounds paced by ``_Pacing`` (checked every
+    ``index_interval`` seconds); then, unless the block was interrupted, to the journal's end.
 
     Meilisearch indexes one source's records while the next source is harvested, instead
     of the harvests waiting for it in turn.
@@ -110,11 +137,20 @@ def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     stop = threading.Event()
     following = _Following(engine, settings)
 
+    def held(index: SearchIndex) -> int | None:
+        try:
+            return index.document_count(settings.meili_index)
+        except SearchError:
+            return None
+
     def follow() -> None:
         with SearchIndex.from_settings(settings) as index:
+            pacing = _Pacing(time.monotonic())
             while not stop.wait(settings.index_interval):
                 try:
-                    following.round(index)
+                    if pacing.due(index_lag(engine), time.monotonic()):
+                        following.round(index)
+                        pacing.after_round(held(index), time.monotonic())
                 except Exception:  # the harvests go on; the last sync tries again
                     log.exception("indexing alongside the harvests failed")
 
