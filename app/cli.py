@@ -234,6 +234,8 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     several = len(chosen) > 1
     alongside = jobs.indexing_alongside(engine, settings) if several else contextlib.nullcontext()
     with alongside:
+        if several and args.jobs > 1:
+            return _harvest_side_by_side(settings, chosen, full=args.full, jobs=args.jobs)
         for source_id, slug in chosen:
             progress = _Progress()
             try:
@@ -254,6 +256,102 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
             _report(settings, run)
             worst = max(worst, EXIT_CODES.get(run.status, 1))
     return worst
+
+
+def _harvest_side_by_side(
+    settings: Settings, chosen: list[tuple[int, str]], *, full: bool, jobs: int
+) -> int:
+    """Harvest ``chosen`` sources, up to ``jobs`` at once, each in a process of its own
+    (parsing and normalising then use a core each); reports print as harvests end.
+
+    Ctrl-C reaches this process alone; it interrupts each running harvest as Ctrl-C
+    interrupts one (its run resumable, its source's lease released) and waits for them.
+    """
+    import multiprocessing  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    from multiprocessing.connection import wait  # noqa: PLC0415
+
+    # Spawned, not forked: this process runs the indexing thread, whose locks a fork copies.
+    context = multiprocessing.get_context("spawn")
+    level = logging.getLogger().getEffectiveLevel()
+    waiting = list(chosen)
+    running: dict[Any, tuple[str, Any]] = {}  # process → (slug, the end of its pipe)
+    worst = 0
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                source_id, slug = waiting.pop(0)
+                receiving, sending = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_harvest_one,
+                    args=(settings, source_id, full, sending, level),
+                    name=f"coursefed-harvest-{slug}",
+                )
+                process.start()
+                sending.close()
+                running[process] = (slug, receiving)
+            ended = wait([process.sentinel for process in running])
+            for process in [p for p in running if p.sentinel in ended]:
+                slug, receiving = running.pop(process)
+                process.join()
+                run_id = receiving.recv() if receiving.poll() else _CRASHED
+                receiving.close()
+                worst = max(worst, _report_one(settings, slug, run_id))
+    except KeyboardInterrupt:
+        for process in running:
+            if process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)  # see _harvest_one
+        for process in running:
+            process.join()
+        raise
+    return worst
+
+
+_CRASHED, _BUSY = -1, 0
+
+
+def _report_one(settings: Settings, slug: str, run_id: int) -> int:
+    """Print what a process of ``_harvest_side_by_side`` did; its exit code."""
+    if run_id == _BUSY:
+        _print(f"{slug}: skipped, another worker is harvesting it")
+        return 1
+    run = None
+    if run_id != _CRASHED:
+        with session_scope(make_engine(settings)) as session:
+            run = session.get(HarvestRun, run_id)
+    if run is None:
+        _print(f"{slug}: the harvest stopped unexpectedly; see the log above")
+        return 1
+    _report(settings, run)
+    return EXIT_CODES.get(run.status, 1)
+
+
+def _harvest_one(settings: Settings, source_id: int, full: bool, result: Any, level: int) -> None:
+    """One harvest in a process of ``_harvest_side_by_side``; sends its run's id (``_BUSY``
+    when another worker holds the source).  The command indexes alongside."""
+    from app import jobs  # noqa: PLC0415
+    from app.sources.harvest import SourceBusy  # noqa: PLC0415
+
+    # Ctrl-C is the command's to decide; its SIGTERM interrupts the harvest as Ctrl-C would.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    logs.configure(settings.log_format, level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    gc.collect()
+    gc.freeze()
+    engine = make_engine(settings)
+    try:
+        run = jobs.run_harvest(engine, settings, source_id, full=full, index=False)
+        result.send(run.id)
+    except SourceBusy:
+        result.send(_BUSY)
+    except KeyboardInterrupt:
+        pass  # interrupted: the command reports nothing more
+    except Exception as exc:  # one line, as main() says it; the command goes on
+        logging.getLogger(__name__).error("harvest of source %s failed: %s", source_id, exc)
+    finally:
+        engine.dispose()
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
@@ -892,6 +990,13 @@ def _add_harvesting_commands(sub: Any) -> None:
     p.add_argument("sources", nargs="*", help="source id, slug or name")
     p.add_argument("--all", action="store_true", help="every enabled source")
     p.add_argument("--full", action="store_true", help="ignore the high-water mark")
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        help="sources harvested at once, each in a process of its own (default 1; the"
+        " number of cores uses them all)",
+    )
     p.set_defaults(handler=cmd_harvest)
 
     p = sub.add_parser("reconcile", help="tombstone records a source no longer lists")

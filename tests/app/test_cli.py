@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
+from app.db import make_engine, session_scope
 from app.demo.corpus import generate_corpus
 from app.demo.server import DemoRepositoryServer
 from app.services.manager import services_status
 from app.settings import Settings
+from app.sources.models import Source
+from tests.hostile import HostileProvider
 from tests.services_plugin import free_port, pid_running, services_settings
 
 COURSEFED = str(Path(sys.executable).with_name("coursefed"))
@@ -127,6 +133,96 @@ def test_harvest_all_indexes_alongside_and_leaves_nothing_to_index(
     synced = run(env, "index", "sync")
     assert synced.returncode == 0
     assert "0 documents added" in synced.stdout, "the harvest indexed everything"
+
+
+@pytest.mark.services
+def test_harvest_all_side_by_side_reports_each_source_and_indexes_all(
+    env: dict[str, str], live_services: Settings
+) -> None:
+    """``--jobs 2``: sources harvested by processes of their own, each reported once as it
+    ends; one that cannot be reached fails alone; everything harvested is searchable."""
+    env = {
+        **env,
+        "COURSEFED_MEILI_URL": live_services.resolved_meili_url,
+        "COURSEFED_MEILI_INDEX": f"cli-{free_port()}",
+        "COURSEFED_S3_ENDPOINT": live_services.resolved_s3_endpoint,
+        "COURSEFED_INDEX_INTERVAL": "0.2",
+        "COURSEFED_HARVEST_MAX_RETRIES": "0",
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    corpus = generate_corpus(240)
+    with DemoRepositoryServer(corpus[:20]) as gone:
+        added = run(env, "sources", "add", gone.base_url, "--slug", "gone", "--name", "gone",
+                    "--allow-private-network")  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    with (
+        DemoRepositoryServer(corpus[:120], page_size=30) as first,
+        DemoRepositoryServer(corpus[120:], page_size=30) as second,
+    ):
+        for slug, server in (("first", first), ("second", second)):
+            added = run(env, "sources", "add", server.base_url, "--slug", slug,
+                        "--name", slug, "--allow-private-network")  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        harvested = run(env, "harvest", "--all", "--jobs", "2")
+    out = harvested.stdout
+    assert harvested.returncode == 1, out + harvested.stderr
+    assert out.count("harvest of first (lom): SUCCEEDED") == 1
+    assert out.count("harvest of second (lom): SUCCEEDED") == 1
+    assert out.count("harvest of gone (oai_dc): FAILED") == 1
+    assert "Traceback" not in harvested.stderr
+    live = len([r for r in corpus if not r.deleted])
+    assert f"120 records: {live - len([r for r in corpus[120:] if not r.deleted])} added" in out
+    synced = run(env, "index", "sync")
+    assert synced.returncode == 0
+    assert "0 documents added" in synced.stdout, "the command indexed everything"
+
+
+@pytest.mark.services
+def test_ctrl_c_stops_harvests_side_by_side_and_frees_their_sources(
+    env: dict[str, str], live_services: Settings
+) -> None:
+    env = {
+        **env,
+        "COURSEFED_MEILI_URL": live_services.resolved_meili_url,
+        "COURSEFED_MEILI_INDEX": f"cli-{free_port()}",
+        "COURSEFED_S3_ENDPOINT": live_services.resolved_s3_endpoint,
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    with (
+        HostileProvider("stall", host="127.0.0.2") as first,
+        HostileProvider("stall", host="127.0.0.3") as second,
+    ):
+        for slug, provider in (("first", first), ("second", second)):
+            added = run(env, "sources", "add", provider.base_url, "--slug", slug,
+                        "--name", slug, "--allow-private-network")  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        process = subprocess.Popen(
+            [COURSEFED, "harvest", "--all", "--jobs", "2"],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not (first.count("ListRecords") and second.count("ListRecords")):
+                assert time.monotonic() < deadline, "both harvests were not under way"
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+            out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    engine = make_engine(Settings(data_dir=Path(env["COURSEFED_DATA_DIR"])))
+    try:
+        with session_scope(engine) as session:
+            held = {s.slug: s.lease_owner for s in session.exec(select(Source)).all()}
+    finally:
+        engine.dispose()
+    assert held == {"first": None, "second": None}, "each harvest released its source"
 
 
 def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(env: dict[str, str]) -> None:
