@@ -494,6 +494,7 @@ class Result:
     export_s: float = 0.0
     mirror_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    jobs: int = 1  # coursefed harvest --jobs
     # CPU seconds used during harvest -> searchable, by process.
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -507,7 +508,9 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
-def measure(records: int, seconds: float, *, phases: bool, via: str = "harvest") -> Result:
+def measure(
+    records: int, seconds: float, *, phases: bool, via: str = "harvest", jobs: int = 1
+) -> Result:
     """Every measure at ``records``, on a new node that is removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="coursefed-bench-scale-") as tmp:
         folder = Path(tmp)
@@ -526,6 +529,7 @@ def measure(records: int, seconds: float, *, phases: bool, via: str = "harvest")
             prefixes = register(settings, files, urls)
             with meili_client(settings) as meili:
                 step = worker_step if via == "worker" else harvest_step
+                result.jobs = jobs
                 before = {
                     "meilisearch": cpu_seconds([meili_pid]),
                     "sources": cpu_seconds(SOURCE_PIDS),
@@ -547,17 +551,18 @@ def measure(records: int, seconds: float, *, phases: bool, via: str = "harvest")
                 setattr(result, f"{name}_s", process.seconds)
                 result.rss[name] = process.peak
             result.rss["meilisearch"] = vm_hwm(meili_pid)
-            # The phases split one harvest after another; the worker's overlap.
+            # The phases split one harvest after another; the worker's (and --jobs') overlap.
             missed = projected_harvest_s(result) > TARGET_HARVEST_S
-            if via == "harvest" and (phases or missed):
+            if via == "harvest" and jobs == 1 and (phases or missed):
                 result.phases = harvest_phases(urls, prefixes)
         return result
 
 
 def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder: Path) -> None:
-    """``coursefed harvest --all`` from its start until every live record is searchable."""
+    """``coursefed harvest --all [--jobs N]`` from its start until every live record is
+    searchable."""
     step = timeout_for(result.records)
-    argv = cli("harvest", "--all")
+    argv = cli("harvest", "--all", *(["--jobs", str(result.jobs)] if result.jobs > 1 else []))
     log = folder / "logs" / "harvest.log"
     with Watched("harvest", argv, node_env(settings), log) as harvest:
         waiting = threading.Thread(target=harvest.wait, args=(step,), daemon=True)
@@ -696,10 +701,14 @@ def projected_harvest_s(result: Result) -> float:
 Cells = tuple[str, str, str]  # ours, raw, ours/raw
 
 
+def jobs_flag(result: Result) -> str:
+    return f" --jobs {result.jobs}" if result.jobs > 1 else ""
+
+
 def rows(result: Result) -> dict[str, Cells]:
     """The measures of one N, by row name."""
     table: dict[str, Cells] = {
-        "harvest -> searchable, s": (f"{result.harvest_s:.1f}", "", ""),
+        f"harvest{jobs_flag(result)} -> searchable, s": (f"{result.harvest_s:.1f}", "", ""),
         "harvest -> searchable, records/s": (f"{result.rate:,.0f}", "", ""),
     }
     if result.harvest_exit_s:
@@ -883,12 +892,17 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         help="harvest by `coursefed harvest --all` (one source after another, default) or by"
         " `coursefed worker` (the scheduler: sources side by side, indexing alongside)",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="`coursefed harvest --all --jobs N` (default 1)"
+    )
     args = parser.parse_args(argv)
     try:
         counts = parse_records(args.records or ["10000"])
     except ValueError as error:
         parser.error(str(error))
-    results = [measure(n, args.seconds, phases=args.phases, via=args.via) for n in counts]
+    results = [
+        measure(n, args.seconds, phases=args.phases, via=args.via, jobs=args.jobs) for n in counts
+    ]
     for line in report(results, args.seconds):
         out(line)
     return 0
