@@ -251,3 +251,25 @@ def test_a_garbled_answer_is_unavailable_not_a_traceback() -> None:
     with pytest.raises(SearchUnavailable):
         gateway.search("courses", {"q": "x"})
     listener.close()
+
+
+def test_deletions_are_batched_with_the_additions_around_them(live: Settings) -> None:
+    """A sync sends additions and deletions in turn.  Deleted by id, Meilisearch batches
+    them with the additions queued around them; deleted by filter, each would end a batch,
+    and at scale every small batch rewrites the index's largest postings."""
+    uid = live.meili_index
+    with SearchIndex.from_settings(live) as index:
+        index.ensure_index(uid, {"filterableAttributes": ["id"]})
+        busy = [{"id": f"b{n}", "text": "课程资源 course " * 40} for n in range(20_000)]
+        index.add_documents(uid, busy)  # Meilisearch is at work while the rest is queued
+        queued = []
+        for n in range(6):
+            queued.append(index.add_documents(uid, [{"id": f"d{n}", "text": "new"}]))
+            queued.append(index.delete_documents(uid, [f"b{n}", "never-indexed"]))
+        index.wait_for_task(queued[-1], timeout=120)
+        assert index.document_count(uid) == 20_000
+        batches = index.client.get_batches({"indexUids": uid, "limit": 100}).results
+        index.delete_index(uid)
+    documents = [b for b in batches if {"documentAdditionOrUpdate", "documentDeletion"}
+                 & set(b.stats["types"])]  # fmt: skip
+    assert len(documents) <= 3, [b.stats["types"] for b in documents]
