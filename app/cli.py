@@ -234,8 +234,9 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     several = len(chosen) > 1
     alongside = jobs.indexing_alongside(engine, settings) if several else contextlib.nullcontext()
     with alongside:
-        if several and args.jobs > 1:
-            return _harvest_side_by_side(settings, chosen, full=args.full, jobs=args.jobs)
+        at_once = args.jobs or _cores()
+        if several and at_once > 1:
+            return _harvest_side_by_side(settings, chosen, full=args.full, jobs=at_once)
         for source_id, slug in chosen:
             progress = _Progress()
             try:
@@ -308,6 +309,13 @@ def _harvest_side_by_side(
 
 
 _CRASHED, _BUSY = -1, 0
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    import os  # noqa: PLC0415
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _report_one(settings: Settings, slug: str, run_id: int) -> int:
@@ -993,9 +1001,9 @@ def _add_harvesting_commands(sub: Any) -> None:
     p.add_argument(
         "--jobs",
         type=_positive,
-        default=1,
-        help="sources harvested at once, each in a process of its own (default 1; the"
-        " number of cores uses them all)",
+        default=None,
+        help="sources harvested at once, each in a process of its own (default: one per"
+        " core; 1: one after another in this process)",
     )
     p.set_defaults(handler=cmd_harvest)
 

@@ -562,7 +562,7 @@ def harvest_step(result: Result, settings: Settings, meili: httpx.Client, folder
     """``coursefed harvest --all [--jobs N]`` from its start until every live record is
     searchable."""
     step = timeout_for(result.records)
-    argv = cli("harvest", "--all", *(["--jobs", str(result.jobs)] if result.jobs > 1 else []))
+    argv = cli("harvest", "--all", "--jobs", str(result.jobs))
     log = folder / "logs" / "harvest.log"
     with Watched("harvest", argv, node_env(settings), log) as harvest:
         waiting = threading.Thread(target=harvest.wait, args=(step,), daemon=True)
@@ -893,7 +893,10 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         " `coursefed worker` (the scheduler: sources side by side, indexing alongside)",
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="`coursefed harvest --all --jobs N` (default 1)"
+        "--jobs",
+        type=int,
+        default=len(os.sched_getaffinity(0)),
+        help="`coursefed harvest --all --jobs N` (default: one per core, as the command)",
     )
     args = parser.parse_args(argv)
     try:
