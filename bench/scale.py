@@ -22,7 +22,7 @@ targets with PASS or below.  When the harvest target is missed, or with ``--phas
 the sources are read again to say where the time goes: fetching pages, parsing and
 normalising them (in this process), indexing (``reindex``), and the rest (storing).
 
-Run: ``python -m bench.scale [--records 10000 ...] [--seconds 10] [--phases]``.  The
+Run: ``python -m bench.scale [--records 10000 ...] [--seconds 10] [--jobs 1 --phases]``.  The
 machine is small and shared: read ratios and orders of magnitude, not absolute numbers.
 """
 
@@ -899,6 +899,8 @@ def main(argv: Sequence[str] | None = None, out: Callable[[str], None] = print) 
         help="`coursefed harvest --all --jobs N` (default: one per core, as the command)",
     )
     args = parser.parse_args(argv)
+    if args.phases and args.jobs > 1:
+        parser.error("--phases splits one harvest after another: add --jobs 1")
     try:
         counts = parse_records(args.records or ["10000"])
     except ValueError as error:
