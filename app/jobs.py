@@ -128,11 +128,11 @@ class _Pacing:
 @contextlib.contextmanager
 def indexing_alongside(engine: Engine, settings: Settings) -> Iterator[None]:
     """Follow the journal into Meilisearch in a thread of its own while the block runs
-    (harvests one after another), in rounds paced by ``_Pacing`` (checked every
-    ``index_interval`` seconds); then, unless the block was interrupted, to the journal's end.
+    (harvests, one after another or side by side), in rounds paced by ``_Pacing`` (checked
+    every ``index_interval`` seconds); then, unless interrupted, to the journal's end.
 
-    Meilisearch indexes one source's records while the next source is harvested, instead
-    of the harvests waiting for it in turn.
+    Meilisearch indexes the sources' records while they are harvested, instead of the
+    harvests waiting for it in turn.
     """
     stop = threading.Event()
     following = _Following(engine, settings)
