@@ -120,8 +120,7 @@ class _Pacing:
 
     def after_round(self, held: int | None, now: float) -> None:
         """``held``: documents in the index now (None: unknown, the next check is a round)."""
-        share = 0 if held is None else held // ROUND_SHARE
-        self.size = 0 if held is None else max(ROUND_LEAST, min(ROUND_MOST, share))
+        self.size = 0 if held is None else max(ROUND_LEAST, min(ROUND_MOST, held // ROUND_SHARE))
         self.since = now
 
 
