@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import migrate
 from app.db import make_engine, session_scope
@@ -26,6 +26,9 @@ from app.observability import logs
 from app.settings import Settings, get_settings
 from app.sources.models import HarvestRun
 from metadata.readers import READERS
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -236,7 +239,7 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
     with alongside:
         at_once = args.jobs or _cores()
         if several and at_once > 1:
-            return _harvest_side_by_side(settings, chosen, full=args.full, jobs=at_once)
+            return _harvest_side_by_side(engine, settings, chosen, full=args.full, jobs=at_once)
         for source_id, slug in chosen:
             progress = _Progress()
             try:
@@ -260,7 +263,7 @@ def cmd_harvest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _harvest_side_by_side(
-    settings: Settings, chosen: list[tuple[int, str]], *, full: bool, jobs: int
+    engine: Engine, settings: Settings, chosen: list[tuple[int, str]], *, full: bool, jobs: int
 ) -> int:
     """Harvest ``chosen`` sources, up to ``jobs`` at once, each in a process of its own
     (parsing and normalising then use a core each); reports print as harvests end.
@@ -297,7 +300,7 @@ def _harvest_side_by_side(
                 process.join()
                 run_id = receiving.recv() if receiving.poll() else _CRASHED
                 receiving.close()
-                worst = max(worst, _report_one(settings, slug, run_id))
+                worst = max(worst, _report_one(engine, settings, slug, run_id))
     except KeyboardInterrupt:
         for process in running:
             if process.pid is not None:
@@ -318,14 +321,14 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _report_one(settings: Settings, slug: str, run_id: int) -> int:
+def _report_one(engine: Engine, settings: Settings, slug: str, run_id: int) -> int:
     """Print what a process of ``_harvest_side_by_side`` did; its exit code."""
     if run_id == _BUSY:
         _print(f"{slug}: skipped, another worker is harvesting it")
         return 1
     run = None
     if run_id != _CRASHED:
-        with session_scope(make_engine(settings)) as session:
+        with session_scope(engine) as session:
             run = session.get(HarvestRun, run_id)
     if run is None:
         _print(f"{slug}: the harvest stopped unexpectedly; see the log above")
@@ -343,11 +346,7 @@ def _harvest_one(settings: Settings, source_id: int, full: bool, result: Any, le
     # Ctrl-C is the command's to decide; its SIGTERM interrupts the harvest as Ctrl-C would.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    logs.configure(settings.log_format, level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    gc.collect()
-    gc.freeze()
+    _set_up_process(settings.log_format, level)
     engine = make_engine(settings)
     try:
         run = jobs.run_harvest(engine, settings, source_id, full=full, index=False)
@@ -885,8 +884,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_scheduler:
         settings = settings.model_copy(update={"scheduler": False})
     if args.workers > 1:
-        if args.log_format:
-            settings = settings.model_copy(update={"log_format": args.log_format})
         server.run_workers(settings, workers=args.workers)
     else:
         server.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
@@ -1171,6 +1168,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _set_up_process(
+    log_format: logs.LogFormat, level: int, *, schema_messages: bool = False
+) -> None:
+    """Logging for a process of the command, and its imports frozen for the collector."""
+    logs.configure(log_format, level)
+    if level > logging.DEBUG:
+        # One line per HTTP request to Meilisearch or a repository is noise for a user.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        # Every command checks the schema revision; alembic would announce it each time.
+        if not schema_messages:
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Long-running commands build millions of short-lived objects on top of a large,
+    # permanent import graph; freezing that graph keeps full collections cheap.
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -1180,19 +1194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write(f"coursefed: error: {exc}\n")
         return 1
-    logs.configure(
-        args.log_format or settings.log_format, logging.DEBUG if args.debug else logging.INFO
+    if args.log_format:  # wins over the environment, here and in processes started here
+        settings = settings.model_copy(update={"log_format": args.log_format})
+    _set_up_process(
+        settings.log_format,
+        logging.DEBUG if args.debug else logging.INFO,
+        schema_messages=args.handler is cmd_db,
     )
-    if not args.debug:
-        # One line per HTTP request to Meilisearch or a repository is noise for a user.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        # Every command checks the schema revision; alembic would announce it each time.
-        if args.handler is not cmd_db:
-            logging.getLogger("alembic").setLevel(logging.WARNING)
-    # Long-running commands build millions of short-lived objects on top of a large,
-    # permanent import graph; freezing that graph keeps full collections cheap.
-    gc.collect()
-    gc.freeze()
     try:
         handler: Handler = args.handler
         return handler(args, settings)
