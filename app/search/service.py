@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -696,6 +697,17 @@ search-only fields (pinyin, identifiers, keywords), which would make each answer
 times larger to send and to parse."""
 
 
+@lru_cache(maxsize=8192)
+def _checked_link(value: str) -> str | None:
+    return http_url(value)
+
+
+def _link(value: object) -> str | None:
+    """``http_url`` of a hit's link, remembered: the same courses come back search after
+    search, and checking a URL costs more than the rest of its hit."""
+    return _checked_link(value) if isinstance(value, str) else None
+
+
 def _hit(raw: dict[str, Any]) -> Hit:
     formatted = raw.get("_formatted") or {}
     snippets = formatted.get("descriptions") or []
@@ -730,14 +742,14 @@ def _hit(raw: dict[str, Any]) -> Hit:
         license_open=raw.get("license_open"),
         type=raw.get("type"),
         has_files=bool(raw.get("has_objects")),
-        url=http_url(raw.get("url")),  # documents indexed before the URL rule may hold others
+        url=_link(raw.get("url")),  # documents indexed before the URL rule may hold others
         api_url=f"/api/v1/resources/{raw['id']}",
         provenances=[
             HitProvenance(
                 id=str(p["id"]),
                 source=str(p.get("source") or ""),
                 oai_identifier=str(p.get("oai_identifier") or ""),
-                url=http_url(p.get("url")),
+                url=_link(p.get("url")),
                 api_url=f"/api/v1/resources/{p['id']}",
             )
             for p in raw.get("provenances") or []
