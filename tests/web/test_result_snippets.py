@@ -51,3 +51,16 @@ def test_documents_list_each_descriptions_language_in_order() -> None:
     document = to_document(record, source="s", updated_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert document["descriptions"] == ["中文简介", "In English"]
     assert document["description_languages"] == ["zh", "en"]
+
+
+def test_a_hits_links_are_http_urls_or_none_each_time_they_come_back() -> None:
+    raw = raw_hit(["线性代数是基础课。"], ["zh"])
+    raw["url"] = "javascript:alert(1)"
+    raw["provenances"] = [
+        {"id": "cf-1", "source": "s", "url": " HTTPS://example.edu.cn/linear "},
+        {"id": "cf-3", "source": "s", "url": ["not", "a", "string"]},
+    ]
+    for _ in range(2):  # the second time from what the first remembered
+        hit = _hit(raw)
+        assert hit.url is None
+        assert [p.url for p in hit.provenances] == ["https://example.edu.cn/linear", None]
