@@ -1,10 +1,8 @@
 """The S3 object store behind a small interface, through boto3; its errors are translated here.
 
-Content is stored once under its sha256 (``sha256/ab/cd/<sha256>``): the same bytes
-fetched from two sources, or uploaded twice, are one S3 object.  Every method raises
-``ObjectNotFound`` for a key S3 does not hold and ``ObjectStoreError`` for anything
-else that goes wrong (S3 down, bucket missing, refused credentials, a read cut short);
-no botocore or boto3 exception leaves this module.
+Content is stored once under its sha256 (``sha256/ab/cd/<sha256>``).  Every method raises
+``ObjectNotFound`` for a key S3 does not hold and ``ObjectStoreError`` for anything else
+(S3 down, bucket missing, refused credentials, a read cut short): no botocore error leaves.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 from boto3.exceptions import Boto3Error
@@ -160,11 +158,8 @@ class Availability:
         """Record whether S3 answered the calls made inside (a missing key is an answer)."""
         try:
             yield
-        except ObjectNotFound:
-            self.record(up=True)
-            raise
-        except ObjectStoreError:
-            self.record(up=False)
+        except ObjectStoreError as exc:
+            self.record(up=isinstance(exc, ObjectNotFound))
             raise
         self.record(up=True)
 
@@ -178,9 +173,8 @@ _SESSION_LOCK = threading.Lock()
 
 
 def _client(**options: Any) -> Any:
-    """An S3 client from one process-wide session: its parsed service model is shared,
-    so a client costs milliseconds instead of the ~0.2 s a fresh session takes.  Sessions
-    are not thread-safe; client creation is serialised (the clients themselves are)."""
+    """An S3 client from one process-wide session, which parses the service model once
+    for every client.  Sessions are not thread-safe; client creation is serialised."""
     global _SESSION  # noqa: PLW0603 - one lazily built session per process
     with _SESSION_LOCK:
         if _SESSION is None:
@@ -290,17 +284,11 @@ class ObjectStore:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchBucket"}:
                     raise
-            extra = (
-                {}
-                if self.region == "us-east-1"
-                else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
-            )
-            try:
+            where = {"LocationConstraint": self.region}
+            extra = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": where}
+            # Another caller may have created it between our check and our create.
+            with suppress(self._client.exceptions.BucketAlreadyOwnedByYou):
                 self._client.create_bucket(Bucket=self.bucket, **extra)
-            except ClientError as exc:
-                # Another caller may have created it between our check and our create.
-                if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
-                    raise
 
     # --- objects ------------------------------------------------------------------------
 
@@ -421,13 +409,15 @@ class ObjectStore:
             translated=translated,
         )
 
-    def digest(self, sha256: str) -> tuple[str, int]:
-        """Re-read the stored bytes: their actual sha256 and size."""
+    def digest(self, sha256: str, out: BinaryIO | None = None) -> tuple[str, int]:
+        """Re-read the stored bytes (into ``out`` if given): their actual sha256 and size."""
         hasher = hashlib.sha256()
         size = 0
         for chunk in self.open_range(sha256).chunks():
             hasher.update(chunk)
             size += len(chunk)
+            if out is not None:
+                out.write(chunk)
         return hasher.hexdigest(), size
 
     def listing(self) -> Iterator[tuple[str, int]]:
@@ -449,18 +439,13 @@ class ObjectStore:
         half an object.
         """
         partial_path = path.with_name(path.name + ".partial")
-        hasher = hashlib.sha256()
-        size = 0
         try:
             with partial_path.open("wb") as out:
-                for chunk in self.open_range(sha256).chunks():
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                found = self.digest(sha256, out)
             partial_path.replace(path)
         finally:
             partial_path.unlink(missing_ok=True)
-        return hasher.hexdigest(), size
+        return found
 
     def delete(self, sha256: str) -> None:
         """Remove the object; removing one that is not there is not an error."""
