@@ -156,7 +156,7 @@ class Fetcher:
             until = utcnow() + timedelta(seconds=seconds)
             try:
                 with session_scope(self.engine) as session:
-                    repository.extend_object_leases(session, sorted(self._leased), until)
+                    repository.lease_objects(session, sorted(self._leased), None, until)
             except SQLAlchemyError as exc:
                 log.warning("object leases not renewed, will retry: %s", exc)
 

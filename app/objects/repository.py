@@ -110,12 +110,7 @@ def due_objects(
 ) -> list[DueObject]:
     """Pending rows whose next attempt is due, the longest waiting first."""
     statement = (
-        select(
-            col(DigitalObject.id),
-            col(DigitalObject.url),
-            col(DigitalObject.source_id),
-            col(DigitalObject.attempts),
-        )
+        select(DigitalObject.id, DigitalObject.url, DigitalObject.source_id, DigitalObject.attempts)
         .where(DigitalObject.status == "pending")
         # A pending row that knows its sha256 awaits a copy from a mirror's upstream.
         .where(col(DigitalObject.sha256).is_(None))
@@ -143,40 +138,29 @@ LEASE_CHUNK = 500  # ids per statement, well under every database's parameter li
 
 
 def lease_objects(
-    session: Session, object_ids: Sequence[int], now: datetime, until: datetime
+    session: Session, object_ids: Sequence[int], now: datetime | None, until: datetime
 ) -> set[int]:
-    """Compare-and-set: take the due pending rows of ``object_ids`` until ``until``.
+    """Compare-and-set: take the pending rows of ``object_ids`` due at ``now`` until
+    ``until``; with ``now`` None, move the leases a fetcher holds already.
 
     Returns the ids taken; a row another worker took (its lease in the future) or
     finished meanwhile is left out.  One statement per ``LEASE_CHUNK`` ids.
     """
     taken: set[int] = set()
     for first in range(0, len(object_ids), LEASE_CHUNK):
-        chunk = list(object_ids[first : first + LEASE_CHUNK])
         statement = (
             update(DigitalObject)
-            .where(col(DigitalObject.id).in_(chunk))
+            .where(col(DigitalObject.id).in_(object_ids[first : first + LEASE_CHUNK]))
             .where(col(DigitalObject.status) == "pending")
-            .where(_due(now))
             .values(next_attempt_at=until)
             .returning(col(DigitalObject.id))
             # No ORM rows of these ids are loaded in the session: nothing to refresh.
             .execution_options(synchronize_session=False)
         )
+        if now is not None:
+            statement = statement.where(_due(now))
         taken.update(session.execute(statement).scalars())
     return taken
-
-
-def extend_object_leases(session: Session, object_ids: Sequence[int], until: datetime) -> None:
-    """Move the lease of the pending rows of ``object_ids`` (a fetcher's own) to ``until``."""
-    for first in range(0, len(object_ids), LEASE_CHUNK):
-        session.execute(
-            update(DigitalObject)
-            .where(col(DigitalObject.id).in_(object_ids[first : first + LEASE_CHUNK]))
-            .where(col(DigitalObject.status) == "pending")
-            .values(next_attempt_at=until)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def source_policies(
@@ -288,23 +272,6 @@ def status_counts(session: Session) -> list[tuple[str, str, int, int]]:
         .order_by(slug, col(DigitalObject.status))
     )
     return [(str(a), str(b), int(c), int(d)) for a, b, c, d in session.execute(statement)]
-
-
-def source_object_counts(
-    session: Session, source_id: int
-) -> list[tuple[str, str | None, int, int]]:
-    """(status, link status, objects, bytes) of one source's files."""
-    statement = (
-        select(
-            DigitalObject.status,
-            DigitalObject.link_status,
-            func.count(),
-            func.coalesce(func.sum(DigitalObject.size), 0),
-        )
-        .where(DigitalObject.source_id == source_id)
-        .group_by(col(DigitalObject.status), col(DigitalObject.link_status))
-    )
-    return [(str(a), b, int(c), int(d or 0)) for a, b, c, d in session.exec(statement)]
 
 
 # --- mirrored objects ---------------------------------------------------------------------------
@@ -419,14 +386,17 @@ def blob_totals(session: Session) -> tuple[int, int]:
     return int(files), int(size)
 
 
-def object_counts(session: Session) -> list[tuple[str, str | None, int]]:
-    """(status, link status, rows) of every ``objects`` row, counted together."""
-    statement = (
-        select(DigitalObject.status, DigitalObject.link_status, func.count())
-        .group_by(col(DigitalObject.status), col(DigitalObject.link_status))
-        .order_by(col(DigitalObject.status), col(DigitalObject.link_status))
-    )
-    return [(str(a), b, int(c)) for a, b, c in session.execute(statement)]
+def object_counts(
+    session: Session, source_id: int | None = None
+) -> list[tuple[str, str | None, int, int]]:
+    """(status, link status, rows, bytes) of the ``objects`` rows, all or one source's."""
+    size = func.coalesce(func.sum(DigitalObject.size), 0)
+    statement = select(DigitalObject.status, DigitalObject.link_status, func.count(), size)
+    if source_id is not None:
+        statement = statement.where(DigitalObject.source_id == source_id)
+    by = (col(DigitalObject.status), col(DigitalObject.link_status))
+    statement = statement.group_by(*by).order_by(*by)
+    return [(str(a), b, int(c), int(d or 0)) for a, b, c, d in session.execute(statement)]
 
 
 def every_blob(session: Session) -> list[tuple[str, int, str]]:

@@ -93,7 +93,7 @@ def source_files(session: Session, source_id: int) -> SourceFiles:
     """Counts of a source's files by state, and its broken links."""
     by_status: dict[str, int] = {}
     stored_bytes = broken = 0
-    for status, link_status, count, size in repository.source_object_counts(session, source_id):
+    for status, link_status, count, size in repository.object_counts(session, source_id):
         by_status[status] = by_status.get(status, 0) + count
         stored_bytes += size if status == "stored" else 0
         broken += count if link_status == "broken" else 0
@@ -430,7 +430,7 @@ def holdings(session: Session) -> Holdings:
     files, size = repository.blob_totals(session)
     objects: Counter[str] = Counter()
     links: Counter[str] = Counter(dict.fromkeys(LINK_STATES, 0))
-    for status, link_status, count in repository.object_counts(session):
+    for status, link_status, count, _ in repository.object_counts(session):
         objects[status] += count
         links[link_status if link_status in LINK_STATES else "unchecked"] += count
     return Holdings(files=files, bytes=size, objects=dict(objects), links=dict(links))
