@@ -1,15 +1,10 @@
 """Serve stored objects (redirect, proxy or nginx's X-Accel-Redirect, with ranges and ETags)
 and take uploads.
 
-Unlike other domains these functions open their own short transactions
-(``session_scope``, or a bare connection for the one read a download makes) instead of
-using the request's: a download or an upload may stream for minutes and must not hold a
+Unlike other domains these functions open their own short transactions instead of using
+the request's: a download or an upload may stream for minutes and must not hold a
 database connection meanwhile.  Bytes go to S3 before the ``blobs`` row that names them
-is committed, so a row never points at nothing (an interrupted upload can at worst leave
-unreferenced content in S3, which is harmless).
-
-Serving runs on the event loop and goes to a worker thread only to wait: for the
-database when the row is not cached, and for S3 in proxy mode.
+is committed, so a row never points at nothing.
 """
 
 from __future__ import annotations
@@ -109,15 +104,10 @@ def source_files(session: Session, source_id: int) -> SourceFiles:
     )
 
 
-def require_sha256(value: str) -> str:
-    if not is_sha256(value):
-        raise InvalidParameter(f"{value!r} is not a sha256: 64 lowercase hexadecimal digits")
-    return value
-
-
 async def find_blob(engine: Engine, blobs: BlobCache, sha256: str) -> ServedBlob:
     """The row of a stored file: remembered for a few seconds, else from the database."""
-    require_sha256(sha256)
+    if not is_sha256(sha256):
+        raise InvalidParameter(f"{sha256!r} is not a sha256: 64 lowercase hexadecimal digits")
     blob = blobs.get(sha256)
     if blob is None:
         blob = await run_in_threadpool(load_blob, engine, sha256)
@@ -357,16 +347,6 @@ def upload_limit(engine: Engine, settings: Settings, reference: str) -> tuple[in
         return source.id, source.max_object_bytes or settings.objects_max_bytes
 
 
-def upload_media_type(received: ReceivedFile) -> str:
-    """What the bytes are (never merely what the client declared), or 415 if not stored."""
-    with received.path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    found = sniff(head, received.declared_type, complete=received.size <= SNIFF_BYTES)
-    if not is_allowed(found.media_type):
-        raise UnsupportedMediaType(f"files of type {found.media_type} are not stored")
-    return found.media_type
-
-
 def store_upload(
     engine: Engine,
     store: ObjectStore,
@@ -376,9 +356,15 @@ def store_upload(
 ) -> Blob:
     """Put the file in S3 unless held already, and record it; the ``blobs`` row.
 
-    ``blobs`` forgets the row, which may have gained a file name.
+    Its type is what the bytes are (never merely what the client declared), or 415 if
+    not stored.  ``blobs`` forgets the row, which may have gained a file name.
     """
-    media_type = upload_media_type(received)
+    with received.path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    complete = received.size <= SNIFF_BYTES
+    media_type = sniff(head, received.declared_type, complete=complete).media_type
+    if not is_allowed(media_type):
+        raise UnsupportedMediaType(f"files of type {media_type} are not stored")
     try:
         with store.availability.watching():
             stored_now = not store.exists(received.sha256)
@@ -410,13 +396,9 @@ LINK_STATES = ("ok", "broken", "unchecked")
 
 @dataclass(frozen=True)
 class Holdings:
-    """The files courses name and what we hold of them.
-
-    ``files`` and ``bytes``: distinct contents stored in S3 (a file several courses name,
-    or named twice, is held once).  ``objects``: the files courses name, by state
-    (``stored``, ``pending``, ``failed``, ``too_large``, ``not_allowed``, ``unsupported``).
-    ``links``: the same files by what the last check of their source link found (``ok``,
-    ``broken``, ``unchecked`` for those not checked yet).
+    """The files courses name and what we hold of them: ``files`` and ``bytes`` of distinct
+    contents in S3; ``objects``, the files courses name by state; ``links``, the same
+    files by the last check of their source link (``unchecked`` for those not checked).
     """
 
     files: int = 0
