@@ -1,24 +1,13 @@
 """Download one object safely: checked hops, streamed, hashed, sized, sniffed.
 
-``download(url, out, client=..., policy=..., max_bytes=...)`` writes the body to ``out``
-(the caller spools it) while computing its sha256 and size, and returns a ``Downloaded``;
-``probe`` reads only the final status, for link checks.  Both go through an
-``object_client``: httpx on ``harvesters.net.PolicyTransport``, which checks every hop
-against the request's address policy and connects to the checked address (keeping the
-Host header and the TLS server name), with no proxies and no cookies.
-
-* Redirects (at most ``max_redirects``) are followed here, not by httpx, which would read
-  a redirect's whole body into memory; a refused hop is named: "X redirects to Y: ...".
-* ``ObjectRefused`` is a permanent verdict: ``not_allowed`` (the address policy, too many
-  redirects), ``too_large`` (``Content-Length`` or the streamed count passes
-  ``max_bytes``), ``unsupported`` (the sniffed type is not on the allow list; raised
-  as soon as the first ``SNIFF_BYTES`` arrive).  ``DownloadFailed`` is everything else,
-  with ``retryable``.
-* ``Accept-Encoding: identity`` is asked for; a body compressed anyway (gzip, deflate) is
-  decoded here in bounded steps (httpx's decoders expand a whole read at once), so a
-  compression bomb stops at the size cap without filling memory.
-
-``out`` receives partial bytes when an error is raised; the caller discards them.
+``download`` writes the body to ``out`` while computing its sha256 and size; ``probe``
+reads only the final status, for link checks.  Both go through an ``object_client``:
+httpx on ``harvesters.net.PolicyTransport``, which checks every hop against the address
+policy and connects to the checked address; no proxies, no cookies.  Redirects are
+followed here, not by httpx, which would read a redirect's whole body into memory.  A
+body compressed despite ``Accept-Encoding: identity`` is decoded here in bounded steps
+(httpx's decoders expand a whole read at once), so a compression bomb stops at the size
+cap without filling memory.  ``out`` holds partial bytes after an error: discard them.
 """
 
 from __future__ import annotations
@@ -28,9 +17,8 @@ import hashlib
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Literal, Protocol, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 import httpx
 
@@ -93,12 +81,6 @@ class DownloadFailed(ObjectDownloadError):
         self.status = status
 
 
-class BinarySink(Protocol):
-    """Where the body goes: an open binary file, or anything with ``write(bytes)``."""
-
-    def write(self, data: bytes, /) -> object: ...
-
-
 @dataclass(frozen=True)
 class Downloaded:
     """A completely downloaded object."""
@@ -115,13 +97,10 @@ class Downloaded:
 def object_client(
     policy: AddressPolicy, *, timeout: float = 60.0, **transport_options: Any
 ) -> httpx.AsyncClient:
-    """The client for ``download`` and ``probe``: one per round, shared by its downloads,
-    so connections to a host are kept from one file to the next.
-
-    ``timeout`` bounds each wait for the server (the idle guard: a server that stops
-    sending fails after it) and for a free connection; ``policy`` applies to requests
-    that carry none (``download`` always passes the job's own).  ``transport_options``
-    go to ``PolicyTransport`` (``verify``, ``pool_factory``).
+    """The client for ``download`` and ``probe``: one per round, so connections to a host
+    are kept from one file to the next.  ``timeout`` bounds each wait for the server (a
+    server that stops sending fails after it); ``policy`` applies to requests that carry
+    none; ``transport_options`` go to ``PolicyTransport`` (``verify``, ``pool_factory``).
     """
     client = async_client(
         policy,
@@ -137,7 +116,7 @@ def object_client(
 
 async def download(
     url: str,
-    out: BinarySink,
+    out: IO[bytes],
     *,
     client: httpx.AsyncClient,
     policy: AddressPolicy,
@@ -272,11 +251,7 @@ def _check_status(response: httpx.Response) -> None:
         return
     retryable = status in {408, 429} or status >= 500
     retry_after = retry_after_seconds(response.headers.get("retry-after")) if retryable else None
-    try:
-        phrase = f" {HTTPStatus(status).phrase}"
-    except ValueError:
-        phrase = ""
-    reason = f"{response.url}: HTTP {status}{phrase}"
+    reason = f"{response.url}: HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip()
     raise DownloadFailed(reason, retryable=retryable, retry_after=retry_after, status=status)
 
 
@@ -308,7 +283,7 @@ def _certificate_error(exc: BaseException) -> bool:
 
 
 async def _receive(
-    response: httpx.Response, out: BinarySink, max_bytes: int, chunk_size: int
+    response: httpx.Response, out: IO[bytes], max_bytes: int, chunk_size: int
 ) -> Downloaded:
     url = response.url
     headers = response.headers
