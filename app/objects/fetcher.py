@@ -1,24 +1,16 @@
 """Fetch pending digital objects from their sources into content-addressed S3 storage.
 
 One round (``fetch_due``) claims due ``pending`` rows, downloads each distinct URL once
-(streaming to a temporary file, hashing as it goes, under the source's network policy
-and size cap), stores the bytes under their sha256 unless S3 holds them already, and
-records the outcome on every row that names the URL:
+(spooled to a file, hashed on the way, under the source's network policy and size cap),
+stores the bytes under their sha256 unless S3 holds them already, and records the
+outcome on every row naming the URL: ``stored``; refused for good (``not_allowed``,
+``too_large``, ``unsupported``); retried later with backoff until ``failed`` (a 404 or
+410 fails at once and marks the link broken); or, while S3 is down, postponed with
+nothing held against it.  Metadata harvesting never waits for objects.
 
-* ``stored``: sha256, size, sniffed media type, file name; a ``blobs`` row is upserted;
-* ``not_allowed`` / ``too_large`` / ``unsupported``: refused for good, with the reason;
-* transient failures (timeouts, 5xx, 429 …) are retried later with exponential backoff
-  (``Retry-After`` honoured) and become ``failed`` after ``objects_max_attempts``; a
-  404 or 410 fails at once and marks the source link broken;
-* S3 unreachable: nothing is held against the object; the round stops and the rows
-  wait ``objects_store_retry_seconds``.  Metadata harvesting never waits for objects.
-
-Rows are claimed with a compare-and-set on ``next_attempt_at`` (a lease of
-``objects_lease_seconds``), so several workers never download the same row at once; the
-lease of every row still in the round is renewed while the round lives, and a dead
-worker's rows fall due again when theirs runs out.  Side effects precede the commit that
-records them, which is safe here: a content-addressed PUT is idempotent, and a crash
-before the commit just means the row is fetched again and found in S3.
+Rows are leased by a compare-and-set on ``next_attempt_at``, renewed while the round
+lives, so workers never download the same row at once.  Side effects precede the commit
+that records them, which is safe: a content-addressed PUT is idempotent.
 """
 
 from __future__ import annotations
@@ -84,10 +76,6 @@ class Job:
     over_quota: bool = False  # every source naming the URL has used up its storage quota
 
 
-class StoreDown(Exception):
-    """S3 failed: stop the round, keep every row pending."""
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What became of one job, to be written to its rows."""
@@ -142,12 +130,10 @@ class Fetcher:
             self._writer.shutdown(wait=True)
 
     async def _keep_leases(self) -> None:
-        """Renew the lease of the rows still waiting or downloading, every third of it: a
-        round of slow downloads keeps its rows for as long as it lives.
+        """Renew the lease of the rows still waiting or downloading, every third of it.
 
-        The statement runs on the event loop's thread, where outcomes are noted, so a row
-        whose outcome is on its way to the writer is never renewed after it.
-        """
+        It runs on the event loop's thread, where outcomes are noted, so a row whose
+        outcome is on its way to the writer is never renewed after it."""
         seconds = self.settings.objects_lease_seconds
         while True:
             await asyncio.sleep(seconds / 3)
@@ -167,11 +153,13 @@ class Fetcher:
         return self._hosts[host]
 
     async def _one(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> None:
+        await self._done(await self._fetch(client, job, report), report)
+
+    async def _fetch(self, client: httpx.AsyncClient, job: Job, report: FetchReport) -> Outcome:
         if job.over_quota:
             quota = self.settings.objects_source_max_bytes or 0
             reason = f"the source's storage quota of {quota:,} bytes is used up"
-            await self._done(Outcome(job, "too_large", reason), report)
-            return
+            return Outcome(job, "too_large", reason)
         # A download frees its slot once the bytes are spooled, and waits for an upload
         # slot of its own: slow sources do not hold S3 back, nor S3 the sources.  At most
         # both limits' worth of spools are alive at once.
@@ -179,8 +167,7 @@ class Fetcher:
             with tempfile.NamedTemporaryFile(dir=self.spool) as spool:
                 async with self._all, self._host(job.url):
                     if self._store_down is not None:
-                        await self._done(self._postponed(job), report)
-                        return
+                        return self._postponed(job)
                     try:
                         got = await download(
                             job.url,
@@ -191,44 +178,34 @@ class Fetcher:
                             total_timeout=self.settings.objects_download_deadline,
                         )
                     except ObjectRefused as refused:
-                        await self._done(Outcome(job, refused.kind, refused.reason), report)
-                        return
+                        return Outcome(job, refused.kind, refused.reason)
                     except DownloadFailed as failed:
-                        await self._done(self._failed(job, failed), report)
-                        return
+                        return self._failed(job, failed)
                 spool.flush()
                 try:
                     async with self._uploads:
                         reused = await self._store(Path(spool.name), got)
-                except StoreDown as down:
-                    self._store_down = str(down)
-                    report.store_error = str(down)
-                    await self._done(self._postponed(job), report)
-                    return
+                except ObjectStoreError as exc:  # stop the round: keep every row pending
+                    self._store_down = report.store_error = str(exc)
+                    return self._postponed(job)
         report.reused += reused
         verified = not reused and got.sha256 in self._held
-        await self._done(Outcome(job, "stored", got=got, verified=verified), report)
+        return Outcome(job, "stored", got=got, verified=verified)
 
     async def _store(self, spool: Path, got: Downloaded) -> bool:
         """Put the spooled file in S3 unless held already; True when they were."""
         async with self._storing.setdefault(got.sha256, asyncio.Lock()):
             if got.sha256 in self._held:
                 return True
-            try:
-                held = await asyncio.to_thread(self._put_unless_held, spool, got)
-            except ObjectStoreError as exc:
-                raise StoreDown(str(exc)) from exc
+            held = await asyncio.to_thread(self._put_unless_held, spool, got)
             self._held.add(got.sha256)
             return held
 
     def _put_unless_held(self, spool: Path, got: Downloaded) -> bool:
         """Put the bytes in S3 unless the blobs table lists them; True when it does.
 
-        The blobs table knows what S3 holds (verify catches any drift): bytes it lists
-        are not sent again.  Bytes it does not list are sent without asking S3 first;
-        under a content key, storing the same bytes twice changes nothing.  One worker
-        thread hop for both steps.
-        """
+        The table knows what S3 holds (verify catches any drift), so S3 is not asked
+        first: under a content key, storing the same bytes twice changes nothing."""
         with self.engine.connect() as connection:
             if repository.blob_is_held(connection, got.sha256):
                 return True
