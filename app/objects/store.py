@@ -76,10 +76,8 @@ class ObjectInfo:
 
 class ObjectStream:
     """An open S3 GET: what a proxy needs for its headers, and the bytes, read once.
-
     ``close()`` before the last byte drops the connection (its unread bytes must not
-    reach the next request on it).
-    """
+    reach the next request on it)."""
 
     def __init__(
         self,
@@ -110,10 +108,8 @@ class ObjectStream:
         if self._left <= 0:
             return b""
         try:
-            with self._translated():
+            with self._translated():  # a read cut short is botocore's IncompleteReadError
                 chunk: bytes = self._body.read(min(size, self._left))
-                if not chunk:
-                    raise ObjectStoreError(f"S3 ended the read {self._left} bytes short")
         except ObjectStoreError:
             self.close()
             raise
@@ -136,12 +132,8 @@ class ObjectStream:
 
 
 class Availability:
-    """What this process last learned of S3, trusted for ``fresh_seconds``.
-
-    Every check and every S3 read or upload of a download or upload records its outcome;
-    a redirect to S3 consults it instead of asking S3 each time, and probes S3 again only
-    once the last word is stale (one probe at a time).
-    """
+    """What this process last learned of S3, trusted for ``fresh_seconds``: downloads and
+    uploads record it, and a redirect to S3 consults it instead of asking S3 each time."""
 
     def __init__(self, fresh_seconds: float) -> None:
         self.fresh_seconds = fresh_seconds
@@ -311,11 +303,9 @@ class ObjectStore:
     def put_file(self, sha256: str, path: Path, size: int, media_type: str) -> None:
         """Store the file at ``path``, whose sha256 and size the caller computed.
 
-        Smaller files go up in one ``PutObject`` carrying that sha256, which S3 checks
-        the bytes against (``s3_checksums``); their length is checked before sending.
-        Files from the multipart threshold on go up in parts, several at once, each read
-        from disk when it is sent and with a checksum S3 checks; the stored size is
-        checked afterwards.
+        Smaller files go up in one ``PutObject`` carrying that sha256 for S3 to check
+        (``s3_checksums``).  Larger ones go up in parts, several at once, read from disk
+        as they are sent, each with a checksum S3 checks; their stored size is checked.
         """
         key = content_key(sha256)
         if size < self._transfer.multipart_threshold:
@@ -360,12 +350,9 @@ class ObjectStore:
         attachment: bool = False,
     ) -> str:
         """A URL that fetches the object for ``expires`` seconds, without credentials: at
-        the public endpoint, or the S3 endpoint itself if ``internal`` (for a reverse proxy
-        in front of us, nginx's ``X-Accel-Redirect``).
-
-        S3 answers it with our Content-Type, a Content-Disposition carrying the file's
-        original name (``attachment`` whatever the type, if asked), and ``cache_control``
-        if given; only a successful answer has them.
+        the public endpoint, or the S3 endpoint itself if ``internal`` (for nginx's
+        ``X-Accel-Redirect``).  S3 answers it with our Content-Type, Content-Disposition
+        (``attachment`` if asked) and ``cache_control``; only a successful answer has them.
         """
         params = {
             "Bucket": self.bucket,
@@ -386,11 +373,8 @@ class ObjectStore:
     def open_range(
         self, sha256: str, start: int | None = None, end: int | None = None
     ) -> ObjectStream:
-        """Open the object's bytes ``start``..``end`` (inclusive; ``end`` None = to the end).
-
-        Without ``start`` the whole object is opened.  The caller reads ``chunks()`` to
-        the end or calls ``close()``.
-        """
+        """Open the object's bytes ``start``..``end`` (inclusive; None: from the start, to the
+        end).  The caller reads ``chunks()`` to the end or calls ``close()``."""
         extra = {} if start is None else {"Range": f"bytes={start}-{'' if end is None else end}"}
         translated = partial(self._translated, "read", sha256)
         with translated():
@@ -433,11 +417,8 @@ class ObjectStore:
                         yield name, int(item["Size"])
 
     def get_file(self, sha256: str, path: Path) -> tuple[str, int]:
-        """Write the stored bytes to ``path``; their actual sha256 and size.
-
-        The bytes go to a ``.partial`` file renamed at the end, so ``path`` never holds
-        half an object.
-        """
+        """Write the stored bytes to ``path`` (never half of them: through a ``.partial``
+        file renamed at the end); their actual sha256 and size."""
         partial_path = path.with_name(path.name + ".partial")
         try:
             with partial_path.open("wb") as out:
