@@ -1,10 +1,9 @@
 """The ``blobs`` rows downloads need, kept in memory for a few seconds (bounded, LRU).
 
-A row's bytes, size and type never change (it is named by their sha256), so a download
-need not ask the database each time; but a row can be removed (a takedown) or gain the
-file name it lacked (a later upload of the same bytes).  So an entry lives ``ttl``
-seconds, this process forgets a row it changes itself, and a sha256 the database does not
-hold is never remembered (a file uploaded after a 404 is served at once).
+A row's size and type never change (it is named by its sha256), but it can be removed
+(a takedown) or gain the file name it lacked: so an entry lives ``ttl`` seconds, this
+process forgets a row it changes, and a sha256 the database does not hold is never
+remembered (a file uploaded after a 404 is served at once).
 """
 
 from __future__ import annotations

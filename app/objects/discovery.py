@@ -1,13 +1,10 @@
 """Follow the change journal into the ``objects`` table: one row per resource × file URL.
 
-Each published, live record lists its files (``objects`` in the profile: LOM
-``technical.location``, DC identifiers that are file links, ...).  This follower keeps
-the ``objects`` rows equal to those lists: new URLs become ``pending`` (the fetcher takes
-them), URLs a record no longer lists and the files of deleted or unpublishable records
-lose their rows.  Stored bytes are content-addressed and shared, so no S3 object is
-deleted here.  Like the search indexer, it reads the journal after its cursor
-(``objects``) and advances the cursor in the same transaction as the rows it wrote, so
-a crash just means the same entries are applied again, which changes nothing.
+The rows follow the files (``objects`` in the profile) each published, live record
+lists: new URLs become ``pending`` for the fetcher; URLs no longer listed, and the files
+of deleted or unpublishable records, lose their rows (S3 content is shared: none is
+deleted here).  The cursor advances in the same transaction as the rows it wrote, so a
+crash just means entries are applied again, which changes nothing.
 """
 
 from __future__ import annotations

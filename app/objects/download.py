@@ -127,9 +127,8 @@ async def download(
 ) -> Downloaded:
     """Fetch ``url`` into ``out`` under ``policy`` and describe what arrived.
 
-    ``client`` is an ``object_client``; its timeouts apply to each step, and
     ``total_timeout`` (seconds) bounds the whole download, so a server trickling bytes
-    cannot hold a worker forever.  ``chunk_size`` bounds each step of decompression.
+    cannot hold a worker forever; ``chunk_size`` bounds each step of decompression.
     """
 
     async def receive(response: httpx.Response) -> Downloaded:
@@ -149,12 +148,8 @@ async def probe(
     max_redirects: int = 5,
     total_timeout: float = 60.0,
 ) -> int:
-    """The HTTP status ``url`` finally answers, under the same rules as ``download``.
-
-    Used to re-check source links: only the status line and headers are read, never
-    the body, within ``total_timeout`` seconds.  Refusals and network failures raise as
-    in ``download``.
-    """
+    """The HTTP status ``url`` finally answers, under the same rules as ``download``
+    (refusals and failures raise as there); the body is never read."""
 
     async def status(response: httpx.Response) -> int:
         return response.status_code

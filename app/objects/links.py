@@ -1,12 +1,9 @@
-"""Re-check the source links of stored objects, a sample at a time.
+"""Re-check the source links of stored objects, so learners see a dead original link.
 
-Colleges move and delete files; a learner should see that the original link is dead
-even though we still serve our copy.  Each round takes a random sample of rows not
-checked for ``objects_check_days`` (so no college gets every link asked at once),
-asks each distinct URL once, under the same address policy as the fetcher and at most
-``objects_host_concurrency`` at a time per host, and marks the rows ``ok`` or
-``broken`` with the time.  A link that cannot be reached for a transient reason
-(timeout, 5xx) keeps its previous mark: it is asked again in a later round.
+Each round asks a random sample of links not checked for ``objects_check_days`` (so no
+college gets every link asked at once), each distinct URL once, under the fetcher's
+address policy and per-host limit.  A transient failure (timeout, 5xx) keeps the
+previous mark: the link is asked again in a later round.
 """
 
 from __future__ import annotations

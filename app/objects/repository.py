@@ -29,11 +29,8 @@ def get_blob(session: Session, sha256: str) -> Blob | None:
 
 
 def served_blob(connection: Connection, sha256: str) -> ServedBlob | None:
-    """What a download needs of the blob's row, if there is one.
-
-    It takes a plain connection: a read of one row needs no ORM session, which costs
-    more than the query itself (a download waits for this lookup).
-    """
+    """What a download needs of the blob's row, if there is one; on a plain connection,
+    as an ORM session would cost more than the query a download waits for."""
     row = connection.execute(_SERVED_BLOB, {"sha256": sha256}).first()
     return None if row is None else ServedBlob(*row)
 
@@ -330,11 +327,8 @@ _HELD = (
 
 
 def blob_is_held(connection: Connection, sha256: str) -> bool:
-    """S3 holds these bytes, as far as we know (verification found nothing wrong).
-
-    On a plain connection: the fetcher asks once per download, and an ORM session
-    costs several times the query.
-    """
+    """S3 holds these bytes, as far as we know (verification found nothing wrong); on a
+    plain connection, as the fetcher asks once per download."""
     return connection.execute(_HELD, {"sha256": sha256}).first() is not None
 
 

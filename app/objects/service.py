@@ -208,10 +208,7 @@ def store_unavailable(store: ObjectStore, exc: BaseException | None = None) -> S
 
 async def _require_s3(store: ObjectStore) -> None:
     """503 while S3 is known to be down; sending the client to it would only fail later.
-
-    The process's last word on S3 is used while fresh; once stale, one request probes S3
-    while the others go by the last word.
-    """
+    Once the last word on S3 is stale, one request probes S3 while the others go by it."""
     availability = store.availability
     if not availability.fresh and availability.probing.acquire(blocking=False):
         try:

@@ -1,14 +1,10 @@
 """The real media type of an object from its first bytes, and the types we store.
 
-``sniff(head, declared)`` reads the first bytes (``SNIFF_BYTES`` are enough).  Ours are the
-rules for documents (PDF, RTF, legacy Office, and the ZIP family: EPUB, ODF, OOXML, JAR,
-APK, IMS and HTML5 content packages, from the ZIP headers within ``head``, decompressing
-nothing), programs, SVG, HTML and UTF-8 text; other bytes get the signatures of the
-``filetype`` library (video, audio, images and more).
-
-The declared ``Content-Type`` only ever refines a verdict the bytes already support (a
-ZIP declared as ``.docx``, UTF-8 text declared as ``text/csv``); it never turns bytes that
-say otherwise into an allowed type.  ``is_allowed`` is the allow list.
+Ours are the rules for documents (PDF, RTF, legacy Office, and the ZIP family from the
+local headers within the head, decompressing nothing), programs, SVG, HTML and UTF-8
+text; other bytes get the ``filetype`` library's signatures.  The declared
+``Content-Type`` only ever refines a verdict the bytes already support (a ZIP declared as
+``.docx``); it never turns bytes that say otherwise into an allowed type.
 """
 
 from __future__ import annotations

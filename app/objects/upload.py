@@ -1,10 +1,8 @@
 """Receive one file from a ``multipart/form-data`` request, streamed to disk and hashed.
 
-Starlette's own form parser would first spool the whole file to a temporary file of its
-own; this one writes the ``file`` part straight into a file under our data directory,
-computes its sha256 and size on the way, and stops reading as soon as the size cap is
-passed.  Parsing, hashing and writing run in a worker thread, a batch of request chunks
-at a time, so the event loop only moves bytes.
+Starlette's form parser would spool the whole file first; this one writes the ``file``
+part straight into our data directory, hashing it on the way, and stops reading as soon
+as the size cap is passed.  Parsing, hashing and writing run in a worker thread.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Integrity of what S3 holds: re-read stored objects and compare their sha256.
 
-A corrupt copy is deleted; it and a missing one send every row that names it back to
-``pending``, so the fetcher downloads the file again from its source (and, being
-content-addressed, stores it under the same key).  Files uploaded by colleges have no
-source link: they are reported as lost.  S3 unreachable stops the check and says so;
-nothing is marked bad because the store could not be asked.
+A corrupt copy is deleted; it and a missing one send every row naming it back to
+``pending``, for the fetcher to download again (uploads have no source: reported lost).
+S3 unreachable stops the check: nothing is marked bad because S3 could not be asked.
 """
 
 from __future__ import annotations
