@@ -21,7 +21,7 @@ import random
 import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -264,16 +264,7 @@ class Fetcher:
         """One transaction for a batch of outcomes, a few statements for all of them."""
         now = utcnow()
         blobs = [
-            {
-                "sha256": o.got.sha256,
-                "size": o.got.size,
-                "media_type": o.got.media_type,
-                "file_name": o.got.file_name,
-                "stored_at": now,
-                "verified": o.verified,
-            }
-            for o in batch
-            if o.got is not None
+            {**asdict(o.got), "stored_at": now, "verified": o.verified} for o in batch if o.got
         ]
         changes = [_change(row_id, o, now) for o in batch for row_id in o.job.row_ids]
         with session_scope(self.engine) as session:

@@ -125,10 +125,8 @@ def due_objects(
 
 
 def _due(now: datetime) -> Any:
-    return or_(
-        col(DigitalObject.next_attempt_at).is_(None),
-        col(DigitalObject.next_attempt_at) <= now,
-    )
+    next_attempt = col(DigitalObject.next_attempt_at)
+    return or_(next_attempt.is_(None), next_attempt <= now)
 
 
 LEASE_CHUNK = 500  # ids per statement, well under every database's parameter limit
@@ -201,13 +199,12 @@ def _set(session: Session, ids: Sequence[int], **values: Any) -> None:
 
 def blobs_to_verify(session: Session, sample: int | None) -> list[str]:
     """sha256 of stored blobs: a random sample, or all (the least recently verified first)."""
+    verified = col(Blob.last_verified_at)
     statement = select(Blob.sha256)
     if sample is not None:
         statement = statement.order_by(func.random()).limit(sample)
     else:
-        statement = statement.order_by(
-            col(Blob.last_verified_at).is_not(None), col(Blob.last_verified_at)
-        )
+        statement = statement.order_by(verified.is_not(None), verified)
     return list(session.exec(statement))
 
 
@@ -236,15 +233,11 @@ def refetch(session: Session, sha256: str, reason: str) -> int:
 
 def links_to_check(session: Session, before: datetime, sample: int) -> list[DigitalObject]:
     """Rows with a source link not checked since ``before``, chosen at random."""
+    checked = col(DigitalObject.link_checked_at)
     statement = (
         select(DigitalObject)
         .where(col(DigitalObject.status).in_(("stored", "failed")))
-        .where(
-            or_(
-                col(DigitalObject.link_checked_at).is_(None),
-                col(DigitalObject.link_checked_at) < before,
-            )
-        )
+        .where(or_(checked.is_(None), checked < before))
         .order_by(func.random())
         .limit(sample)
     )
@@ -333,8 +326,8 @@ def blob_is_held(connection: Connection, sha256: str) -> bool:
 
 
 def record_fetched_blobs(session: Session, blobs: Sequence[dict[str, Any]]) -> None:
-    """Upsert many blobs at once (``upsert_blob`` semantics); ``verified`` ones were hashed
-    on their way into S3 just now, so their copy is known to be intact."""
+    """Upsert many blobs at once (``upsert_blob`` semantics; other keys are ignored);
+    ``verified`` ones were hashed on their way into S3 just now: their copy is intact."""
     if not blobs:
         return
     columns = ("sha256", "size", "media_type", "file_name", "stored_at")

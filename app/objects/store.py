@@ -231,7 +231,6 @@ class ObjectStore:
             multipart_chunksize=max(multipart_threshold, 5 * MiB),
             max_concurrency=MAX_CONCURRENCY,
             io_chunksize=MiB,
-            use_threads=True,
             preferred_transfer_client="classic",
         )
 
@@ -294,11 +293,7 @@ class ObjectStore:
     def head(self, sha256: str) -> ObjectInfo:
         with self._translated("head", sha256):
             found = self._client.head_object(Bucket=self.bucket, Key=content_key(sha256))
-        return ObjectInfo(
-            size=int(found["ContentLength"]),
-            media_type=found.get("ContentType"),
-            etag=found.get("ETag"),
-        )
+        return ObjectInfo(int(found["ContentLength"]), found.get("ContentType"), found.get("ETag"))
 
     def put_file(self, sha256: str, path: Path, size: int, media_type: str) -> None:
         """Store the file at ``path``, whose sha256 and size the caller computed.
