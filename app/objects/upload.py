@@ -57,7 +57,6 @@ class _FilePart:
         self._headers: dict[bytes, bytes] = {}
         self._field = b""
         self._value = b""
-        self._in_file = False
 
     def callbacks(self) -> MultipartCallbacks:
         return {
@@ -72,7 +71,6 @@ class _FilePart:
 
     def _part_begin(self) -> None:
         self._headers = {}
-        self._in_file = False
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
         self._field += data[start:end]
@@ -100,10 +98,9 @@ class _FilePart:
         )
         self._out = handle
         self.path = Path(handle.name)
-        self._in_file = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if not self._in_file or self._out is None:
+        if self._out is None:  # not the file part
             return
         self.size += end - start
         if self.size > self.max_bytes:
@@ -115,10 +112,9 @@ class _FilePart:
         self._out.write(chunk)
 
     def _part_end(self) -> None:
-        if self._in_file and self._out is not None:
+        if self._out is not None:
             self._out.close()
             self._out = None
-            self._in_file = False
             self.finished = True
 
     def discard(self) -> None:
