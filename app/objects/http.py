@@ -88,13 +88,8 @@ def etag(sha256: str) -> str:
 
 def etag_matches(if_none_match: str | None, tag: str) -> bool:
     """Whether ``If-None-Match`` names ``tag`` (weak comparison, as RFC 9110 asks)."""
-    if not if_none_match:
-        return False
-    for candidate in if_none_match.split(","):
-        value = candidate.strip()
-        if value == "*" or value.removeprefix("W/") == tag:
-            return True
-    return False
+    candidates = (value.strip() for value in (if_none_match or "").split(","))
+    return any(value == "*" or value.removeprefix("W/") == tag for value in candidates)
 
 
 def default_file_name(sha256: str, media_type: str | None) -> str:
