@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -156,7 +156,9 @@ async def serve(
     mode = mode or settings.objects_serve
     if method == "GET" and mode == "redirect":
         await _require_s3(store)
-        return _redirect(blob, store, settings, download=download)
+        url = _presigned(blob, store, download, expires=settings.objects_presign_seconds)
+        # The URL expires soon: nobody may cache the redirect for longer.
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
     wanted = _wanted_range(blob, headers)
     # nginx passes the client's Range on to S3: only one this app honours as sent (others,
     # such as an If-Range of other bytes, are answered by streaming the whole file here).
@@ -221,19 +223,15 @@ async def _require_s3(store: ObjectStore) -> None:
         raise store_unavailable(store)
 
 
-def _redirect(
-    blob: ServedBlob, store: ObjectStore, settings: Settings, *, download: bool
-) -> Response:
-    # Signing is local and quick (no network): it runs on the event loop.
-    url = store.presigned_get(
+def _presigned(blob: ServedBlob, store: ObjectStore, download: bool, **options: Any) -> str:
+    """Signing is local and quick (no network): it runs on the event loop."""
+    return store.presigned_get(
         blob.sha256,
         file_name=blob.file_name,
         media_type=blob.media_type,
-        expires=settings.objects_presign_seconds,
         attachment=download,
+        **options,
     )
-    # The URL expires soon: nobody may cache the redirect for longer.
-    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
 def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings, *, download: bool) -> Response:
@@ -241,17 +239,10 @@ def _accel(blob: ServedBlob, store: ObjectStore, settings: Settings, *, download
     with our Content-Type, Content-Disposition and Cache-Control (signed in the query, so
     they come with the file and never with an error) and honours the Range.
     deploy/nginx.conf adds our ETag and the headers the app sends with every file."""
-    url = urlsplit(
-        store.presigned_get(
-            blob.sha256,
-            file_name=blob.file_name,
-            media_type=blob.media_type,
-            expires=ACCEL_URL_SECONDS,
-            cache_control=CACHE_CONTROL,
-            internal=True,
-            attachment=download,
-        )
+    signed = _presigned(
+        blob, store, download, expires=ACCEL_URL_SECONDS, cache_control=CACHE_CONTROL, internal=True
     )
+    url = urlsplit(signed)
     target = f"{settings.objects_accel_location.rstrip('/')}{url.path}?{url.query}"
     return Response(status_code=200, headers={"ETag": blob.etag, "X-Accel-Redirect": target})
 
@@ -300,16 +291,8 @@ class _ObjectResponse(StreamingResponse):
     leaves the response unfinished, so the server drops the connection and the client
     sees a short body, never a complete-looking one."""
 
-    def __init__(
-        self,
-        stream: ObjectStream,
-        first: bytes,
-        sha256: str,
-        *,
-        status_code: int,
-        headers: dict[str, str],
-    ) -> None:
-        super().__init__(_chunks(stream, first), status_code=status_code, headers=headers)
+    def __init__(self, stream: ObjectStream, first: bytes, sha256: str, **response: Any) -> None:
+        super().__init__(_chunks(stream, first), **response)
         self._stream = stream
         self._sha256 = sha256
 
