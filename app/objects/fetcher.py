@@ -20,7 +20,6 @@ import logging
 import random
 import tempfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,8 +91,8 @@ class Outcome:
 class Fetcher:
     """Downloads claimed jobs concurrently (bounded in all and per host) and stores them.
 
-    Outcomes are written in batches on one writer thread, so downloads go on while the
-    database works, and a thousand small files cost a few dozen commits, not a thousand.
+    Outcomes are written in batches, so a thousand small files cost a few dozen commits,
+    not a thousand, and downloads go on while the database works.
     """
 
     def __init__(self, engine: Engine, settings: Settings, store: ObjectStore) -> None:
@@ -112,9 +111,8 @@ class Fetcher:
         # Two URLs can bring the same bytes: one of them stores, the other finds them held.
         self._storing: dict[str, asyncio.Lock] = {}
         self._held: set[str] = set()  # stored in this round
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="objects-writer")
         self._outcomes: list[Outcome] = []
-        self._writing: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()  # one batch at a time: writers would only wait on each other
         self._leased: set[int] = set()  # rows of the round without an outcome yet
 
     async def run(self, jobs: list[Job], report: FetchReport) -> None:
@@ -124,10 +122,9 @@ class Fetcher:
         try:
             async with object_client(self.policy, timeout=self.settings.objects_timeout) as client:
                 await asyncio.gather(*(self._one(client, job, report) for job in jobs))
-            await self._flush(wait=True)
+            await self._flush()
         finally:
             keeper.cancel()
-            self._writer.shutdown(wait=True)
 
     async def _keep_leases(self) -> None:
         """Renew the lease of the rows still waiting or downloading, every third of it.
@@ -244,21 +241,15 @@ class Fetcher:
             report.outcomes[outcome.status] += rows
         self._outcomes.append(outcome)
         if len(self._outcomes) >= WRITE_BATCH:
-            await self._flush(wait=False)
+            await self._flush()
 
-    async def _flush(self, *, wait: bool) -> None:
-        """Hand the outcomes so far to the writer thread (one batch in flight at a time)."""
-        if self._writing is not None and (wait or self._writing.done()):
-            await self._writing
-            self._writing = None
-        if self._writing is not None or not self._outcomes:
-            return
-        batch, self._outcomes = self._outcomes, []
-        loop = asyncio.get_running_loop()
-        self._writing = loop.run_in_executor(self._writer, self._write, batch)
-        if wait:
-            await self._writing
-            self._writing = None
+    async def _flush(self) -> None:
+        """Write the outcomes so far on a worker thread.  The job waiting for it holds no
+        download or upload slot any more, so the other downloads go on meanwhile."""
+        async with self._writing:
+            batch, self._outcomes = self._outcomes, []
+            if batch:
+                await asyncio.to_thread(self._write, batch)
 
     def _write(self, batch: list[Outcome]) -> None:
         """One transaction for a batch of outcomes, a few statements for all of them."""
