@@ -81,9 +81,7 @@ class Sniffed:
 
 def is_allowed(media_type: str) -> bool:
     """True when objects of this media type are stored (video, audio, images, documents)."""
-    value = essence(media_type)
-    if value is None:
-        return False
+    value = essence(media_type) or ""
     return value in _ALLOWED or value.startswith(_ALLOWED_PREFIXES)
 
 
