@@ -54,18 +54,14 @@ def verify_objects(
         try:
             digest, _size = store.digest(sha256)
             status = "ok" if digest == sha256 else "corrupt"
+            if status == "corrupt":
+                store.delete(sha256)
         except ObjectNotFound:
             status = "missing"
         except ObjectStoreError as exc:
             result.unreachable = str(exc)
             break
         result.checked += 1
-        if status == "corrupt":
-            try:
-                store.delete(sha256)
-            except ObjectStoreError as exc:
-                result.unreachable = str(exc)
-                break
         now = utcnow()
         with session_scope(engine) as session:
             repository.record_verification(session, sha256, status, now)
