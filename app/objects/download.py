@@ -46,11 +46,9 @@ class ObjectDownloadError(Exception):
 
 
 class ObjectRefused(ObjectDownloadError):
-    """We will not store this object: a permanent verdict, never retried.
-
-    ``kind`` is ``"not_allowed"`` (the address policy: scheme, address, redirects),
-    ``"too_large"`` or ``"unsupported"`` (a type we do not store); ``reason`` says why in words.
-    """
+    """We will not store this object: a permanent verdict, never retried.  ``kind`` is
+    ``"not_allowed"`` (the address policy: scheme, address, redirects), ``"too_large"`` or
+    ``"unsupported"`` (a type we do not store); ``reason`` says why in words."""
 
     def __init__(self, kind: RefusalKind, reason: str) -> None:
         super().__init__(f"{kind}: {reason}")
@@ -59,12 +57,9 @@ class ObjectRefused(ObjectDownloadError):
 
 
 class DownloadFailed(ObjectDownloadError):
-    """The download did not complete; ``retryable`` says whether trying later may help.
-
-    Timeouts, connection errors and HTTP 408/429/5xx are retryable (``retry_after`` is the
-    server's ``Retry-After`` in seconds, when it sent one); 404, 410 and other 4xx are not.
-    ``status`` is the HTTP status when the failure was an HTTP answer.
-    """
+    """The download did not complete; ``retryable`` says whether trying later may help:
+    timeouts, connection errors and HTTP 408/429/5xx (``retry_after``: the server's
+    ``Retry-After`` in seconds).  ``status`` is the HTTP status of a failed answer."""
 
     def __init__(
         self,
@@ -283,8 +278,9 @@ async def _receive(
     url = response.url
     headers = response.headers
     encoding = headers.get("content-encoding", "identity").strip().lower()
-    length = _content_length(response)
-    if length is not None and length > max_bytes and encoding in {"", "identity"}:
+    length = headers.get("content-length", "").strip()
+    declared_too_large = length.isascii() and length.isdigit() and int(length) > max_bytes
+    if declared_too_large and encoding in {"", "identity"}:
         reason = f"{url}: Content-Length {length} is over the limit of {max_bytes} bytes"
         raise ObjectRefused("too_large", reason)
     declared = headers.get("content-type")
@@ -314,11 +310,6 @@ async def _receive(
         or file_name_from_url(url),
         package=verdict.package,
     )
-
-
-def _content_length(response: httpx.Response) -> int | None:
-    value = response.headers.get("content-length", "").strip()
-    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _judge(head: bytes, declared: str | None, url: httpx.URL, *, complete: bool) -> Sniffed:
