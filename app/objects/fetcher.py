@@ -89,11 +89,8 @@ class Outcome:
 
 
 class Fetcher:
-    """Downloads claimed jobs concurrently (bounded in all and per host) and stores them.
-
-    Outcomes are written in batches, so a thousand small files cost a few dozen commits,
-    not a thousand, and downloads go on while the database works.
-    """
+    """Downloads claimed jobs concurrently (bounded in all and per host) and stores them;
+    outcomes are written in batches, so small files do not cost a commit each."""
 
     def __init__(self, engine: Engine, settings: Settings, store: ObjectStore) -> None:
         self.engine = engine

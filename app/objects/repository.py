@@ -45,11 +45,8 @@ def upsert_blob(
     stored_at: datetime | None = None,
     uploaded_by_source_id: int | None = None,
 ) -> Blob:
-    """Record bytes now in S3; safe when two writers store the same content at once.
-
-    The first writer's row stands (its file name is "the original name, first seen"); a
-    later writer only fills a file name the first one did not know.
-    """
+    """Record bytes now in S3; safe when two writers store the same content at once: the
+    first writer's row stands, a later one only fills a file name the first did not know."""
     values = {
         "sha256": sha256,
         "size": size,

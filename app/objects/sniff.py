@@ -96,11 +96,9 @@ def essence(content_type: str | None) -> str | None:
 
 
 def sniff(head: bytes, declared: str | None = None, *, complete: bool = False) -> Sniffed:
-    """The media type of an object whose first bytes are ``head``.
-
-    ``complete`` says ``head`` is the whole object (so a multi-byte character cut at its end
-    is an error, not a truncation).  ``declared`` is the server's ``Content-Type``.
-    """
+    """The media type of an object whose first bytes are ``head``; ``complete`` says
+    ``head`` is the whole object (so a character cut at its end is an error, not a
+    truncation), ``declared`` is the server's ``Content-Type``."""
     found = (
         _from_magic(head)
         or _from_text(head, complete=complete)

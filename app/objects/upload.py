@@ -133,12 +133,9 @@ async def receive_file(
     directory: Path,
     max_bytes: int,
 ) -> ReceivedFile:
-    """Stream the ``file`` field of a multipart body into ``directory``.
-
-    Raises ``PayloadTooLarge`` once more than ``max_bytes`` arrive (or the declared
-    request length says they will), ``InvalidParameter`` for anything but one well-formed
-    ``file`` part.
-    """
+    """Stream the ``file`` field of a multipart body into ``directory``.  Raises
+    ``PayloadTooLarge`` once more than ``max_bytes`` arrive (or the request's length says
+    they will), ``InvalidParameter`` for anything but one well-formed ``file`` part."""
     kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
