@@ -93,11 +93,10 @@ class _FilePart:
         self.file_name = clean_file_name(raw_name.decode("utf-8", "replace")) if raw_name else None
         declared = self._headers.get(b"content-type")
         self.declared_type = declared.decode("latin-1") if declared else None
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in _part_end / discard
+        self._out = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in _part_end / discard
             dir=self.directory, prefix="upload-", suffix=".part", delete=False
         )
-        self._out = handle
-        self.path = Path(handle.name)
+        self.path = Path(self._out.name)
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._out is None:  # not the file part
@@ -140,12 +139,8 @@ async def receive_file(
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise InvalidParameter(f"send the file as multipart/form-data in the field {FIELD!r}")
-    if (
-        content_length
-        and content_length.isascii()
-        and content_length.isdigit()
-        and int(content_length) > max_bytes + FORM_OVERHEAD
-    ):
+    length = content_length or ""
+    if length.isascii() and length.isdigit() and int(length) > max_bytes + FORM_OVERHEAD:
         raise PayloadTooLarge(f"the file is larger than this source's limit of {max_bytes:,} bytes")
     await run_in_threadpool(directory.mkdir, parents=True, exist_ok=True)
     part = _FilePart(directory, max_bytes)
@@ -161,15 +156,14 @@ async def receive_file(
                 batch, held = [], 0
         await run_in_threadpool(parser.write, b"".join(batch))
         parser.finalize()
+        if part.path is None or not part.finished:
+            raise InvalidParameter(f"no file in the form field {FIELD!r}")
     except FormParserError as exc:
         part.discard()
         raise InvalidParameter(f"the multipart body is malformed: {exc}") from exc
     except BaseException:
         part.discard()
         raise
-    if part.path is None or not part.finished:
-        part.discard()
-        raise InvalidParameter(f"no file in the form field {FIELD!r}")
     return ReceivedFile(
         path=part.path,
         sha256=part.hasher.hexdigest(),
