@@ -44,8 +44,7 @@ class LinkReport:
 
 async def check_links(engine: Engine, settings: Settings, *, sample: int) -> LinkReport:
     """Check up to ``sample`` links due for a check; returns what was found."""
-    now = utcnow()
-    before = now - timedelta(days=settings.objects_check_days)
+    before = utcnow() - timedelta(days=settings.objects_check_days)
     with session_scope(engine) as session:
         rows = repository.links_to_check(session, before, sample)
         policies = repository.source_policies(session, {row.source_id for row in rows})
