@@ -124,10 +124,9 @@ class Fetcher:
             keeper.cancel()
 
     async def _keep_leases(self) -> None:
-        """Renew the lease of the rows still waiting or downloading, every third of it.
-
-        It runs on the event loop's thread, where outcomes are noted, so a row whose
-        outcome is on its way to the writer is never renewed after it."""
+        """Renew the lease of the rows still waiting or downloading, every third of it; on
+        the event loop's thread, where outcomes are noted, so a row whose outcome is being
+        written is never renewed after it."""
         seconds = self.settings.objects_lease_seconds
         while True:
             await asyncio.sleep(seconds / 3)

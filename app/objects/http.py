@@ -115,10 +115,8 @@ def content_disposition(
     file_name: str | None, media_type: str | None, sha256: str, *, attachment: bool = False
 ) -> str:
     """``inline`` (for types a browser shows, unless ``attachment`` is asked for) or
-    ``attachment``, with the name twice: an ASCII fallback and UTF-8.
-
-    The name is cleaned here too: a record may have declared it, and records are not
-    trusted."""
+    ``attachment``, with the name twice: an ASCII fallback and UTF-8.  The name is cleaned
+    here too: a record may have declared it, and records are not trusted."""
     name = clean_file_name(file_name) or default_file_name(sha256, media_type)
     kind = "inline" if is_inline(media_type) and not attachment else "attachment"
     encoded = quote(name, safe="!#$&+-.^_`|~")

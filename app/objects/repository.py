@@ -132,12 +132,9 @@ LEASE_CHUNK = 500  # ids per statement, well under every database's parameter li
 def lease_objects(
     session: Session, object_ids: Sequence[int], now: datetime | None, until: datetime
 ) -> set[int]:
-    """Compare-and-set: take the pending rows of ``object_ids`` due at ``now`` until
-    ``until``; with ``now`` None, move the leases a fetcher holds already.
-
-    Returns the ids taken; a row another worker took (its lease in the future) or
-    finished meanwhile is left out.  One statement per ``LEASE_CHUNK`` ids.
-    """
+    """Compare-and-set: take the pending rows of ``object_ids`` due at ``now`` (with ``now``
+    None: a fetcher's own, to renew) until ``until``; the ids taken, without those another
+    worker took or finished meanwhile.  One statement per ``LEASE_CHUNK`` ids."""
     taken: set[int] = set()
     for first in range(0, len(object_ids), LEASE_CHUNK):
         statement = (

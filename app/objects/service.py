@@ -334,11 +334,9 @@ def store_upload(
     received: ReceivedFile,
     blobs: BlobCache | None = None,
 ) -> Blob:
-    """Put the file in S3 unless held already, and record it; the ``blobs`` row.
-
-    Its type is what the bytes are (never merely what the client declared), or 415 if
-    not stored.  ``blobs`` forgets the row, which may have gained a file name.
-    """
+    """Put the file in S3 unless held already, and record it; the ``blobs`` row.  Its type
+    is what the bytes are (never merely what the client declared), or 415 if not stored;
+    ``blobs`` forgets the row, which may have gained a file name."""
     with received.path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     complete = received.size <= SNIFF_BYTES

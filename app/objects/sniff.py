@@ -202,11 +202,9 @@ _MAX_NAME = 1024
 
 
 def zip_members(head: bytes) -> tuple[list[str], str | None]:
-    """Member names from the local file headers within ``head``, and the ``mimetype`` text.
-
-    Only what lies inside ``head`` is read.  A member whose size is only given after its
-    data (bit 3, streamed ZIPs) is skipped by searching for the next header signature.
-    """
+    """Member names from the local file headers within ``head``, and the ``mimetype`` text;
+    a member whose size is only given after its data (bit 3, streamed ZIPs) is skipped by
+    searching for the next header signature."""
     names: list[str] = []
     mimetype: str | None = None
     offset = 0
