@@ -82,16 +82,12 @@ class ObjectStream:
     def __init__(
         self,
         body: Any,
-        *,
-        start: int,
-        end: int,
-        total: int,
+        span: tuple[int, int, int],
         translated: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._body = body  # botocore's StreamingBody
-        self.start = start
-        self.length = end - start + 1  # end is inclusive: start - 1 for an empty object
-        self.total = total
+        self.start, last, self.total = span  # last is inclusive: start - 1 for no bytes
+        self.length = last - self.start + 1
         self._left = self.length
         self._translated = translated
         self.closed = False
@@ -374,19 +370,11 @@ class ObjectStore:
         translated = partial(self._translated, "read", sha256)
         with translated():
             found = self._client.get_object(Bucket=self.bucket, Key=content_key(sha256), **extra)
-        body = found["Body"]
         try:
-            begin, finish, total = _span(found, start, end)
+            return ObjectStream(found["Body"], _span(found, start, end), translated)
         except ObjectStoreError as exc:
-            body.close()
+            found["Body"].close()
             raise ObjectStoreError(f"read {sha256} in bucket {self.bucket!r}: {exc}") from None
-        return ObjectStream(
-            body,
-            start=begin,
-            end=finish,
-            total=total,
-            translated=translated,
-        )
 
     def digest(self, sha256: str, out: BinaryIO | None = None) -> tuple[str, int]:
         """Re-read the stored bytes (into ``out`` if given): their actual sha256 and size."""
