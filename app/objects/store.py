@@ -75,7 +75,7 @@ class ObjectInfo:
 
 
 class ObjectStream:
-    """An open S3 GET: what a proxy needs for its headers, and the bytes, read once.
+    """An open S3 GET: what a proxy needs for its headers, and the bytes, read once;
     ``close()`` before the last byte drops the connection (its unread bytes must not
     reach the next request on it)."""
 
