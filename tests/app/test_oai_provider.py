@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import etree
@@ -26,7 +29,7 @@ from sqlmodel import col, select
 
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
-from app.db import session_scope
+from app.db import make_engine, session_scope
 from app.demo.corpus import generate_corpus
 from app.demo.server import DemoRepositoryServer
 from app.main import create_app
@@ -92,27 +95,92 @@ def spread_change_times(engine: Engine) -> None:
             )
 
 
-@pytest.fixture
-def cat(settings: Settings, engine: Engine) -> Iterator[Catalogue]:
+class Harvested:
+    """The catalogue harvested once per database kind, kept as a template database that each
+    test's database is replaced by (a harvest of the demo takes longer than most tests)."""
+
+    def __init__(self, folder: Path, demo_url: str, postgres_admin: Engine | None) -> None:
+        self.folder, self.demo_url, self.admin = folder, demo_url, postgres_admin
+        self.templates: dict[str, str] = {}  # database kind -> the template's file or name
+        self.hidden = ""
+
+    def restore(self, settings: Settings) -> None:
+        """Put the harvested catalogue in place of the test's (still unopened) database."""
+        url = settings.resolved_database_url
+        kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if kind not in self.templates:
+            self.templates[kind] = self._template(kind, url)
+        template = self.templates[kind]
+        if kind == "sqlite":
+            shutil.copyfile(template, url.removeprefix("sqlite:///"))
+            return
+        assert self.admin is not None
+        name = url.rsplit("/", 1)[1]
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    def _template(self, kind: str, url: str) -> str:
+        if kind == "sqlite":
+            path = self.folder / "harvested.db"
+            shutil.copyfile(url.removeprefix("sqlite:///"), path)
+            self._harvest(f"sqlite:///{path}")
+            assert not path.with_name(path.name + "-wal").exists(), "the copy must hold everything"
+            return str(path)
+        assert self.admin is not None
+        name = f"coursefed_oai_{uuid.uuid4().hex[:12]}"
+        migrated = url.rsplit("/", 1)[1]  # a fresh copy of the migrated template
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{migrated}"'))
+        self._harvest(url.rsplit("/", 1)[0] + f"/{name}")
+        return name
+
+    def _harvest(self, url: str) -> None:
+        engine = make_engine(Settings(database_url=url))
+        try:
+            populate(engine, self.demo_url)
+            spread_change_times(engine)
+            with session_scope(engine) as session:
+                ids = sorted(session.exec(select(Resource.id)).all())
+                for resource_id in ids[5 : 5 + TOMBSTONES]:
+                    catalogue.delete(session, resource_id)
+                self.hidden = ids[-1]
+                session.execute(
+                    update(Resource).where(col(Resource.id) == ids[-1]).values(publishable=False)
+                )
+        finally:
+            engine.dispose()
+
+    def drop(self) -> None:
+        name = self.templates.get("postgresql")
+        if name is not None and self.admin is not None:
+            with self.admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def harvested(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin: Engine | None
+) -> Iterator[Harvested]:
     with DemoRepositoryServer(generate_corpus(CORPUS_SIZE)) as demo:
-        populate(engine, demo.base_url)
-        spread_change_times(engine)
-        with session_scope(engine) as session:
-            ids = sorted(session.exec(select(Resource.id)).all())
-            for resource_id in ids[5 : 5 + TOMBSTONES]:
-                catalogue.delete(session, resource_id)
-            hidden = ids[-1]
-            session.execute(
-                update(Resource).where(col(Resource.id) == hidden).values(publishable=False)
-            )
-        with session_scope(engine) as session:
-            rows = session.exec(select(Resource)).all()
-            exposed = {oai_id(r.id): r for r in rows if r.publishable or r.deleted}
-            deleted = {oai_id(r.id) for r in rows if r.deleted}
-        with TestClient(build_app(settings)) as client:
-            yield Catalogue(
-                client, engine, settings, demo.base_url, exposed, deleted, oai_id(hidden)
-            )
+        made = Harvested(tmp_path_factory.mktemp("harvested"), demo.base_url, postgres_admin)
+        try:
+            yield made
+        finally:
+            made.drop()
+
+
+@pytest.fixture
+def cat(settings: Settings, engine: Engine, harvested: Harvested) -> Iterator[Catalogue]:
+    harvested.restore(settings)
+    with session_scope(engine) as session:
+        rows = session.exec(select(Resource)).all()
+        exposed = {oai_id(r.id): r for r in rows if r.publishable or r.deleted}
+        deleted = {oai_id(r.id) for r in rows if r.deleted}
+    with TestClient(build_app(settings)) as client:
+        yield Catalogue(
+            client, engine, settings, harvested.demo_url, exposed, deleted, oai_id(harvested.hidden)
+        )
 
 
 # ---------------------------------------------------------------- helpers
