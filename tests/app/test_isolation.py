@@ -285,10 +285,21 @@ def test_serve_harvests_and_indexes_a_later_source_while_others_trickle_and_neve
         stored = last_run(live_engine, unending).records_added  # type: ignore[union-attr]
         wait_for(lambda: records_found(http, "endless") >= stored, "the endless pages indexed")
         assert status(live_engine, unending) == "running"
-        ready = http.get("/readyz")
-        assert ready.status_code == 200, ready.text
-        assert ready.json()["status"] == "ok", ready.json()
-        assert ready.json()["index_lag"] <= settings.ready_max_index_lag
+        # The endless pages keep coming, so the lag at one instant may be a page or two over
+        # the limit while a round is under way; keeping up is coming back under it.
+        ready = wait_for(
+            lambda: ready_ok(http), "ready, the index within its lag, as the endless harvest runs"
+        )
+        assert ready["index_lag"] <= settings.ready_max_index_lag
+        assert status(live_engine, unending) == "running"
+
+
+def ready_ok(http: httpx.Client) -> dict[str, Any] | None:
+    """``/readyz``'s body when it is 200 and ``ok``, else None."""
+    ready = http.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    body: dict[str, Any] = ready.json()
+    return body if body["status"] == "ok" else None
 
 
 def _serve_env(settings: Settings, port: int) -> dict[str, str]:
