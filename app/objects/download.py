@@ -23,6 +23,7 @@ from typing import IO, Any, Literal, TypeVar
 import httpx
 
 from app.filenames import file_name_from_disposition, file_name_from_url
+from app.objects.http import content_length
 from app.objects.sniff import SNIFF_BYTES, Package, Sniffed, is_allowed, sniff
 from harvesters.net import POLICY, AddressPolicy, AddressRefused, ResolutionFailed, async_client
 from harvesters.oai.client import retry_after_seconds
@@ -278,9 +279,8 @@ async def _receive(
     url = response.url
     headers = response.headers
     encoding = headers.get("content-encoding", "identity").strip().lower()
-    length = headers.get("content-length", "").strip()
-    declared_too_large = length.isascii() and length.isdigit() and int(length) > max_bytes
-    if declared_too_large and encoding in {"", "identity"}:
+    length = content_length(headers.get("content-length"))
+    if length is not None and length > max_bytes and encoding in {"", "identity"}:
         reason = f"{url}: Content-Length {length} is over the limit of {max_bytes} bytes"
         raise ObjectRefused("too_large", reason)
     declared = headers.get("content-type")

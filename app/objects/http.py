@@ -81,6 +81,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     return ByteRange(start, min(end, size - 1))
 
 
+def content_length(value: str | None) -> int | None:
+    """A ``Content-Length`` header's value as a number; None when missing or not one."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def etag(sha256: str) -> str:
     """A strong ETag: content-addressed bytes never change under their hash."""
     return f'"{sha256}"'

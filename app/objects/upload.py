@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.errors import InvalidParameter, PayloadTooLarge
 from app.filenames import clean_file_name
+from app.objects.http import content_length as declared_length
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -139,8 +140,8 @@ async def receive_file(
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise InvalidParameter(f"send the file as multipart/form-data in the field {FIELD!r}")
-    length = content_length or ""
-    if length.isascii() and length.isdigit() and int(length) > max_bytes + FORM_OVERHEAD:
+    length = declared_length(content_length)
+    if length is not None and length > max_bytes + FORM_OVERHEAD:
         raise PayloadTooLarge(f"the file is larger than this source's limit of {max_bytes:,} bytes")
     await run_in_threadpool(directory.mkdir, parents=True, exist_ok=True)
     part = _FilePart(directory, max_bytes)
