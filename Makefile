@@ -41,7 +41,7 @@ test: install browser nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -19,7 +19,7 @@ from app import migrate
 from app.db import make_engine
 from app.settings import Settings
 
-pytest_plugins = ["tests.services_plugin"]
+pytest_plugins = ["tests.services_plugin", "tests.properties"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

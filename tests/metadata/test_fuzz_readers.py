@@ -33,6 +33,7 @@ from harvesters.oai.records import (
 from harvesters.xml import parse_xml
 from metadata.readers import READERS, UnsupportedFormat, read_record
 from metadata.validate import quality_score, validate
+from tests import properties
 from tests.fixtures.samples import FIXTURES, require_samples
 
 # A reader is also asked to read what another format's reader gets: a repository may
@@ -238,7 +239,7 @@ def fuzz(documents: list[bytes], examples: int) -> None:
         mutations=st.lists(MUTATION, min_size=1, max_size=4),
     )
     @settings(
-        max_examples=examples,
+        max_examples=properties.examples(examples),
         deadline=None,
         derandomize=True,
         database=None,

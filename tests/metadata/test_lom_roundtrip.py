@@ -31,10 +31,11 @@ from tests.metadata.strategies import (
     messy_course_resources,
     resource_records,
 )
+from tests.properties import examples
 
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 PROPERTY = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     database=None,  # nothing written into the repository; failures print their blob
     print_blob=True,
@@ -148,7 +149,7 @@ def test_writing_is_deterministic(record: CourseResource) -> None:
     assert lom_bytes(record) == lom_bytes(record.model_copy(deep=True))
 
 
-@settings(PROPERTY, max_examples=100)
+@settings(PROPERTY, max_examples=examples(100))
 @given(record=messy_course_resources())
 def test_any_record_reaches_normal_form_in_one_round_trip(record: CourseResource) -> None:
     once = round_trip(record)

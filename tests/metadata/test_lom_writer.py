@@ -38,6 +38,7 @@ from metadata.writers.lom import (
 )
 from tests.fixtures.samples import FIXTURES, REPO_ROOT, sample, sample_params
 from tests.metadata.strategies import course_resources, messy_course_resources
+from tests.properties import examples
 
 LOM_XSD = Path(
     os.environ.get(
@@ -290,7 +291,7 @@ def test_demo_records_written_back_validate(lom_schema: etree.XMLSchema) -> None
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

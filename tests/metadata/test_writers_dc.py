@@ -36,6 +36,7 @@ from metadata.writers.jsonld import write_jsonld
 from metadata.writers.oai_dc import OAI_DC_SCHEMA, SCHEMA_LOCATION, write_oai_dc
 from metadata.xmlutil import XML_LANG
 from tests.fixtures.samples import FIXTURES, fixture
+from tests.properties import examples
 
 SEPARATORS = frozenset(";；、，")  # readers split names and subject lists on these
 
@@ -397,7 +398,7 @@ def test_generated_records_read_back() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     strategies = pytest.importorskip("tests.metadata.strategies")
 
-    @hypothesis.settings(max_examples=100, deadline=None, database=None)
+    @hypothesis.settings(max_examples=examples(100), deadline=None, database=None)
     @hypothesis.given(strategies.course_resources())
     def round_trip(original: CourseResource) -> None:
         hypothesis.assume(_readable_by_dc(original))
@@ -414,7 +415,7 @@ def test_any_record_writes_valid_oai_dc() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     strategies = pytest.importorskip("tests.metadata.strategies")
 
-    @hypothesis.settings(max_examples=100, deadline=None, database=None)
+    @hypothesis.settings(max_examples=examples(100), deadline=None, database=None)
     @hypothesis.given(strategies.messy_course_resources())
     def valid(record: CourseResource) -> None:
         assert_valid_oai_dc(write_oai_dc(record))
