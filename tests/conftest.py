@@ -3,11 +3,14 @@ Chromium."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -15,9 +18,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy.engine import Engine
 
-from app import migrate
+from app import cli, migrate
 from app.db import make_engine
-from app.settings import Settings
+from app.settings import Settings, get_settings
 
 pytest_plugins = ["tests.services_plugin", "tests.properties"]
 
@@ -177,6 +180,59 @@ def client(live: Settings) -> Iterator[TestClient]:
 
     with TestClient(create_app(live)) as test_client:
         yield test_client
+
+
+class Ran(NamedTuple):
+    """What a command gave: unpacks as ``(code, out, err)``, or reads as a ``CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+CommandLine = Callable[..., Ran]
+
+
+@pytest.fixture
+def coursefed(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[CommandLine]:
+    """Run ``coursefed ARGS`` in this process: the exit code, stdout and stderr a process would
+    give, without a second of start-up each time. Settings come from ``env`` on top of the
+    environment, or are the test's own ``settings`` when it has them. Tests of what only a
+    process shows (signals, ports, workers) start the real command instead."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in ("httpx", "alembic")}
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    if "settings" in request.fixturenames:
+        test_settings = request.getfixturevalue("settings")
+        monkeypatch.setattr(cli, "get_settings", lambda: test_settings)
+
+    def run(*args: str, env: Mapping[str, str] | None = None) -> Ran:
+        with monkeypatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse: 2 for a usage error, 0 for --help
+                code = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                get_settings.cache_clear()
+                for handler in list(root.handlers):
+                    root.removeHandler(handler)
+                for handler in handlers:
+                    root.addHandler(handler)
+                root.setLevel(level)
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    yield run
+    for name, was in quiet.items():
+        logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app import cli
 from app.catalogue import clusters
 from app.catalogue import service as catalogue
 from app.db import session_scope
@@ -21,6 +20,7 @@ from app.sources import service as sources
 from metadata.matching import identifier_key, match_keys
 from metadata.profile import CourseResource, ResourceRecord
 from tests.app.records import harvested, store_record, stored
+from tests.conftest import CommandLine
 
 SCHOOL = "江澜大学"
 OTHER_SCHOOL = "东湖财经大学"
@@ -364,21 +364,7 @@ def test_oai_and_the_change_feed_keep_every_record(client: TestClient, live_engi
 # --- the command line ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def coursefed(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any:
-    """Run ``coursefed ARGS`` in this process against the test database: (code, out, err)."""
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = cli.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
-def test_clusters_from_the_command_line(engine: Engine, coursefed: Any) -> None:
+def test_clusters_from_the_command_line(engine: Engine, coursefed: CommandLine) -> None:
     ids = _sources(engine)
     own = _course(engine, ids, "college", 1, url=PAGE, description={"zh": "线性表"})
     copy = _course(engine, ids, "aggregator", 1, url=PAGE)

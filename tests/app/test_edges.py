@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +25,7 @@ from app.sources import service as sources
 from tests.app.test_objects_faults import own_s3
 from tests.app.test_objects_store import remove_bucket
 from tests.app.test_security_headers import make_settings
+from tests.conftest import CommandLine, Ran
 
 ADMIN = {"Authorization": f"Bearer {Settings().admin_token.get_secret_value()}"}
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"
@@ -330,15 +328,12 @@ def test_registering_an_endpoint_twice_through_the_api_is_409(client: TestClient
 
 
 def test_registering_an_endpoint_twice_from_the_command_line_says_which_source(
-    tmp_path: Path,
+    tmp_path: Path, coursefed: CommandLine
 ) -> None:
-    env = {**os.environ, "COURSEFED_DATA_DIR": str(tmp_path / "var")}
-    coursefed = str(Path(sys.executable).with_name("coursefed"))
+    env = {"COURSEFED_DATA_DIR": str(tmp_path / "var")}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [coursefed, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+    def run(*args: str) -> Ran:
+        return coursefed(*args, env=env)
 
     assert run("db", "upgrade").returncode == 0
     with DemoRepositoryServer(generate_corpus(3)) as repository:

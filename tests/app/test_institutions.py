@@ -4,7 +4,6 @@ administrator (service and CLI), re-harvests, and the migration that made it."""
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from alembic import command
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import cli, migrate
+from app import migrate
 from app.catalogue import repository as catalogue_repository
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
@@ -21,6 +20,7 @@ from app.institutions import service as institutions
 from app.institutions.models import InstitutionAlias
 from app.settings import Settings
 from tests.app.records import store_course as store
+from tests.conftest import CommandLine
 
 DONGHU_ZH = "东湖财经大学"
 DONGHU_EN = "Donghu University of Finance and Economics"
@@ -177,21 +177,7 @@ def test_seed_gives_courses_stored_before_the_authority_their_school(engine: Eng
 # --- the command line ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def coursefed(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> Any:
-    """Run ``coursefed ARGS`` in this process against the test database: (code, out, err)."""
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = cli.main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
-
-def test_institutions_from_the_command_line(engine: Engine, coursefed: Any) -> None:
+def test_institutions_from_the_command_line(engine: Engine, coursefed: CommandLine) -> None:
     store(engine, 1, DONGHU_ZH)
     store(engine, 2, DONGHU_EN)
     code, out, _ = coursefed("institutions", "list")
@@ -241,7 +227,7 @@ def test_institutions_from_the_command_line(engine: Engine, coursefed: Any) -> N
     ],
 )
 def test_bad_institution_commands_say_why_and_fail(
-    engine: Engine, coursefed: Any, args: tuple[str, ...], message: str
+    engine: Engine, coursefed: CommandLine, args: tuple[str, ...], message: str
 ) -> None:
     store(engine, 1, DONGHU_ZH)
     code, out, err = coursefed(*args)

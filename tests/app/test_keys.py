@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,10 +17,9 @@ from app.keys.models import AuditEntry
 from app.settings import Settings
 from app.sources.models import Source
 from app.sources.service import add_source
+from tests.conftest import CommandLine
 
 pytestmark = pytest.mark.postgres
-
-COURSEFED = str(Path(sys.executable).with_name("coursefed"))
 
 
 def new_key(engine: Engine, *scopes: str, expires_at: datetime | None = None) -> str:
@@ -193,40 +188,31 @@ def test_writes_after_the_request_are_not_attributed_to_it(engine: Engine) -> No
 # --- the command line ----------------------------------------------------------------------
 
 
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "COURSEFED_DATA_DIR": str(settings.data_dir),
-        "COURSEFED_DATABASE_URL": settings.resolved_database_url,
-    }
-    return subprocess.run(
-        [COURSEFED, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def test_keys_cli_shows_the_secret_once_and_never_again(settings: Settings, engine: Engine) -> None:
+def test_keys_cli_shows_the_secret_once_and_never_again(
+    engine: Engine, coursefed: CommandLine
+) -> None:
     college(engine)
-    created = cli(settings, "keys", "create", "--scope", "source:college", "--name", "College IT")
+    created = coursefed("keys", "create", "--scope", "source:college", "--name", "College IT")
     assert created.returncode == 0, created.stderr
     key = created.stdout.splitlines()[-1]
     assert key.startswith("cf_") and len(key) == len("cf_") + 12 + 1 + 43
     assert check(engine, key).manages("college")
     key_id = keys.key_id_of(key)
 
-    listed = cli(settings, "keys", "list")
+    listed = coursefed("keys", "list")
     assert listed.returncode == 0
     assert key_id in listed.stdout and "College IT" in listed.stdout
     assert "source:college" in listed.stdout and "active" in listed.stdout
     secret = key[-43:]  # token_urlsafe may itself hold "_": cut by length, not by "_"
     assert secret not in listed.stdout
 
-    revoked = cli(settings, "keys", "revoke", key_id)
+    revoked = coursefed("keys", "revoke", key_id)
     assert revoked.returncode == 0, revoked.stderr
-    assert "revoked" in cli(settings, "keys", "list").stdout
+    assert "revoked" in coursefed("keys", "list").stdout
     with pytest.raises(keys.InvalidKey, match="revoked"):
         check(engine, key)
 
-    log = cli(settings, "audit", "--limit", "5")
+    log = coursefed("audit", "--limit", "5")
     assert log.returncode == 0
     lines = log.stdout.splitlines()
     assert "keys.create" in lines[0] and f"key:{key_id}" in lines[0] and "cli" in lines[0]
@@ -235,17 +221,19 @@ def test_keys_cli_shows_the_secret_once_and_never_again(settings: Settings, engi
     assert secret not in log.stdout
 
 
-def test_keys_cli_refuses_unknown_sources_and_keys_with_a_message(settings: Settings) -> None:
+def test_keys_cli_refuses_unknown_sources_and_keys_with_a_message(
+    settings: Settings, coursefed: CommandLine
+) -> None:
     for args, message in (
         (("create", "--scope", "source:nowhere"), "there is no source 'nowhere'"),
         (("create", "--scope", "superuser"), "use admin, mirror or source:<slug>"),
         (("create", "--scope", "admin", "--expires", "2001-01-01"), "not in the future"),
         (("revoke", "0123456789ab"), "no key '0123456789ab'"),
     ):
-        result = cli(settings, "keys", *args)
+        result = coursefed("keys", *args)
         assert result.returncode == 1, args
         assert message in result.stderr
         assert "Traceback" not in result.stderr
-    missing = cli(settings, "keys", "create")
+    missing = coursefed("keys", "create")
     assert missing.returncode == 2 and "--scope" in missing.stderr
-    assert cli(settings, "keys", "list").stdout.count("\n") == 1  # the header alone
+    assert coursefed("keys", "list").stdout.count("\n") == 1  # the header alone
