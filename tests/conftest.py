@@ -3,13 +3,13 @@ Chromium."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import pytest
@@ -200,19 +200,20 @@ def coursefed(
     capsys: pytest.CaptureFixture[str],
 ) -> Iterator[CommandLine]:
     """Run ``coursefed ARGS`` in this process: the exit code, stdout and stderr a process would
-    give, without a second of start-up each time. Settings come from ``env`` on top of the
-    environment, or are the test's own ``settings`` when it has them. Tests of what only a
-    process shows (signals, ports, workers) start the real command instead."""
+    give, without a second of start-up each time. Its settings are the environment with ``env``
+    on top when ``env`` is given, else the test's own ``settings`` where it has them. Tests of
+    what only a process shows (signals, ports, workers) start the real command instead."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     quiet = {name: logging.getLogger(name).level for name in ("httpx", "alembic")}
-    monkeypatch.setattr(gc, "freeze", lambda: None)
-    if "settings" in request.fixturenames:
-        test_settings = request.getfixturevalue("settings")
-        monkeypatch.setattr(cli, "get_settings", lambda: test_settings)
+    # A process's one-off collection and freeze at start: a whole test session's heap here.
+    monkeypatch.setattr(cli, "gc", SimpleNamespace(collect=lambda: 0, freeze=lambda: None))
+    own = request.getfixturevalue("settings") if "settings" in request.fixturenames else None
 
     def run(*args: str, env: Mapping[str, str] | None = None) -> Ran:
         with monkeypatch.context() as patch:
+            if env is None and own is not None:
+                patch.setattr(cli, "get_settings", lambda: own)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
             get_settings.cache_clear()

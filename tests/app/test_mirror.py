@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from app.mirror.client import Mirror, MirrorError, RecordFilter
 from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import HarvestOptions, harvest
+from tests.conftest import CommandLine, Ran
 from tests.services_plugin import serving
 
 
@@ -162,23 +164,19 @@ def test_bad_filters_and_unreachable_upstreams_are_clear_errors(downstream: Engi
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_mirror_and_export_from_the_command_line(
-    upstream: str, engine: Engine, tmp_path: Path
+    upstream: str, engine: Engine, tmp_path: Path, coursefed: CommandLine
 ) -> None:
     import gzip  # noqa: PLC0415
     import json  # noqa: PLC0415
 
-    coursefed = str(Path(sys.executable).with_name("coursefed"))
     env = {
-        **os.environ,
         "COURSEFED_DATA_DIR": str(tmp_path / "node"),
         "COURSEFED_MEILI_URL": "http://127.0.0.1:9",
         "COURSEFED_SCHEDULER": "false",
     }
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [coursefed, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+    def run(*args: str) -> Ran:
+        return coursefed(*args, env=env)
 
     assert run("db", "upgrade").returncode == 0
     mirrored = run("mirror", upstream, "--once", "--allow-private-network")
@@ -197,15 +195,16 @@ def test_mirror_and_export_from_the_command_line(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
-    settings: Settings, engine: Engine, tmp_path: Path
+    settings: Settings, engine: Engine, tmp_path: Path, coursefed: CommandLine
 ) -> None:
     """``coursefed mirror`` killed between two committed pages resumes from the second."""
 
     app = create_app(settings)
+    slow_link = threading.Event()
 
     @app.middleware("http")
     async def slow_feed(request: Any, call_next: Any) -> Any:
-        if request.url.path == "/api/v1/changes":
+        if request.url.path == "/api/v1/changes" and slow_link.is_set():
             await asyncio.sleep(0.15)  # a slow link: the kill lands between two pages
         return await call_next(request)
 
@@ -216,36 +215,31 @@ def test_a_mirror_killed_with_sigkill_mid_feed_converges_on_restart(
             ).id
         assert source_id is not None
         assert asyncio.run(harvest(engine, source_id)).status == "succeeded"
-    coursefed = str(Path(sys.executable).with_name("coursefed"))
     node = tmp_path / "node"
     env = {
-        **os.environ,
         "COURSEFED_DATA_DIR": str(node),
         "COURSEFED_MEILI_URL": "http://127.0.0.1:9",
         "COURSEFED_SCHEDULER": "false",
     }
     with serving(app) as upstream:
-        mirror_killed_and_restarted(engine, upstream, coursefed, env, node)
+        mirror_killed_and_restarted(engine, upstream, coursefed, env, node, slow_link=slow_link)
 
 
 def mirror_killed_and_restarted(
-    engine: Engine, upstream: str, coursefed: str, env: dict[str, str], node: Path
+    engine: Engine,
+    upstream: str,
+    coursefed: CommandLine,
+    env: dict[str, str],
+    node: Path,
+    *,
+    slow_link: threading.Event,
 ) -> None:
-    """Mirror once, change the upstream, SIGKILL a second mirror mid-feed, restart it."""
+    """Mirror once, change the upstream, SIGKILL a second mirror (a process of its own)
+    mid-feed over a slow link, restart it."""
 
-    command = [
-        coursefed,
-        "mirror",
-        upstream,
-        "--once",
-        "--page-size",
-        "4",
-        "--allow-private-network",
-    ]
-    subprocess.run([coursefed, "db", "upgrade"], env=env, check=True, capture_output=True)
-    first = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    command = ["mirror", upstream, "--once", "--page-size", "4", "--allow-private-network"]
+    assert coursefed("db", "upgrade", env=env).returncode == 0
+    first = coursefed(*command, env=env)
     assert first.returncode == 0, first.stderr
     # Upstream changes: 60 deletions, i.e. 15 pages of 4 entries for the mirror.
     with session_scope(engine) as session:
@@ -262,7 +256,12 @@ def mirror_killed_and_restarted(
         return int(row[0]) if row else 0
 
     start = mirror_serial()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    slow_link.set()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("coursefed")), *command],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while mirror_serial() < start + 12 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -272,9 +271,7 @@ def mirror_killed_and_restarted(
     reached = mirror_serial()
     assert start < reached < start + 60, "some pages committed, not all"
 
-    again = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    again = coursefed(*command, env=env)
     assert again.returncode == 0, again.stderr
     mirrored = make_engine(Settings(data_dir=node))
     try:
