@@ -18,6 +18,7 @@ from app.demo.server import DemoRepositoryServer
 from app.services.manager import services_status
 from app.settings import Settings
 from app.sources.models import Source
+from tests.conftest import CommandLine
 from tests.hostile import HostileProvider
 from tests.services_plugin import free_port, pid_running, services_settings
 
@@ -64,13 +65,15 @@ def test_unmigrated_database_gets_a_hint_not_a_traceback(env: dict[str, str]) ->
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_bad_source_url_is_refused_with_a_message(env: dict[str, str]) -> None:
-    assert run(env, "db", "upgrade").returncode == 0
-    result = run(env, "sources", "add", "ftp://example.org/oai", "--name", "College")
+def test_bad_source_url_is_refused_with_a_message(
+    env: dict[str, str], coursefed: CommandLine
+) -> None:
+    assert coursefed("db", "upgrade", env=env).returncode == 0
+    result = coursefed("sources", "add", "ftp://example.org/oai", "--name", "College", env=env)
     assert result.returncode == 1
     assert "must start with http:// or https://" in result.stderr
     assert "Traceback" not in result.stderr
-    unknown = run(env, "harvest", "nope")
+    unknown = coursefed("harvest", "nope", env=env)
     assert unknown.returncode == 1
     assert "no source 'nope'" in unknown.stderr
 
@@ -189,21 +192,23 @@ def test_ctrl_c_stops_harvests_side_by_side_and_frees_their_sources(
     assert held == {"first": None, "second": None}, "each harvest released its source"
 
 
-def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(env: dict[str, str]) -> None:
-    assert run(env, "db", "upgrade").returncode == 0
-    result = run(
-        env,
+def test_adding_an_endpoint_that_is_not_oai_pmh_is_refused(
+    env: dict[str, str], coursefed: CommandLine
+) -> None:
+    assert coursefed("db", "upgrade", env=env).returncode == 0
+    result = coursefed(
         "sources",
         "add",
         "http://127.0.0.1:9/oai",
         "--name",
         "Nowhere",
         "--allow-private-network",
+        env=env,
     )
     assert result.returncode == 1
     assert "did not answer an OAI-PMH Identify request" in result.stderr
     assert "Traceback" not in result.stderr
-    assert run(env, "sources", "list").stdout.strip() == "", "nothing was saved"
+    assert coursefed("sources", "list", env=env).stdout.strip() == "", "nothing was saved"
 
 
 @pytest.mark.services
@@ -241,15 +246,21 @@ def test_services_up_twice_then_down_from_the_command_line(tmp_path: Path) -> No
         assert not pid_running(pid), f"process {pid} is still running"
 
 
-def test_sources_check_prints_pass_lines_for_a_conforming_repository(env: dict[str, str]) -> None:
+def test_sources_check_prints_pass_lines_for_a_conforming_repository(
+    env: dict[str, str], coursefed: CommandLine
+) -> None:
     with DemoRepositoryServer(generate_corpus(120), page_size=40) as server:
-        result = run(env, "sources", "check", server.base_url, "--allow-private-network")
+        result = coursefed("sources", "check", server.base_url, "--allow-private-network", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines and all(line.startswith("PASS ") for line in lines), lines
 
 
-def test_sources_check_fails_for_an_endpoint_that_does_not_answer(env: dict[str, str]) -> None:
-    result = run(env, "sources", "check", "http://127.0.0.1:9/oai", "--allow-private-network")
+def test_sources_check_fails_for_an_endpoint_that_does_not_answer(
+    env: dict[str, str], coursefed: CommandLine
+) -> None:
+    result = coursefed(
+        "sources", "check", "http://127.0.0.1:9/oai", "--allow-private-network", env=env
+    )
     assert result.returncode == 1
     assert "FAIL identify" in result.stdout
