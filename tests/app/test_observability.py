@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from tests.app.object_server import ObjectServer, Reply
 from tests.app.records import publish
+from tests.conftest import CommandLine, Ran
 from tests.services_plugin import serving
 
 LOOPBACK = ("127.0.0.1", 50000)
@@ -387,7 +388,19 @@ def test_counters_are_served_while_the_database_is_down(tmp_path: Path) -> None:
     assert "coursefed_index_lag_serials" not in metrics
 
 
-def coursefed(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def here(coursefed: CommandLine, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """``coursefed ARGS`` in this process, with its data in ``folder`` and ``env`` set."""
+    monkeypatch.delenv("COURSEFED_DATABASE_URL", raising=False)
+
+    def run(folder: Path, *args: str, **env: str) -> Ran:
+        return coursefed(*args, env={"COURSEFED_DATA_DIR": str(folder / "var"), **env})
+
+    return run
+
+
+def process(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``coursefed ARGS`` in a process of its own, for what is read once at its start."""
     environment = {
         **os.environ,
         "PYTHONPATH": str(Path.cwd()),
@@ -405,9 +418,11 @@ def coursefed(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
     )
 
 
-def test_the_command_line_writes_json_lines_when_asked(tmp_path: Path) -> None:
+def test_the_command_line_writes_json_lines_when_asked(
+    tmp_path: Path, here: Callable[..., Ran]
+) -> None:
     (tmp_path / "var").mkdir()
-    done = coursefed(tmp_path, "db", "upgrade", COURSEFED_LOG_FORMAT="json")
+    done = here(tmp_path, "db", "upgrade", COURSEFED_LOG_FORMAT="json")
     assert done.returncode == 0, done.stderr
     written = [json.loads(line) for line in done.stderr.splitlines()]
     assert written, "alembic announces each migration"
@@ -416,24 +431,26 @@ def test_the_command_line_writes_json_lines_when_asked(tmp_path: Path) -> None:
 
     other = tmp_path / "other"
     (other / "var").mkdir(parents=True)
-    text = coursefed(other, "--log-format", "text", "db", "upgrade", COURSEFED_LOG_FORMAT="json")
+    text = here(other, "--log-format", "text", "db", "upgrade", COURSEFED_LOG_FORMAT="json")
     assert text.returncode == 0, text.stderr
     assert " INFO alembic.runtime.migration: " in text.stderr, "the flag wins"
     assert not text.stderr.startswith("{")
 
 
-def test_an_unknown_log_format_is_refused_with_a_message(tmp_path: Path) -> None:
-    done = coursefed(tmp_path, "sources", "list", COURSEFED_LOG_FORMAT="xml")
+def test_an_unknown_log_format_is_refused_with_a_message(
+    tmp_path: Path, here: Callable[..., Ran]
+) -> None:
+    done = here(tmp_path, "sources", "list", COURSEFED_LOG_FORMAT="xml")
     assert done.returncode == 1
     assert done.stderr.startswith("coursefed: error:")
     assert "log_format" in done.stderr and "Traceback" not in done.stderr
-    flag = coursefed(tmp_path, "--log-format", "xml", "sources", "list")
+    flag = here(tmp_path, "--log-format", "xml", "sources", "list")
     assert flag.returncode == 2 and "invalid choice" in flag.stderr
 
 
 def test_a_missing_multiprocess_directory_is_named_at_start(tmp_path: Path) -> None:
     missing = tmp_path / "not-made"
-    done = coursefed(tmp_path, "sources", "list", PROMETHEUS_MULTIPROC_DIR=str(missing))
+    done = process(tmp_path, "sources", "list", PROMETHEUS_MULTIPROC_DIR=str(missing))
     assert done.returncode == 1
     assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a directory" in done.stderr
     assert "Traceback" not in done.stderr
