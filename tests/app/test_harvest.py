@@ -34,6 +34,7 @@ from app.sources.harvest import (
 from app.sources.models import FailedRecord, HarvestRun, Source
 from app.sources.reconcile import reconcile
 from tests.app.oai_faults import FaultyRepository
+from tests.conftest import CommandLine
 
 FAST = HarvestOptions(overlap_seconds=300, timeout=10, max_retries=1, backoff_base=0.01)
 CORPUS = generate_corpus(200)
@@ -232,23 +233,22 @@ def test_a_lease_held_by_a_dead_process_on_this_host_is_taken_over(
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_harvest_killed_mid_list_resumes_and_stores_every_record_once(
-    settings: Settings, engine: Engine, serve: object, tmp_path: Path
+    settings: Settings, engine: Engine, serve: object, coursefed: CommandLine
 ) -> None:
     corpus = generate_corpus(300)
-    url = serve(FaultyRepository(corpus, page_size=20, delay=0.15))  # type: ignore[operator]
+    repository = FaultyRepository(corpus, page_size=20, delay=0.15)  # the kill lands mid-list
+    url = serve(repository)  # type: ignore[operator]
     _source(engine, url, prefix="oai_dc")
     env = {
-        **os.environ,
         "COURSEFED_DATA_DIR": str(settings.data_dir),
         "COURSEFED_DATABASE_URL": settings.resolved_database_url,
         "COURSEFED_MEILI_URL": "http://127.0.0.1:9",
         "COURSEFED_HARVEST_MAX_RETRIES": "1",
         "COURSEFED_HARVEST_BACKOFF_BASE": "0.01",
     }
-    coursefed = str(Path(sys.executable).with_name("coursefed"))
-    child = subprocess.Popen(
-        [coursefed, "harvest", "college"],
-        env=env,
+    child = subprocess.Popen(  # a process of its own, to be killed
+        [str(Path(sys.executable).with_name("coursefed")), "harvest", "college"],
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -266,10 +266,9 @@ def test_harvest_killed_mid_list_resumes_and_stores_every_record_once(
     with session_scope(engine) as session:
         killed = session.exec(select(HarvestRun)).one()
         assert killed.status == "running" and killed.resumption_token, "stopped mid-list"
+    repository.delay = 0
 
-    resumed = subprocess.run(
-        [coursefed, "harvest", "college"], env=env, capture_output=True, text=True, check=False
-    )
+    resumed = coursefed("harvest", "college", env=env)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resumed 1 time(s) from a checkpoint" in resumed.stdout
     with session_scope(engine) as session:
