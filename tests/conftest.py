@@ -3,9 +3,12 @@ Chromium."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import logging
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -61,14 +64,50 @@ def postgres_admin() -> Iterator[Engine | None]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite database at the head migration, migrated once and copied for each test."""
-    folder = tmp_path_factory.mktemp("migrated-sqlite")
+@functools.cache
+def sqlite_template() -> Path:
+    """A SQLite database at the head migration, migrated once per test process and copied
+    wherever a test needs a new one."""
+    folder = Path(tempfile.mkdtemp(prefix="coursefed-migrated-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / "coursefed.db"
     migrate.upgrade(Settings(data_dir=folder, database_url=f"sqlite:///{path}"))
     assert not path.with_name(path.name + "-wal").exists(), "the copy must hold everything"
     return path
+
+
+def migrated(settings: Settings) -> Settings:
+    """``settings``, its database at the head migration: a new SQLite file is a copy of the
+    template, any other database is upgraded."""
+    url = settings.resolved_database_url
+    target = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if target is not None and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sqlite_template(), target)
+    else:
+        migrate.upgrade(settings)
+    return settings
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings of a node in ``tmp_path``: a migrated SQLite database, no scheduler, and
+    Meilisearch and S3 at a closed port."""
+    return migrated(
+        Settings(
+            data_dir=tmp_path / "var",
+            database_url=f"sqlite:///{tmp_path / 'coursefed.db'}",
+            scheduler=False,
+            meili_url="http://127.0.0.1:9",
+            s3_endpoint="http://127.0.0.1:9",
+            **overrides,  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite() -> Path:
+    """The SQLite template at the head migration (copied for each test)."""
+    return sqlite_template()
 
 
 def sqlite_search_node(live_services: Settings, migrated_sqlite: Path, folder: Path) -> Settings:

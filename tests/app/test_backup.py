@@ -30,7 +30,7 @@ from tests.app.environment import env_of
 from tests.app.records import store_record
 from tests.app.test_objects_api import new_source, sha, upload
 from tests.app.test_objects_store import bucket_keys, remove_bucket
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, migrated
 
 pytestmark = pytest.mark.services
 
@@ -241,7 +241,7 @@ def test_a_restore_refuses_a_database_that_holds_data(
     assert "--force" in refused.stderr
     assert "Traceback" not in refused.stderr + refused.stdout
     # A migrated but empty database is an empty deployment.
-    migrate.upgrade(target)
+    migrated(target)
     restored = run(target, "restore", "--reindex", str(folder))
     assert restored.returncode == 0, restored.stderr
     assert f"rebuilt: {len(COURSES)} documents" in restored.stdout

@@ -24,8 +24,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from tests.app.test_objects_faults import own_s3
 from tests.app.test_objects_store import remove_bucket
-from tests.app.test_security_headers import make_settings
-from tests.conftest import CommandLine, Ran
+from tests.conftest import CommandLine, Ran, make_settings
 
 ADMIN = {"Authorization": f"Bearer {Settings().admin_token.get_secret_value()}"}
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 4 + b"\n%%EOF\n"

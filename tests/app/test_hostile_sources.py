@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import migrate
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
 from app.db import make_engine, session_scope
@@ -36,6 +35,7 @@ from app.sources.report import run_report
 from metadata.profile import DigitalObjectRef, ResourceRecord
 from tests.app.memory import PeakMemory
 from tests.app.records import stored as as_harvested
+from tests.conftest import migrated
 from tests.fixtures.hostile import DC_URLS, LOM_URLS, SCRIPT_SCHEMES, HostileRecord
 from tests.fixtures.samples import fixture
 from tests.hostile import HostileProvider
@@ -294,7 +294,7 @@ def test_a_mirror_with_a_mirror_key_earns_the_upstream_budget(
     """An upstream allowing an address 2 change pages a minute serves a keyed mirror more."""
     upstream = guarded.model_copy(update={"rate_limit_changes": "2/minute"})
     below = Settings(data_dir=tmp_path / "mirror", scheduler=False)
-    migrate.upgrade(below)
+    migrated(below)
     downstream = make_engine(below)
     with session_scope(engine) as session:
         _row, key = create_key(session, ["mirror"], name="centre")

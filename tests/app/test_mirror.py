@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import migrate
 from app.catalogue import service as catalogue
 from app.catalogue.models import JournalEntry, Resource
 from app.db import make_engine, session_scope
@@ -30,7 +29,7 @@ from app.mirror.client import Mirror, MirrorError, RecordFilter
 from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import HarvestOptions, harvest
-from tests.conftest import CommandLine, Ran
+from tests.conftest import CommandLine, Ran, migrated
 from tests.services_plugin import serving
 
 
@@ -52,7 +51,7 @@ def upstream(settings: Settings, engine: Engine) -> Iterator[str]:
 @pytest.fixture
 def downstream(tmp_path: Path) -> Iterator[Engine]:
     settings = Settings(data_dir=tmp_path / "mirror", scheduler=False)
-    migrate.upgrade(settings)
+    migrated(settings)
     engine = make_engine(settings)
     yield engine
     engine.dispose()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import jobs, migrate
+from app import jobs
 from app.catalogue import service as catalogue
 from app.catalogue.models import DigitalObject, Resource
 from app.db import make_engine, session_scope
@@ -30,6 +30,7 @@ from app.sources import service as sources
 from tests.app.object_server import ObjectServer, Reply
 from tests.app.records import publish as publish_record
 from tests.app.test_objects_store import bucket_keys
+from tests.conftest import migrated
 from tests.services_plugin import free_port, serving
 
 PDF = b"%PDF-1.7\n"
@@ -65,7 +66,7 @@ def files() -> Iterator[ObjectServer]:
 @pytest.fixture
 def node_a(live: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Engine]]:
     settings = node(live, tmp_path, "a")
-    migrate.upgrade(settings)
+    migrated(settings)
     engine = make_engine(settings)
     yield settings, engine
     engine.dispose()
@@ -74,7 +75,7 @@ def node_a(live: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Engine]]:
 @pytest.fixture
 def node_b(live: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Engine]]:
     settings = node(live, tmp_path, "b")
-    migrate.upgrade(settings)
+    migrated(settings)
     engine = make_engine(settings)
     yield settings, engine
     engine.dispose()

@@ -18,7 +18,6 @@ from sickle import Sickle
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from app import migrate
 from app.catalogue import service as catalogue
 from app.catalogue.models import Resource
 from app.db import make_engine, session_scope
@@ -28,6 +27,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from app.sources.harvest import harvest
 from tests.app.test_oai_provider import build_app, oai_id, populate, spread_change_times
+from tests.conftest import migrated
 from tests.services_plugin import free_port, serving
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -180,7 +180,7 @@ def test_another_coursefed_harvests_the_same_catalogue(served: Served, tmp_path:
         meili_url="http://127.0.0.1:9",
         s3_endpoint="http://127.0.0.1:9",
     )
-    migrate.upgrade(second)
+    migrated(second)
     engine = make_engine(second)
     try:
         with session_scope(engine) as session:

@@ -23,7 +23,7 @@ from prometheus_client.samples import Sample
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from app import jobs, migrate
+from app import jobs
 from app.db import make_engine, session_scope
 from app.demo.corpus import generate_corpus
 from app.demo.server import DemoRepositoryServer
@@ -36,7 +36,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from tests.app.object_server import ObjectServer, Reply
 from tests.app.records import publish
-from tests.conftest import CommandLine, Ran
+from tests.conftest import CommandLine, Ran, migrated
 from tests.services_plugin import serving
 
 LOOPBACK = ("127.0.0.1", 50000)
@@ -171,7 +171,7 @@ def test_mirror_lag_is_read_from_what_the_mirror_committed(
         )
     assert run.status in {"succeeded", "partial"}
     downstream = Settings(data_dir=tmp_path / "mirror", scheduler=False)
-    migrate.upgrade(downstream)
+    migrated(downstream)
     mirrored = make_engine(downstream)
     try:
         with serving(create_app(settings)) as upstream:

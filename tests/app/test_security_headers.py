@@ -14,25 +14,10 @@ import pytest
 from fastapi import Response
 from fastapi.testclient import TestClient
 
-from app import migrate
 from app.main import create_app
-from app.settings import Settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, make_settings
 
 ORIGIN = "https://elsewhere.example"
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        database_url=f"sqlite:///{tmp_path / 'coursefed.db'}",
-        scheduler=False,
-        meili_url="http://127.0.0.1:9",
-        s3_endpoint="http://127.0.0.1:9",
-        **overrides,  # type: ignore[arg-type]
-    )
-    migrate.upgrade(settings)
-    return settings
 
 
 @pytest.fixture

@@ -34,8 +34,7 @@ from app.stats import service as stats
 from app.web import stats_page
 from metadata.profile import ResourceRecord
 from tests.app.records import publish, stored
-from tests.app.test_security_headers import make_settings
-from tests.conftest import sqlite_search_node
+from tests.conftest import make_settings, sqlite_search_node
 
 FACETS = ("subject", "level", "type", "language", "institution", "license", "source")
 """The search API's facets, and the statistics' dimension each is counted in."""

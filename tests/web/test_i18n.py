@@ -22,8 +22,7 @@ from lxml import html
 from app.main import create_app
 from app.web import i18n
 from app.web.templating import templates
-from tests.app.test_security_headers import make_settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, make_settings
 
 # --- the catalogues -----------------------------------------------------------------------
 

@@ -28,8 +28,7 @@ from app.settings import Settings
 from app.sources import service as sources
 from metadata.profile import Contributor, ResourceRecord, Subject
 from tests.app.records import stored
-from tests.app.test_security_headers import make_settings
-from tests.conftest import sqlite_search_node
+from tests.conftest import make_settings, sqlite_search_node
 
 pytestmark = [pytest.mark.services]
 

@@ -17,7 +17,7 @@ from app.web.quality_guide import DC_NS, GUIDE, GUIDES, LOM_NS, OAI_DC_NS, SCORE
 from metadata.issue_codes import ISSUE_CODES
 from metadata.validate import RECOMMENDED
 from metadata.vocabularies import EDUCATION_LEVELS
-from tests.app.test_security_headers import make_settings
+from tests.conftest import make_settings
 from tests.metadata.test_issue_codes import emitted_codes
 
 PREFIX = {"lom": "lom", "dc": "oai_dc"}
