@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
 from collections.abc import Sequence
 
 import httpx
@@ -21,6 +22,7 @@ from harvesters.net import (
     AddressPolicy,
     AddressRefused,
     PolicyTransport,
+    SyncPolicyTransport,
     async_client,
     sync_client,
 )
@@ -122,6 +124,22 @@ def test_two_names_on_one_address_never_share_a_pool() -> None:
     asyncio.run(run())
     assert pools.made == 2
     assert [str(r.url) for r in pools.seen] == [f"https://{PUBLIC}/{n}" for n in (1, 2, 3)]
+
+
+def test_pools_share_one_verifying_tls_context_unless_given_their_own() -> None:
+    # httpx builds a context per transport, reading the CA bundle each time: tens of
+    # milliseconds for every new host of a harvest, a link check or a file fetch.
+    def context(pool: httpx.BaseTransport | httpx.AsyncBaseTransport) -> ssl.SSLContext:
+        return pool._pool._ssl_context  # type: ignore[attr-defined]  # httpcore's pool
+
+    policy = resolver(DNS)
+    first, second = PolicyTransport(policy)._factory(), PolicyTransport(policy)._factory()
+    synchronous = SyncPolicyTransport(policy)._factory()
+    shared = context(first)
+    assert shared is context(second) is context(synchronous)
+    assert shared.verify_mode == ssl.CERT_REQUIRED and shared.check_hostname
+    own = ssl.create_default_context()
+    assert context(PolicyTransport(policy, verify=own)._factory()) is own
 
 
 def test_a_request_carrying_its_own_policy_is_judged_by_it() -> None:
