@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,14 +76,12 @@ def test_negative_count_is_refused() -> None:
         generate_corpus(-1)
 
 
-def test_hundred_thousand_records_generate_quickly() -> None:
-    started = time.perf_counter()
-    records = generate_corpus(100_000)
-    elapsed = time.perf_counter() - started
-    assert len(records) == 100_000
-    assert len({record.identifier for record in records}) == 100_000
-    assert records[-1].identifier.endswith("course-100000")
-    assert elapsed < 20, f"took {elapsed:.1f} s"
+def test_a_large_corpus_numbers_its_records_with_distinct_identifiers() -> None:
+    # How fast a corpus is made is measured by bench.scale, not asserted here.
+    records = generate_corpus(20_000)
+    assert len({record.identifier for record in records}) == 20_000
+    assert records[-1].identifier.endswith("course-20000")
+    assert [r.identifier for r in records[:5]] == [r.identifier for r in generate_corpus(5)]
 
 
 # ---------------------------------------------------------------- shape
