@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app import migrate
-from app.db import make_engine, session_scope
+from app import db, migrate
+from app.db import session_scope
 from app.errors import AppError
 from app.observability import logs
 from app.settings import Settings, get_settings
@@ -35,6 +35,17 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 class CLIError(Exception):
     """A user-facing failure: printed as one line, exit code 1."""
+
+
+_engines: list[Engine] = []
+
+
+def make_engine(settings: Settings) -> Engine:
+    """``app.db.make_engine``, disposed of when the command ends (``main``): its connections
+    are closed by the command, not left to the end of the process that ran it."""
+    engine = db.make_engine(settings)
+    _engines.append(engine)
+    return engine
 
 
 def _print(line: str = "") -> None:
@@ -1212,6 +1223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.detail if isinstance(exc, AppError) else exc
         sys.stderr.write(f"coursefed: error: {message}\n")
         return 1
+    finally:
+        while _engines:
+            _engines.pop().dispose()
 
 
 if __name__ == "__main__":
