@@ -9,12 +9,8 @@ does: ``GET /api/v1/objects/{sha256}``, then the presigned S3 URL it redirects t
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import httpx
 import pytest
@@ -33,10 +29,10 @@ from app.settings import Settings
 from tests.app.environment import env_of
 from tests.app.object_server import GeneratedPdf, ObjectServer, Reply
 from tests.app.test_objects_store import put_data
+from tests.conftest import CommandLine
 
 pytestmark = pytest.mark.services
 
-COURSEFED = str(Path(sys.executable).with_name("coursefed"))
 PDF = b"%PDF-1.7\n"
 SIZE = 30_000
 
@@ -69,20 +65,9 @@ def files() -> Iterator[ObjectServer]:
         yield server
 
 
-def coursefed(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COURSEFED, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def ok(env: dict[str, str], *args: str) -> str:
-    """Run a command that must succeed; its stdout."""
-    result = coursefed(env, *args)
+def ok(coursefed: CommandLine, env: dict[str, str], *args: str) -> str:
+    """Run a command that must succeed (in this process, with ``env``); its stdout."""
+    result = coursefed(*args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     return result.stdout
@@ -114,16 +99,17 @@ def objects_by_url(engine: Engine) -> dict[str, list[DigitalObject]]:
 
 
 def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
-    objects_settings: Settings, live_engine: Engine, files: ObjectServer
+    objects_settings: Settings, live_engine: Engine, files: ObjectServer, coursefed: CommandLine
 ) -> None:
     env = env_of(objects_settings)
     with DemoRepositoryServer(naming(demo_records(), files)) as server:
-        ok(env, "sources", "add", server.base_url, "--slug", "college", "--allow-private-network")
-        assert "SUCCEEDED" in ok(env, "harvest", "college")
+        add = ("sources", "add", server.base_url, "--slug", "college", "--allow-private-network")
+        ok(coursefed, env, *add)
+        assert "SUCCEEDED" in ok(coursefed, env, "harvest", "college")
 
     # S3 unreachable: one line on stderr, exit 1, every object still waiting.
     closed = env_of(objects_settings, S3_ENDPOINT=f"http://127.0.0.1:{free_port()}")
-    down = coursefed(closed, "objects", "fetch")
+    down = coursefed("objects", "fetch", env=closed)
     assert down.returncode == 1
     assert "Traceback" not in down.stderr + down.stdout
     lines = down.stderr.strip().splitlines()
@@ -135,32 +121,32 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
     assert len(rows) == len(NAMED)
     assert {(row.status, row.attempts) for row in rows} == {("pending", 0)}
     assert files.requests == [], "nothing was downloaded for an S3 that is not there"
-    assert ok(env, "objects", "status").split() == [
+    assert ok(coursefed, env, "objects", "status").split() == [
         *("college", "pending", "6", "objects", "0", "bytes")
     ]
 
     # S3 back: every file fetched; identical bytes found held instead of stored again.
-    assert ok(env, "objects", "fetch") == (
+    assert ok(coursefed, env, "objects", "fetch") == (
         "6 objects due: 6 stored; 0 to retry, 0 postponed; 1 files were held already\n"
     )
     assert sorted(r.path for r in files.requests) == sorted({f.path for f in NAMED})
     stored = f"{len(NAMED) * (SIZE + len(PDF)):,}"
-    assert ok(env, "objects", "status").split() == [
+    assert ok(coursefed, env, "objects", "status").split() == [
         *("college", "stored", "6", "objects", stored, "bytes")
     ]
-    assert ok(env, "objects", "verify").splitlines() == ["4 objects checked: 4 ok"]
+    assert ok(coursefed, env, "objects", "verify").splitlines() == ["4 objects checked: 4 ok"]
 
     # Other bytes under a stored object's key: verify says which, and it is fetched again.
     # (Sent without the checksum S3 would refuse them by.)
     store = ObjectStore(objects_settings.model_copy(update={"s3_checksums": False}))
     garbage = b"not the lecture notes " * 50
     put_data(store, WEEK_ONE.sha256, garbage, len(garbage), "text/plain")
-    corrupt = coursefed(env, "objects", "verify")
+    corrupt = coursefed("objects", "verify", env=env)
     assert corrupt.returncode == 1
     assert f"corrupt (deleted, fetching again): {WEEK_ONE.sha256}" in corrupt.stdout.splitlines()
     assert "3 ok" in corrupt.stdout
-    assert ok(env, "objects", "fetch").startswith("1 objects due: 1 stored;")
-    assert ok(env, "objects", "verify").splitlines() == ["4 objects checked: 4 ok"]
+    assert ok(coursefed, env, "objects", "fetch").startswith("1 objects due: 1 stored;")
+    assert ok(coursefed, env, "objects", "verify").splitlines() == ["4 objects checked: 4 ok"]
 
     # A learner downloads through the API: a redirect to a presigned URL, the exact bytes.
     with TestClient(create_app(objects_settings)) as client, httpx.Client(trust_env=False) as web:
@@ -177,6 +163,7 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
     # The college deletes a file: the link check marks it broken; our copy stays stored.
     files.serve(MOVED.path, Reply(status=404, prefix=b"not found", content_type="text/plain"))
     checked = ok(
+        coursefed,
         env_of(objects_settings, OBJECTS_CHECK_DAYS="0"),
         *("objects", "check-links", "--sample", "10"),
     )
@@ -194,23 +181,23 @@ def test_objects_fetch_status_verify_and_check_links_from_the_command_line(
 # The command line's SQL is the same on both databases; the test above runs on both.
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_loopback_files_are_not_allowed_without_the_flag(
-    objects_settings: Settings, live_engine: Engine, files: ObjectServer
+    objects_settings: Settings, live_engine: Engine, files: ObjectServer, coursefed: CommandLine
 ) -> None:
     # The repository stands on a network the deployment allows (127.0.0.2); the source is
     # not allowed private addresses, so its files on 127.0.0.1 are refused.
     env = env_of(objects_settings, OUTBOUND_ALLOW_NETWORKS="127.0.0.2/32")
     with DemoRepositoryServer(naming(demo_records(), files), host="127.0.0.2") as server:
-        ok(env, "sources", "add", server.base_url, "--slug", "strict")
-        assert "SUCCEEDED" in ok(env, "harvest", "strict")
+        ok(coursefed, env, "sources", "add", server.base_url, "--slug", "strict")
+        assert "SUCCEEDED" in ok(coursefed, env, "harvest", "strict")
 
-    assert ok(env, "objects", "fetch") == (
+    assert ok(coursefed, env, "objects", "fetch") == (
         "6 objects due: 6 not_allowed; 0 to retry, 0 postponed; 0 files were held already\n"
     )
-    assert ok(env, "objects", "status").split() == [
+    assert ok(coursefed, env, "objects", "status").split() == [
         *("strict", "not_allowed", "6", "objects", "0", "bytes")
     ]
     rows = [row for same in objects_by_url(live_engine).values() for row in same]
     assert {row.status for row in rows} == {"not_allowed"}
     assert all("127.0.0.1" in (row.status_reason or "") for row in rows), rows[0].status_reason
     assert files.requests == [], "no request reached the loopback address"
-    assert ok(env, "objects", "fetch").startswith("0 objects due: none done;")
+    assert ok(coursefed, env, "objects", "fetch").startswith("0 objects due: none done;")
