@@ -52,9 +52,10 @@ def with_services(env: dict[str, str], live: Settings, **more: str) -> dict[str,
     }
 
 
-def add_source(env: dict[str, str], url: str, slug: str) -> None:
-    added = run(env, "sources", "add", url, "--slug", slug, "--name", slug,
-                "--allow-private-network")  # fmt: skip
+def add_source(coursefed: CommandLine, env: dict[str, str], url: str, slug: str) -> None:
+    """Register a source (in this process)."""
+    added = coursefed("sources", "add", url, "--slug", slug, "--name", slug,
+                      "--allow-private-network", env=env)  # fmt: skip
     assert added.returncode == 0, added.stderr
 
 
@@ -121,22 +122,22 @@ def test_sources_add_harvest_and_index_from_the_command_line(
 @pytest.mark.services
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_harvest_all_reports_each_source_once_and_leaves_nothing_to_index(
-    env: dict[str, str], live_services: Settings, jobs: str
+    env: dict[str, str], live_services: Settings, jobs: str, coursefed: CommandLine
 ) -> None:
     """Several sources, one after another or side by side (``--jobs 2``, each in a process
     of its own): indexed alongside, and all of them by the time the command ends; each
     reported once; one that cannot be reached fails alone."""
     env = with_services(env, live_services, index_interval="0.2", harvest_max_retries="0")
-    assert run(env, "db", "upgrade").returncode == 0
+    assert coursefed("db", "upgrade", env=env).returncode == 0
     corpus = generate_corpus(240)
     with DemoRepositoryServer(corpus[:20]) as gone:
-        add_source(env, gone.base_url, "gone")
+        add_source(coursefed, env, gone.base_url, "gone")
     with (
         DemoRepositoryServer(corpus[:120], page_size=30) as first,
         DemoRepositoryServer(corpus[120:], page_size=30) as second,
     ):
         for slug, server in (("first", first), ("second", second)):
-            add_source(env, server.base_url, slug)
+            add_source(coursefed, env, server.base_url, slug)
         harvested = run(env, "harvest", "--all", "--jobs", jobs)
     out = harvested.stdout
     assert harvested.returncode == 1, out + harvested.stderr
@@ -146,23 +147,23 @@ def test_harvest_all_reports_each_source_once_and_leaves_nothing_to_index(
     assert "Traceback" not in harvested.stderr
     live = len([r for r in corpus[:120] if not r.deleted])
     assert f"120 records: {live} added" in out
-    synced = run(env, "index", "sync")
+    synced = coursefed("index", "sync", env=env)
     assert synced.returncode == 0
     assert "0 documents added" in synced.stdout, "the command indexed everything"
 
 
 @pytest.mark.services
 def test_ctrl_c_stops_harvests_side_by_side_and_frees_their_sources(
-    env: dict[str, str], live_services: Settings
+    env: dict[str, str], live_services: Settings, coursefed: CommandLine
 ) -> None:
     env = with_services(env, live_services)
-    assert run(env, "db", "upgrade").returncode == 0
+    assert coursefed("db", "upgrade", env=env).returncode == 0
     with (
         HostileProvider("stall", host="127.0.0.2") as first,
         HostileProvider("stall", host="127.0.0.3") as second,
     ):
         for slug, provider in (("first", first), ("second", second)):
-            add_source(env, provider.base_url, slug)
+            add_source(coursefed, env, provider.base_url, slug)
         process = subprocess.Popen(
             [COURSEFED, "harvest", "--all", "--jobs", "2"],
             env={**os.environ, **env},
