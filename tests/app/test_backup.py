@@ -5,11 +5,8 @@ reindexed answers the same searches and serves the same files."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +27,10 @@ from tests.app.environment import env_of
 from tests.app.records import store_record
 from tests.app.test_objects_api import new_source, sha, upload
 from tests.app.test_objects_store import bucket_keys, remove_bucket
-from tests.conftest import PG_ADMIN_URL, migrated
+from tests.conftest import PG_ADMIN_URL, CommandLine, Ran, migrated
 
 pytestmark = pytest.mark.services
 
-COURSEFED = str(Path(sys.executable).with_name("coursefed"))
 COURSES = [
     ({"zh": "高等数学（上）"}, {"zh": "极限、导数与积分。"}, ["zh"]),
     ({"zh": "线性代数"}, {"zh": "矩阵、向量空间与特征值。"}, ["zh"]),
@@ -50,16 +46,16 @@ FILES = [
 ]
 
 
-def run(
-    settings: Settings, *args: str, path: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``coursefed`` in a process of its own, configured by the environment as in a deployment."""
-    env = {**os.environ, **env_of(settings)}
-    if path is not None:
-        env["PATH"] = path
-    return subprocess.run(
-        [COURSEFED, *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+@pytest.fixture
+def run(coursefed: CommandLine) -> Callable[..., Ran]:
+    """``coursefed ARGS`` configured by the environment as in a deployment (in this process);
+    ``path`` replaces ``PATH``."""
+
+    def command(settings: Settings, *args: str, path: str | None = None) -> Ran:
+        env = env_of(settings)
+        return coursefed(*args, env=env if path is None else {**env, "PATH": path})
+
+    return command
 
 
 @pytest.fixture
@@ -146,7 +142,7 @@ def answers(settings: Settings, digests: list[str]) -> dict[str, Any]:
 
 
 def test_backup_restore_reindex_answers_the_same(
-    origin: Settings, target: Settings, tmp_path: Path
+    origin: Settings, target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     digests = populate(origin)
     before = answers(origin, digests)
@@ -185,7 +181,9 @@ def test_backup_restore_reindex_answers_the_same(
     assert answers(target, digests) == before
 
 
-def test_settings_are_kept_without_secrets(origin: Settings, tmp_path: Path) -> None:
+def test_settings_are_kept_without_secrets(
+    origin: Settings, tmp_path: Path, run: Callable[..., Ran]
+) -> None:
     folder = tmp_path / "backup"
     secret = "s3cr3t-pa55"
     settings = origin.model_copy(update={"redis_url": f"redis://:{secret}@127.0.0.1:6379/0"})
@@ -203,7 +201,9 @@ def test_settings_are_kept_without_secrets(origin: Settings, tmp_path: Path) -> 
     assert not (folder / "objects").exists()  # --no-objects: the listing only
 
 
-def test_a_backup_refuses_a_directory_that_is_not_empty(origin: Settings, tmp_path: Path) -> None:
+def test_a_backup_refuses_a_directory_that_is_not_empty(
+    origin: Settings, tmp_path: Path, run: Callable[..., Ran]
+) -> None:
     folder = tmp_path / "backup"
     folder.mkdir()
     (folder / "holiday.jpg").write_bytes(b"not ours")
@@ -219,7 +219,7 @@ def test_a_backup_refuses_a_directory_that_is_not_empty(origin: Settings, tmp_pa
 
 
 def test_a_second_backup_into_the_same_directory_reuses_the_files(
-    origin: Settings, tmp_path: Path
+    origin: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     populate(origin)
     folder = tmp_path / "backup"
@@ -230,7 +230,7 @@ def test_a_second_backup_into_the_same_directory_reuses_the_files(
 
 
 def test_a_restore_refuses_a_database_that_holds_data(
-    origin: Settings, target: Settings, tmp_path: Path
+    origin: Settings, target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     populate(origin)
     folder = tmp_path / "backup"
@@ -251,7 +251,7 @@ def test_a_restore_refuses_a_database_that_holds_data(
 
 
 def test_a_restore_refuses_a_backup_of_a_newer_coursefed(
-    origin: Settings, target: Settings, tmp_path: Path
+    origin: Settings, target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     folder = tmp_path / "backup"
     assert run(origin, "backup", "--no-objects", str(folder)).returncode == 0
@@ -276,7 +276,7 @@ def test_a_restore_refuses_a_backup_of_a_newer_coursefed(
 
 
 def test_a_restore_refuses_a_directory_that_is_not_a_backup(
-    target: Settings, tmp_path: Path
+    target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     refused = run(target, "restore", str(tmp_path))
     assert refused.returncode == 1
@@ -285,7 +285,7 @@ def test_a_restore_refuses_a_directory_that_is_not_a_backup(
 
 
 def test_a_damaged_object_in_the_backup_is_not_restored(
-    origin: Settings, target: Settings, tmp_path: Path
+    origin: Settings, target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     digests = populate(origin)
     folder = tmp_path / "backup"
@@ -297,7 +297,9 @@ def test_a_damaged_object_in_the_backup_is_not_restored(
     assert not _database_exists(target) or not _tables(target)
 
 
-def test_missing_pg_dump_is_named_with_what_to_install(origin: Settings, tmp_path: Path) -> None:
+def test_missing_pg_dump_is_named_with_what_to_install(
+    origin: Settings, tmp_path: Path, run: Callable[..., Ran]
+) -> None:
     if not origin.resolved_database_url.startswith("postgresql"):
         pytest.skip("pg_dump backs up PostgreSQL only")
     bare = tmp_path / "bin"
@@ -327,7 +329,7 @@ def _tables(settings: Settings) -> list[str]:
 
 
 def test_a_file_missing_from_s3_is_named_and_the_backup_says_partial(
-    origin: Settings, tmp_path: Path
+    origin: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     digests = populate(origin)
     ObjectStore(origin).delete(digests[1])  # e.g. lost in a bucket outside our care
@@ -342,7 +344,7 @@ def test_a_file_missing_from_s3_is_named_and_the_backup_says_partial(
 
 
 def test_a_running_node_is_backed_up_as_of_its_last_commit(
-    origin: Settings, target: Settings, tmp_path: Path
+    origin: Settings, target: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     """A write in progress (here: a harvest's transaction not yet committed) is neither in
     the copy nor in the manifest's counts, on either database."""
@@ -370,7 +372,7 @@ def test_a_running_node_is_backed_up_as_of_its_last_commit(
 
 
 def test_a_backup_of_an_older_migration_is_restored_and_upgraded(
-    live_services: Settings, tmp_path: Path
+    live_services: Settings, tmp_path: Path, run: Callable[..., Ran]
 ) -> None:
     """A backup made before the latest migration restores, and ``--reindex`` brings the
     schema up to date before it rebuilds the index (``db upgrade`` is named otherwise)."""
