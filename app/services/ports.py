@@ -15,6 +15,9 @@ from typing import Any
 _PORT_LOW = 10_000
 _PORT_HIGH = 22_700
 _GRPC_OFFSET = 10_000
+# Ports that browsers refuse to open (the Fetch standard's "bad ports"): a page served there
+# could not be visited. 10080 is the only one in our range.
+_BAD_PORTS = frozenset({10_080})
 # Handed out in this process and maybe not bound yet: never hand them out twice.
 _handed_out: set[int] = set()
 
@@ -33,14 +36,17 @@ def _pick(*offsets: int) -> int:
     for _ in range(500):
         port = _PORT_LOW + secrets.randbelow(_PORT_HIGH - _PORT_LOW)
         wanted = [port + offset for offset in offsets]
-        if not _handed_out.intersection(wanted) and all(_bindable(p) for p in wanted):
+        if _BAD_PORTS.intersection(wanted) or _handed_out.intersection(wanted):
+            continue
+        if all(_bindable(p) for p in wanted):
             _handed_out.update(wanted)
             return port
     raise RuntimeError("no free loopback port found")
 
 
 def free_port() -> int:
-    """A loopback port that is free now, not handed out before in this session."""
+    """A loopback port that is free now, not handed out before in this session, and one that
+    browsers open."""
     return _pick(0)
 
 
